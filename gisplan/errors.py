@@ -1,0 +1,83 @@
+"""Errors and warnings raised by gisplan.
+
+Every error a planner can cause with their data or scenario derives from
+:class:`GisplanError`, so a caller (and the command line) can catch one class.
+Each also derives from a builtin, so ``except ValueError`` keeps working::
+
+    GisplanError
+    ├── LayerError(ValueError)          bad file, geometry or column
+    │   ├── SchemaError                 required column missing or mistyped
+    │   └── ValidationError             a layer has fatal problems (carries the report)
+    ├── CRSError(ValueError)            no CRS, geographic CRS, unknown datum
+    ├── StandardsError(ValueError)      unknown facility type or life-circle level
+    ├── ScenarioError(ValueError)       YAML keys/values (lists every problem at once)
+    ├── OutputError(OSError)            output folder exists or cannot be written
+    └── InfeasibleError(RuntimeError)   bundles/siting: no solution under the constraints
+    GisplanWarning(UserWarning)         recoverable data oddities
+
+Messages say what is wrong, where (file, layer, row or key) and how to fix it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gisplan.validation import ValidationReport
+
+__all__ = [
+    "CRSError",
+    "GisplanError",
+    "GisplanWarning",
+    "InfeasibleError",
+    "LayerError",
+    "OutputError",
+    "ScenarioError",
+    "SchemaError",
+    "StandardsError",
+    "ValidationError",
+]
+
+
+class GisplanError(Exception):
+    """Root of every error gisplan raises on purpose."""
+
+
+class LayerError(GisplanError, ValueError):
+    """A layer file cannot be read, or its geometry or columns are unusable."""
+
+
+class SchemaError(LayerError):
+    """A required column is missing or has the wrong type."""
+
+
+class ValidationError(LayerError):
+    """Validation found fatal problems; ``report`` lists every one of them."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        super().__init__(report.format(fatal_only=True))
+
+
+class CRSError(GisplanError, ValueError):
+    """A coordinate reference system is missing, unknown, or not metric where metres are needed."""
+
+
+class StandardsError(GisplanError, ValueError):
+    """A facility type or life-circle level is not in the standards table."""
+
+
+class ScenarioError(GisplanError, ValueError):
+    """A scenario file has unknown keys, bad values or missing paths."""
+
+
+class OutputError(GisplanError, OSError):
+    """An output folder already exists (without ``overwrite``) or cannot be written."""
+
+
+class InfeasibleError(GisplanError, RuntimeError):
+    """An optimisation step has no solution under the given constraints."""
+
+
+class GisplanWarning(UserWarning):
+    """A recoverable oddity in the data (repaired geometry, overlapping polygons, ...)."""
