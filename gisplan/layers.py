@@ -1,0 +1,1633 @@
+"""Read input layers in every common format, map Chinese column names, validate everything at once.
+
+The six layer kinds (:data:`LAYER_KINDS`) and their columns are described by one table,
+``gisplan/data/layer_schema.csv`` (:func:`layer_schema`). Reading happens in two steps:
+
+* :func:`read_file` reads a GeoPackage, GeoJSON, Shapefile, CSV or XLSX file as it is
+  (no renaming, no checks) and copes with Chinese encodings;
+* :func:`check_layer` maps column aliases (``建成年代`` → ``built_year``), coerces types,
+  checks ranges, ids, geometry and coordinates, and collects *every* problem into a
+  :class:`~gisplan.validation.ValidationReport`. It never raises for data problems.
+
+:func:`read_layer` does both and raises :class:`~gisplan.errors.ValidationError` when the
+layer has fatal problems; :func:`validate_layer` does both and never raises for data problems
+(``gisplan validate``).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import math
+import re
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from openpyxl.utils.exceptions import InvalidFileException
+
+from gisplan import crs as gcrs
+from gisplan import osm as gosm
+from gisplan import standards as gstandards
+from gisplan.errors import CRSError, GisplanWarning, LayerError, StandardsError
+from gisplan.validation import ValidationReport
+
+__all__ = [
+    "LAYER_KINDS",
+    "ColumnSpec",
+    "LayerSchema",
+    "check_layer",
+    "layer_schema",
+    "read_file",
+    "read_layer",
+    "validate_layer",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The kinds of input layer a scenario can name.
+LAYER_KINDS: tuple[str, ...] = (
+    "communities",
+    "facilities",
+    "network",
+    "projects",
+    "sites",
+    "entrances",
+)
+
+GeometryKind = Literal["polygon", "point", "line", "point_or_polygon"]
+
+_GEOMETRY: dict[str, GeometryKind] = {
+    "communities": "polygon",
+    "facilities": "point",
+    "network": "line",
+    "projects": "polygon",
+    "sites": "point_or_polygon",
+    "entrances": "point",
+}
+_ID_COLUMN: dict[str, str | None] = {
+    "communities": "community_id",
+    "facilities": "facility_id",
+    "network": None,
+    "projects": "project_id",
+    "sites": "site_id",
+    "entrances": None,
+}
+#: What one feature of each kind is called in Chinese (used in fix hints).
+_FEATURE_ZH: dict[str, str] = {
+    "communities": "小区",
+    "facilities": "设施",
+    "network": "道路",
+    "projects": "片区项目",
+    "sites": "备选用地",
+    "entrances": "出入口",
+}
+_DTYPES = ("str", "int", "float", "year", "rate", "bool", "list", "enum")
+
+_TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+_OSM_SUFFIXES = (".osm", ".pbf")
+
+#: Columns recognised as coordinates in tables (compared after trimming, case-insensitive).
+_LON_NAMES = ("lon", "lng", "long", "longitude", "经度")
+_LAT_NAMES = ("lat", "latitude", "纬度")
+_X_NAMES = ("x", "x坐标", "东坐标", "横坐标")
+_Y_NAMES = ("y", "y坐标", "北坐标", "纵坐标")
+_WKT_NAMES = ("wkt", "geometry", "geom", "几何", "几何图形")
+
+#: Cells meaning "no value" in numeric, year, rate and enum columns.
+_BLANKS = frozenset({"", "-", "--", "—", "——", "/", "nan", "null", "none", "n/a", "na", "#n/a"})
+_TRUE = frozenset({"是", "yes", "y", "true", "t", "1", "有", "√", "✓"})
+_FALSE = frozenset({"否", "no", "n", "false", "f", "0", "无", "×", "✗"})
+#: Unit words a planner may type after a number (``320户``, ``21500平方米``).
+_UNIT_SUFFIX = re.compile(r"(平方米|万元|元|户|人|栋|幢|座|个|张|床|所|m2|m²|㎡|米|m)$")
+_LIST_SPLIT = re.compile(r"[,，、;；\s]+")
+_BRACKETS = re.compile(r"[(\[【<《].*?[)\]】>》]")
+_YEAR = re.compile(r"^(\d{4})(?:[年\-/.].*)?$")
+
+#: Limits used by the checks (years relative to today; area per household in m²).
+_FIRST_YEAR = 1900
+_FUTURE_EXPROPRIATION_YEARS = 30
+_MAX_M2_PER_HOUSEHOLD = 1000.0
+_MIN_M2_PER_HOUSEHOLD = 10.0
+_MAX_LISTED_ROWS = 20
+_DBF_NAME_LEN = 10
+_PERCENT = 100.0
+_OVERLAP_M2 = 1.0
+_OVERLAP_SHARE = 0.01
+
+#: Numeric columns that must not be negative.
+_NON_NEGATIVE = frozenset(
+    {
+        "households",
+        "population",
+        "floor_area_m2",
+        "buildings",
+        "capacity",
+        "cost_wan_yuan",
+        "revenue_wan_yuan",
+        "area_m2",
+    }
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Schema
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ColumnSpec:
+    """One column of a layer, as described in ``gisplan/data/layer_schema.csv``.
+
+    Parameters
+    ----------
+    name
+        Canonical English snake_case name (``built_year``).
+    dtype
+        One of ``str``, ``int``, ``float``, ``year``, ``rate``, ``bool``, ``list``, ``enum``.
+    required
+        Whether the layer is unusable without it.
+    label_zh
+        Chinese label shown to planners (``建成年份``).
+    unit
+        Unit of the values (``m²``, ``户`` ...), empty when none.
+    allowed
+        Allowed values (enum columns; ``是|否`` for booleans).
+    aliases
+        Other column names accepted for it (Chinese and English).
+    description_zh
+        One-line Chinese description for templates.
+    example
+        Example value for templates.
+    """
+
+    name: str
+    dtype: str
+    required: bool
+    label_zh: str
+    unit: str = ""
+    allowed: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    description_zh: str = ""
+    example: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LayerSchema:
+    """The expected shape of one layer kind.
+
+    Parameters
+    ----------
+    kind
+        One of :data:`LAYER_KINDS`.
+    geometry
+        ``polygon``, ``point``, ``line`` or ``point_or_polygon``.
+    id_column
+        Column holding a unique id per row, or ``None`` (network, entrances).
+    columns
+        Column specifications in schema order (required and optional).
+    """
+
+    kind: str
+    geometry: GeometryKind
+    id_column: str | None
+    columns: tuple[ColumnSpec, ...]
+
+    def column(self, name: str) -> ColumnSpec:
+        """Return the specification of column ``name`` (``KeyError`` if unknown)."""
+        for spec in self.columns:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Canonical column names in schema order."""
+        return tuple(spec.name for spec in self.columns)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split("|") if v.strip())
+
+
+@cache
+def _schema_table() -> dict[str, LayerSchema]:
+    text = resources.files("gisplan").joinpath("data", "layer_schema.csv").read_text("utf-8")
+    columns: dict[str, list[ColumnSpec]] = {kind: [] for kind in LAYER_KINDS}
+    for rec in csv.DictReader(text.splitlines()):
+        kind = rec["kind"].strip()
+        if kind not in columns:
+            msg = f"layer_schema.csv: unknown kind {kind!r}"
+            raise LayerError(msg)
+        dtype = rec["dtype"].strip()
+        if dtype not in _DTYPES:
+            msg = f"layer_schema.csv: column {rec['column']!r} has unknown dtype {dtype!r}"
+            raise LayerError(msg)
+        columns[kind].append(
+            ColumnSpec(
+                name=rec["column"].strip(),
+                dtype=dtype,
+                required=rec["required"].strip().lower() in {"yes", "true", "1", "是"},
+                label_zh=rec["label_zh"].strip(),
+                unit=rec["unit"].strip(),
+                allowed=_split(rec["allowed"]),
+                aliases=_split(rec["aliases"]),
+                description_zh=rec["description_zh"].strip(),
+                example=rec["example"].strip(),
+            )
+        )
+    return {
+        kind: LayerSchema(
+            kind=kind,
+            geometry=_GEOMETRY[kind],
+            id_column=_ID_COLUMN[kind],
+            columns=tuple(specs),
+        )
+        for kind, specs in columns.items()
+    }
+
+
+def layer_schema(kind: str) -> LayerSchema:
+    """Return the schema of one layer kind, read from ``gisplan/data/layer_schema.csv``.
+
+    Parameters
+    ----------
+    kind
+        One of :data:`LAYER_KINDS`.
+
+    Returns
+    -------
+    LayerSchema
+        Geometry type, id column and column specifications.
+
+    Raises
+    ------
+    LayerError
+        If ``kind`` is not a layer kind.
+
+    Examples
+    --------
+    >>> schema = gisplan.layers.layer_schema("communities")
+    >>> schema.geometry, schema.id_column, schema.column("built_year").label_zh
+    ('polygon', 'community_id', '建成年份')
+    """
+    table = _schema_table()
+    if kind not in table:
+        raise LayerError(f"unknown layer kind {kind!r}; use one of: {', '.join(LAYER_KINDS)}")
+    return table[kind]
+
+
+@cache
+def _value_aliases() -> dict[tuple[str, str], dict[str, str]]:
+    """``(kind, column) -> {normalised alias: canonical value}`` from value_aliases.csv."""
+    text = resources.files("gisplan").joinpath("data", "value_aliases.csv").read_text("utf-8")
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for rec in csv.DictReader(text.splitlines()):
+        key = (rec["kind"].strip(), rec["column"].strip())
+        value = rec["value"].strip()
+        for alias in (value, *_split(rec["alias"])):
+            out.setdefault(key, {})[_norm_value(alias)] = value
+    return out
+
+
+def _norm_value(value: str) -> str:
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+def _norm_column(name: object) -> str:
+    """Normalise a column name for alias matching.
+
+    Full-width → half-width, lower case, no spaces, units in brackets and ``*`` removed:
+    ``"建筑面积（m²）"``, ``"建筑面积(㎡)"`` and ``" 建筑面积 "`` all become ``"建筑面积"``.
+    """
+    text = unicodedata.normalize("NFKC", str(name)).lower()
+    stripped = _BRACKETS.sub("", text)
+    text = stripped if stripped.strip() else text
+    return re.sub(r"[\s*※]+", "", text)
+
+
+@cache
+def _alias_index(kind: str) -> dict[str, str]:
+    """``{normalised alias or label: canonical column}`` for one kind (first entry wins)."""
+    index: dict[str, str] = {}
+    for spec in layer_schema(kind).columns:
+        # a Shapefile cuts names to 10 characters: community_id -> community_
+        for alias in (spec.label_zh, *spec.aliases, spec.name[:_DBF_NAME_LEN]):
+            index.setdefault(_norm_column(alias), spec.name)
+    return index
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def _missing_file(path: Path) -> LayerError:
+    return LayerError(
+        f"{path}: file not found; check the path in the scenario "
+        "(relative paths start from the scenario file's folder)"
+    )
+
+
+def _unreadable(path: Path, err: BaseException) -> LayerError:
+    return LayerError(f"cannot read {path}: {err}; is it a GeoPackage/GeoJSON/Shapefile/CSV/XLSX?")
+
+
+def _is_osm(path: Path) -> bool:
+    return path.suffix.lower() in _OSM_SUFFIXES
+
+
+def read_file(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    datum: object = None,
+) -> gpd.GeoDataFrame:
+    """Read a layer file as it is: no column renaming, no validation.
+
+    Parameters
+    ----------
+    path
+        A GeoPackage, GeoJSON, Shapefile (``.shp`` with its ``.dbf``/``.shx``/``.prj``),
+        CSV or XLSX file. Chinese file and folder names are fine.
+    layer
+        Layer of a multi-layer GeoPackage, or sheet of an XLSX workbook (default: the
+        only spatial layer / the first sheet).
+    encoding
+        Text encoding of a Shapefile or CSV. Default for Shapefiles: the ``.cpg`` file;
+        without one, UTF-8 if the text is valid UTF-8, else GB18030 (a superset of GBK).
+        Default for CSV: UTF-8 (with or without BOM), else GB18030.
+    x, y
+        Coordinate columns of a CSV/XLSX table. Default: a recognised pair
+        (``lon/lat``, ``lng/lat``, ``经度/纬度``, ``x/y``, ``X坐标/Y坐标``, ``东坐标/北坐标``)
+        or a WKT column (``wkt``, ``geometry``, ``几何``).
+    datum
+        Datum of a table's coordinates (``"CGCS2000"``, ``"EPSG:4547"`` ...). Tables carry no
+        CRS: without a datum (or with GCJ-02/BD-09, which :func:`check_layer` converts) the
+        frame is returned without CRS. Ignored for files that carry their own CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The file's columns as read (table cells stay text) and its geometry.
+
+    Raises
+    ------
+    LayerError
+        If the file is missing or cannot be read, a GeoPackage holds several layers and
+        none is named, or a table has no coordinate columns.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "设施.csv").write_text("编号,经度,纬度\\nF1,116.3,39.9\\n", encoding="utf-8")
+    >>> gdf = gisplan.layers.read_file(folder / "设施.csv")
+    >>> gdf["编号"].tolist(), gdf.geometry.iloc[0].wkt, gdf.crs
+    (['F1'], 'POINT (116.3 39.9)', None)
+    """
+    path = Path(path)
+    if not path.exists():
+        raise _missing_file(path)
+    suffix = path.suffix.lower()
+    if _is_osm(path):
+        raise LayerError(
+            f"{path}: an OpenStreetMap extract holds several kinds of data; "
+            "read it with gisplan.layers.read_layer(path, kind) (network, facilities or communities)"
+        )
+    if suffix in _TABLE_SUFFIXES:
+        frame = (
+            _read_excel(path, sheet=layer)
+            if suffix in _EXCEL_SUFFIXES
+            else _read_csv(path, encoding=encoding)
+        )
+        return _table_to_gdf(frame, path=path, x=x, y=y, datum=datum)
+    return _read_spatial(path, layer=layer, encoding=encoding)
+
+
+def _read_spatial(path: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    """Read a GeoPackage, GeoJSON, Shapefile or any other format GDAL knows."""
+    try:
+        if layer is None:
+            layer = _only_layer(path)
+        if encoding is None and path.suffix.lower() == ".shp":
+            encoding = _shapefile_encoding(path)
+        gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
+    except LayerError:
+        raise
+    except (RuntimeError, OSError, ValueError, UnicodeError) as err:
+        raise _unreadable(path, err) from err
+    if not isinstance(gdf, gpd.GeoDataFrame):  # a GeoPackage attribute table has no geometry
+        gdf = gpd.GeoDataFrame(gdf, geometry=gpd.GeoSeries([None] * len(gdf), index=gdf.index))
+    logger.info("read %s: %d rows, CRS %s", path, len(gdf), gdf.crs)
+    return gdf
+
+
+def _only_layer(path: Path) -> str | None:
+    """The layer to read when none is named; ``LayerError`` listing them if ambiguous."""
+    layers = pyogrio.list_layers(path)
+    if len(layers) <= 1:
+        return None
+    spatial = [str(name) for name, geom in layers if geom is not None]
+    if len(spatial) == 1:  # e.g. a GeoPackage with QGIS's layer_styles table
+        return spatial[0]
+    names = ", ".join(str(name) for name in layers[:, 0])
+    raise LayerError(
+        f"{path} holds {len(layers)} layers ({names}); "
+        "pass layer=... (in the scenario: 'layer:' under this layer) to choose one"
+    )
+
+
+def _shapefile_encoding(path: Path) -> str | None:
+    """Encoding of a Shapefile's DBF: ``None`` when a .cpg exists (GDAL honours it)."""
+    if any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
+        return None
+    dbf = next(
+        (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None
+    )
+    if dbf is None:
+        return None
+    raw = dbf.read_bytes()
+    if len(raw) < 32:  # noqa: PLR2004 - the DBF header is 32 bytes
+        return None
+    header_len = int.from_bytes(raw[8:10], "little")
+    names = b"".join(raw[i : i + 11] for i in range(32, max(32, header_len - 1), 32))
+    text = names + raw[header_len:]
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        logger.info(
+            "%s: no .cpg file and the text is not UTF-8; decoding it as GB18030 (GBK)", path
+        )
+        return "gb18030"
+    logger.info("%s: no .cpg file; the text is valid UTF-8, decoding it as UTF-8", path)
+    return "utf-8"
+
+
+def _read_csv(path: Path, *, encoding: str | None) -> pd.DataFrame:
+    """Read a CSV as text cells, trying UTF-8 (with or without BOM) then GB18030."""
+    candidates = [encoding] if encoding else ["utf-8-sig", "gb18030"]
+    last: Exception | None = None
+    for enc in candidates:
+        try:
+            frame = pd.read_csv(
+                path, encoding=enc, dtype=str, sep=None, engine="python", skipinitialspace=True
+            )
+        except UnicodeDecodeError as err:
+            last = err
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, OSError) as err:
+            raise _unreadable(path, err) from err
+        except LookupError as err:
+            raise LayerError(
+                f"{path}: unknown encoding {enc!r}; use e.g. utf-8, gbk or gb18030"
+            ) from err
+        if not encoding and enc != candidates[0]:
+            logger.info("%s: not UTF-8; decoded as %s (GBK)", path, enc)
+        return frame
+    raise LayerError(
+        f"cannot read {path}: the text is not {' or '.join(candidates)} ({last}); "
+        "save it as UTF-8 or state its encoding under 'encoding:' in the scenario"
+    ) from last
+
+
+def _read_excel(path: Path, *, sheet: str | None) -> pd.DataFrame:
+    """Read one sheet of a workbook (the first unless ``sheet`` names one)."""
+    try:
+        book = pd.ExcelFile(path)
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile, InvalidFileException) as err:
+        raise _unreadable(path, err) from err
+    with book:
+        names = [str(n) for n in book.sheet_names]
+        if sheet is not None and sheet not in names:
+            raise LayerError(f"{path} has no sheet {sheet!r}; its sheets are: {', '.join(names)}")
+        frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
+    return frame.dropna(how="all")
+
+
+def _find_column(frame: pd.DataFrame, candidates: tuple[str, ...]) -> Any:
+    wanted = {c.lower() for c in candidates}
+    for col in frame.columns:
+        if unicodedata.normalize("NFKC", str(col)).strip().lower() in wanted:
+            return col
+    return None
+
+
+def _table_to_gdf(
+    frame: pd.DataFrame, *, path: Path, x: str | None, y: str | None, datum: object
+) -> gpd.GeoDataFrame:
+    """Build point (or WKT) geometry from a table's coordinate columns."""
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    geometry: Any
+    if x is not None or y is not None:
+        missing = [c for c in (x, y) if c is None or c not in frame.columns]
+        if missing:
+            raise LayerError(
+                f"{path}: coordinate column(s) {', '.join(map(repr, missing))} not found "
+                f"(x={x!r}, y={y!r}); the columns are: {', '.join(map(str, frame.columns))}"
+            )
+        used = [x, y]
+        geometry = _points(frame[x], frame[y])
+    elif (wkt := _find_column(frame, _WKT_NAMES)) is not None:
+        used = [wkt]
+        values = [None if _text(v) is None else _text(v) for v in frame[wkt]]
+        geometry = shapely.from_wkt(np.array(values, dtype=object), on_invalid="ignore")
+    else:
+        pair = next(
+            (
+                (cx, cy)
+                for names_x, names_y in ((_LON_NAMES, _LAT_NAMES), (_X_NAMES, _Y_NAMES))
+                if (cx := _find_column(frame, names_x)) is not None
+                and (cy := _find_column(frame, names_y)) is not None
+            ),
+            None,
+        )
+        if pair is None:
+            raise LayerError(
+                f"{path}: no coordinates found; add lon/lat (经度/纬度) or x/y columns or a WKT "
+                "column, or name the columns with x: and y: in the scenario; "
+                f"the columns are: {', '.join(map(str, frame.columns))}"
+            )
+        used = list(pair)
+        geometry = _points(frame[pair[0]], frame[pair[1]])
+    logger.info("%s: geometry from column(s) %s", path, ", ".join(map(str, used)))
+    crs = None
+    if datum is not None:
+        parsed = gcrs.parse_datum(datum)
+        if parsed.offset is None:
+            crs = parsed.crs
+    gdf = gpd.GeoDataFrame(frame.drop(columns=used), geometry=geometry, crs=crs)
+    gdf.index = frame.index
+    logger.info("read %s: %d rows", path, len(gdf))
+    return gdf
+
+
+def _points(xs: pd.Series[Any], ys: pd.Series[Any]) -> Any:
+    """Points from two columns of (possibly text) numbers; ``None`` where either is unusable."""
+    xv = np.array([_number(v)[0] for v in xs], dtype=float)
+    yv = np.array([_number(v)[0] for v in ys], dtype=float)
+    pts = shapely.points(xv, yv)
+    pts[~(np.isfinite(xv) & np.isfinite(yv))] = None
+    return pts
+
+
+# --------------------------------------------------------------------------------------------
+# Cell coercion
+# --------------------------------------------------------------------------------------------
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _text(value: object) -> str | None:
+    """A cell as trimmed half-width text; ``None`` when empty (integral floats lose ``.0``)."""
+    if _is_missing(value):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return text or None
+
+
+def _number(value: object) -> tuple[float, bool]:
+    """Parse a number: ``(value or nan, had a percent sign)``.
+
+    Accepts ``"1,200"``, ``" 320 "``, ``"85%"``, full-width digits and a unit word after the
+    number (``"320户"``, ``"21500㎡"``).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return math.nan, False
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return float(value), False
+    text = _text(value)
+    if text is None or text.lower() in _BLANKS:
+        return math.nan, False
+    text = re.sub(r"[,\s_']", "", text)
+    percent = text.endswith("%")
+    text = text.rstrip("%")
+    text = _UNIT_SUFFIX.sub("", text)
+    try:
+        number = float(text)
+    except ValueError:
+        return math.nan, percent
+    return (number if math.isfinite(number) else math.nan), percent
+
+
+def _blank(value: object) -> bool:
+    text = _text(value)
+    return text is None or text.lower() in _BLANKS
+
+
+Bad = list[tuple[int, object, str]]  # (position, raw value, why)
+
+
+def _coerce_str(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad]:
+    out = [_text(v) for v in values]
+    return pd.Series(out, index=values.index, dtype="string"), []
+
+
+def _coerce_int(values: pd.Series[Any], *, year: bool = False) -> tuple[pd.Series[Any], Bad]:
+    out: list[object] = []
+    bad: Bad = []
+    for pos, raw in enumerate(values):
+        if _blank(raw):
+            out.append(pd.NA)
+            continue
+        number = _year(raw) if year else _number(raw)[0]
+        if math.isnan(number) or not float(number).is_integer():
+            why = "not a year" if year else "not a whole number"
+            bad.append((pos, raw, why))
+            out.append(pd.NA)
+        else:
+            out.append(int(number))
+    return pd.Series(out, index=values.index, dtype="Int64"), bad
+
+
+def _year(value: object) -> float:
+    if isinstance(value, (dt.date, pd.Timestamp)):
+        return float(value.year)
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        number = float(value)
+        return number if number.is_integer() and 1000 <= number <= 9999 else math.nan  # noqa: PLR2004
+    text = _text(value) or ""
+    match = _YEAR.match(text)
+    return float(match.group(1)) if match else math.nan
+
+
+def _coerce_float(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad]:
+    out: list[object] = []
+    bad: Bad = []
+    for pos, raw in enumerate(values):
+        if _blank(raw):
+            out.append(pd.NA)
+            continue
+        number = _number(raw)[0]
+        if math.isnan(number):
+            bad.append((pos, raw, "not a number"))
+            out.append(pd.NA)
+        else:
+            out.append(number)
+    return pd.Series(out, index=values.index, dtype="Float64"), bad
+
+
+def _coerce_bool(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad]:
+    out: list[object] = []
+    bad: Bad = []
+    for pos, raw in enumerate(values):
+        if isinstance(raw, (bool, np.bool_)):
+            out.append(bool(raw))
+            continue
+        text = _text(raw)
+        if text is None:
+            out.append(pd.NA)
+        elif text.lower() in _TRUE:
+            out.append(True)
+        elif text.lower() in _FALSE:
+            out.append(False)
+        else:
+            bad.append((pos, raw, "not yes/no (是/否)"))
+            out.append(pd.NA)
+    return pd.Series(out, index=values.index, dtype="boolean"), bad
+
+
+def _coerce_list(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad]:
+    out: list[tuple[int | str, ...]] = []
+    for raw in values:
+        text = _text(raw)
+        if text is None or text.lower() in _BLANKS:
+            out.append(())
+            continue
+        items = [item for item in _LIST_SPLIT.split(text) if item]
+        if all(re.fullmatch(r"\d+(\.0+)?", item) for item in items):
+            out.append(tuple(int(float(item)) for item in items))
+        else:
+            out.append(tuple(items))
+    return pd.Series(out, index=values.index, dtype=object), []
+
+
+def _coerce_enum(values: pd.Series[Any], spec: ColumnSpec, kind: str) -> tuple[pd.Series[Any], Bad]:
+    lookup = {_norm_value(v): v for v in spec.allowed}
+    lookup.update(_value_aliases().get((kind, spec.name), {}))
+    out: list[object] = []
+    bad: Bad = []
+    for pos, raw in enumerate(values):
+        if _blank(raw):
+            out.append(pd.NA)
+            continue
+        value = lookup.get(_norm_value(str(raw)))
+        if value is None:
+            bad.append((pos, raw, f"not one of {' / '.join(spec.allowed)}"))
+            out.append(pd.NA)
+        else:
+            out.append(value)
+    return pd.Series(out, index=values.index, dtype="string"), bad
+
+
+def _coerce_rate(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad, bool]:
+    """Rates as fractions 0–1; returns (values, bad cells, column was in percent)."""
+    numbers: list[float] = []
+    explicit: list[bool] = []
+    bad: Bad = []
+    for pos, raw in enumerate(values):
+        number, percent = (math.nan, False) if _blank(raw) else _number(raw)
+        if math.isnan(number) and not _blank(raw):
+            bad.append((pos, raw, "not a rate"))
+        numbers.append(number)
+        explicit.append(percent)
+    arr = np.array(numbers, dtype=float)
+    pct = np.array(explicit, dtype=bool)
+    arr[pct] /= 100.0
+    bare = arr[~pct & ~np.isnan(arr)]
+    in_percent = bool((bare > 1).any())
+    if in_percent:
+        arr[~pct] /= _PERCENT
+    return pd.Series(arr, index=values.index, dtype="float64"), bad, in_percent
+
+
+# --------------------------------------------------------------------------------------------
+# check_layer
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True, slots=True)
+class _Ctx:
+    """What the checks share: the frame being cleaned, the report and row labels."""
+
+    kind: str
+    label: str
+    schema: LayerSchema
+    report: ValidationReport
+    rows: list[str]
+
+    def add(
+        self,
+        problem: str,
+        fix: str,
+        *,
+        severity: Literal["error", "warning"] = "error",
+        pos: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        row = None if pos is None else self.rows[pos]
+        self.report.add(self.label, problem, fix, severity=severity, row=row, column=column)
+
+
+def check_layer(
+    gdf: gpd.GeoDataFrame,
+    kind: str,
+    *,
+    name: str | None = None,
+    datum: object = None,
+    columns: Mapping[str, str] | None = None,
+    standard: pd.DataFrame | None = None,
+    from_table: bool = False,
+) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+    """Map column names, coerce types and check a layer; collect every problem found.
+
+    Pure: ``gdf`` is never modified. Nothing is raised for data problems; they are
+    returned as issues (``error``: fatal, ``warning``: repaired or suspicious).
+
+    Parameters
+    ----------
+    gdf
+        The layer as read by :func:`read_file` (or built in a notebook).
+    kind
+        One of :data:`LAYER_KINDS`.
+    name
+        Label of the layer in the report (default: ``kind``).
+    datum
+        Datum of the coordinates when the frame has no CRS (``"CGCS2000"``, ``"WGS84"``,
+        ``"GCJ-02"``, ``"BD-09"``, ``"EPSG:4547"`` ...). GCJ-02 and BD-09 coordinates are
+        converted to WGS84.
+    columns
+        User mapping ``{source column: canonical name}``, applied before the built-in aliases.
+    standard
+        Standards table for facility types (default: the packaged one).
+    from_table
+        The frame came from a CSV/XLSX table (community points are then a warning, not an
+        error).
+
+    Returns
+    -------
+    tuple of (geopandas.GeoDataFrame, ValidationReport)
+        The cleaned copy (canonical columns first in schema order, then other columns, then
+        geometry; index and row order kept) and every issue found.
+
+    Raises
+    ------
+    LayerError
+        Only if ``kind`` is unknown.
+
+    Examples
+    --------
+    >>> gdf = gpd.GeoDataFrame({"编号": ["C1"], "小区名称": ["幸福里"], "建成年代": ["1995年"],
+    ...     "户数": ["1,200"]}, geometry=[box(0, 0, 100, 100)], crs=4547)
+    >>> clean, report = gisplan.layers.check_layer(gdf, "communities")
+    >>> report.ok, clean.columns.tolist(), int(clean.loc[0, "households"])
+    (True, ['community_id', 'name', 'built_year', 'households', 'geometry'], 1200)
+    """
+    schema = layer_schema(kind)
+    report = ValidationReport()
+    label = name or kind
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:  # noqa: SLF001
+        report.add(
+            label,
+            "the layer has no geometry column",
+            "read it with gisplan.layers.read_file or build a GeoDataFrame with geometry",
+        )
+        frame = gpd.GeoDataFrame(
+            pd.DataFrame(gdf).copy(), geometry=[None] * len(gdf), crs=getattr(gdf, "crs", None)
+        )
+    else:
+        frame = gdf.copy(deep=True)
+    ctx = _Ctx(kind=kind, label=label, schema=schema, report=report, rows=[])
+    frame = _map_columns(frame, ctx, columns or {})
+    ctx.rows = _row_labels(frame, schema)
+    _check_required(frame, ctx)
+    frame = _coerce_columns(frame, ctx)
+    ctx.rows = _row_labels(frame, schema)
+    _check_ids(frame, ctx)
+    _check_required_values(frame, ctx)
+    _check_ranges(frame, ctx)
+    frame = _check_types(frame, ctx, standard)
+    frame = _check_geometry(frame, ctx, from_table=from_table)
+    frame = _check_crs(frame, ctx, datum)
+    if schema.geometry == "polygon" and kind == "communities":
+        _check_overlaps(frame, ctx)
+    frame = _order_columns(frame, schema)
+    logger.info(
+        "%s: %d rows checked, %d error(s), %d warning(s)",
+        label,
+        len(frame),
+        len(report.errors),
+        len(report.warnings),
+    )
+    return frame, report
+
+
+def _map_columns(frame: gpd.GeoDataFrame, ctx: _Ctx, user: Mapping[str, str]) -> gpd.GeoDataFrame:
+    """Rename source columns to canonical names (exact, then user mapping, then aliases)."""
+    schema = ctx.schema
+    geometry_name = frame.geometry.name
+    canonical = {n.lower(): n for n in schema.names}
+    user_norm = {str(k).strip(): v for k, v in user.items()}
+    aliases = _alias_index(ctx.kind)
+    for source, target in user_norm.items():
+        if target not in schema.names:
+            ctx.add(
+                f"'columns:' maps {source!r} to {target!r}, which is not a column of {ctx.kind}",
+                f"map it to one of: {', '.join(schema.names)}",
+                column=target,
+            )
+        elif not any(str(c).strip() == source for c in frame.columns):
+            ctx.add(
+                f"'columns:' names {source!r}, which is not in the file",
+                f"use one of the file's columns: {', '.join(map(str, frame.columns))}",
+                severity="warning",
+                column=target,
+            )
+    # priority 0: canonical name, 1: user mapping, 2: alias
+    claims: dict[str, list[tuple[int, Any]]] = {}
+    for col in frame.columns:
+        if col == geometry_name:
+            continue
+        trimmed = str(col).strip()
+        match: tuple[int, str] | None = None
+        if trimmed.lower() in canonical:
+            match = (0, canonical[trimmed.lower()])
+        elif trimmed in user_norm and user_norm[trimmed] in schema.names:
+            match = (1, user_norm[trimmed])
+        elif _norm_column(trimmed) in aliases:
+            match = (2, aliases[_norm_column(trimmed)])
+        if match is not None:
+            claims.setdefault(match[1], []).append((match[0], col))
+    rename: dict[Any, str] = {}
+    for target, sources in claims.items():
+        ranked = sorted(sources, key=lambda s: (s[0], s[1] != target))
+        chosen = ranked[0][1]
+        if len(ranked) > 1:
+            names = " and ".join(repr(str(c)) for _, c in ranked)
+            ctx.add(
+                f"columns {names} both mean {target!r} ({ctx.schema.column(target).label_zh}); "
+                f"using {str(chosen)!r}",
+                "remove or rename one of them, or map the right one under 'columns:'",
+                column=target,
+            )
+        if chosen != target:
+            rename[chosen] = target
+            logger.info("%s: column %r -> %s", ctx.label, str(chosen), target)
+    return frame.rename(columns=rename)
+
+
+def _row_labels(frame: pd.DataFrame, schema: LayerSchema) -> list[str]:
+    labels = [f"row {i + 1}" for i in range(len(frame))]
+    if schema.id_column and schema.id_column in frame.columns:
+        for pos, value in enumerate(frame[schema.id_column]):
+            text = _text(value)
+            if text is not None:
+                labels[pos] = text
+    return labels
+
+
+def _aliases_hint(spec: ColumnSpec) -> str:
+    names = [spec.label_zh, *(a for a in spec.aliases if a != spec.label_zh)]
+    shown = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")  # noqa: PLR2004
+    return shown
+
+
+def _check_required(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    for spec in ctx.schema.columns:
+        if spec.required and spec.name not in frame.columns:
+            ctx.add(
+                f"column {spec.name!r} ({spec.label_zh}) missing",
+                "add it or map your column under 'columns:' in the scenario "
+                f"(aliases accepted: {_aliases_hint(spec)})",
+                column=spec.name,
+            )
+
+
+def _check_required_values(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    """Empty cells in required columns: one warning per column (ids and types are errors)."""
+    skip = {ctx.schema.id_column, "type"}
+    for spec in ctx.schema.columns:
+        if not spec.required or spec.name in skip or spec.name not in frame.columns:
+            continue
+        empty = np.flatnonzero(frame[spec.name].isna().to_numpy())
+        if not len(empty):
+            continue
+        shown = ", ".join(ctx.rows[p] for p in empty[:_MAX_LISTED_ROWS])
+        more = ", …" if len(empty) > _MAX_LISTED_ROWS else ""
+        ctx.add(
+            f"{spec.name} ({spec.label_zh}) empty in {len(empty)} row(s): {shown}{more}",
+            "fill it in; steps that need it cannot use these rows",
+            severity="warning",
+            column=spec.name,
+        )
+
+
+def _show(value: object) -> str:
+    return repr(value if isinstance(value, str) else _text(value))
+
+
+def _coerce_columns(frame: gpd.GeoDataFrame, ctx: _Ctx) -> gpd.GeoDataFrame:
+    for spec in ctx.schema.columns:
+        if spec.name not in frame.columns:
+            continue
+        raw = frame[spec.name]
+        bad: Bad
+        if spec.dtype == "str":
+            values, bad = _coerce_str(raw)
+        elif spec.dtype in {"int", "year"}:
+            values, bad = _coerce_int(raw, year=spec.dtype == "year")
+        elif spec.dtype == "float":
+            values, bad = _coerce_float(raw)
+        elif spec.dtype == "bool":
+            values, bad = _coerce_bool(raw)
+        elif spec.dtype == "list":
+            values, bad = _coerce_list(raw)
+        elif spec.dtype == "enum":
+            values, bad = _coerce_enum(raw, spec, ctx.kind)
+        else:  # rate
+            values, bad, in_percent = _coerce_rate(raw)
+            if in_percent:
+                ctx.add(
+                    f"{spec.name} values are in percent (0–100); converted to fractions (0–1)",
+                    "nothing to do, or write rates as fractions such as 0.75",
+                    severity="warning",
+                    column=spec.name,
+                )
+            for pos, value in enumerate(values):
+                if not math.isnan(value) and not 0 <= value <= 1:
+                    ctx.add(
+                        f"{spec.name} {_show(raw.iloc[pos])} is outside 0–100 %",
+                        "write a rate between 0 and 100 % (or 0 and 1)",
+                        pos=pos,
+                        column=spec.name,
+                    )
+        for pos, value, why in bad:
+            ctx.add(
+                f"{spec.name} {_show(value)} is {why}",
+                _coerce_fix(spec),
+                pos=pos,
+                column=spec.name,
+            )
+        frame[spec.name] = values
+    return frame
+
+
+def _coerce_fix(spec: ColumnSpec) -> str:
+    return {
+        "year": "write a 4-digit year such as 1995",
+        "int": f"write a whole number{f' ({spec.unit})' if spec.unit else ''} such as "
+        f"{spec.example or 320}",
+        "float": f"write a number{f' in {spec.unit}' if spec.unit else ''} such as "
+        f"{spec.example or 1800}",
+        "rate": "write a percentage such as 75 or 75% (or a fraction such as 0.75)",
+        "bool": "write 是 or 否 (yes/no)",
+        "enum": f"write one of: {' / '.join(spec.allowed)}",
+    }.get(spec.dtype, "correct the value")
+
+
+def _check_ids(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    id_col = ctx.schema.id_column
+    if id_col is None or id_col not in frame.columns:
+        return
+    values = frame[id_col]
+    for pos in np.flatnonzero(values.isna().to_numpy()):
+        ctx.add(
+            f"{id_col} missing",
+            f"give every {_FEATURE_ZH[ctx.kind]} a unique {id_col}",
+            pos=int(pos),
+            column=id_col,
+        )
+    positions: dict[str, list[int]] = {}
+    for pos, value in enumerate(values):
+        if not _is_missing(value):
+            positions.setdefault(str(value), []).append(pos)
+    for value, where in positions.items():
+        if len(where) > 1:
+            rows = ", ".join(str(p + 1) for p in where)
+            ctx.report.add(
+                ctx.label,
+                f"{id_col} {value!r} appears {len(where)} times (rows {rows})",
+                f"give each {_FEATURE_ZH[ctx.kind]} its own {id_col}",
+                row=value,
+                column=id_col,
+            )
+
+
+def _check_ranges(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    this_year = dt.datetime.now(tz=dt.timezone.utc).year
+    limits = {
+        "built_year": (_FIRST_YEAR, this_year),
+        "planned_expropriation_year": (_FIRST_YEAR, this_year + _FUTURE_EXPROPRIATION_YEARS),
+    }
+    for column, (low, high) in limits.items():
+        if column not in frame.columns:
+            continue
+        for pos, value in enumerate(frame[column]):
+            if _is_missing(value):
+                continue
+            if value > high:
+                ctx.add(
+                    f"{column} {value} is in the future (after {high})",
+                    "correct the year (a 4-digit year such as 1995)",
+                    pos=pos,
+                    column=column,
+                )
+            elif value < low:
+                ctx.add(
+                    f"{column} {value} is before {low}",
+                    "correct the year (a 4-digit year such as 1995)",
+                    pos=pos,
+                    column=column,
+                )
+    for column in sorted(_NON_NEGATIVE & set(frame.columns)):
+        strict = column == "area_m2"
+        for pos, value in enumerate(frame[column]):
+            if _is_missing(value):
+                continue
+            if value < 0 or (strict and value == 0):
+                spec = ctx.schema.column(column)
+                ctx.add(
+                    f"{column} ({spec.label_zh}) is {value:g}; it must be "
+                    f"{'greater than 0' if strict else 'zero or more'}",
+                    "correct the value (remove a stray minus sign)",
+                    pos=pos,
+                    column=column,
+                )
+    if {"floor_area_m2", "households"} <= set(frame.columns):
+        for pos, (area, households) in enumerate(
+            zip(frame["floor_area_m2"], frame["households"], strict=True)
+        ):
+            if _is_missing(area) or _is_missing(households) or households <= 0 or area <= 0:
+                continue
+            per = float(area) / float(households)
+            if not _MIN_M2_PER_HOUSEHOLD <= per <= _MAX_M2_PER_HOUSEHOLD:
+                ctx.add(
+                    f"floor_area_m2 {float(area):g} m² for {households} households is "
+                    f"{per:.1f} m² per household, which is implausible",
+                    "check the floor area (m², not 万m²) and the number of households",
+                    severity="warning",
+                    pos=pos,
+                    column="floor_area_m2",
+                )
+
+
+def _resolve(value: str, standard: pd.DataFrame | None) -> str | None:
+    return gstandards.resolve_type(value, table=standard)
+
+
+def _did_you_mean(value: str, standard: pd.DataFrame | None) -> str:
+    codes = gstandards.suggest_codes(value, table=standard, n=3)
+    return f"did you mean {' or '.join(codes)}?" if codes else "use a code of the standards table"
+
+
+def _check_types(
+    frame: gpd.GeoDataFrame, ctx: _Ctx, standard: pd.DataFrame | None
+) -> gpd.GeoDataFrame:
+    """Facility ``type`` and site ``allowed_types`` must be codes of the standards table."""
+    if ctx.kind == "facilities" and "type" in frame.columns:
+        try:
+            out: list[object] = []
+            for pos, value in enumerate(frame["type"]):
+                if _is_missing(value):
+                    ctx.add(
+                        "type missing",
+                        "write the facility type (a code or Chinese name of the standards table)",
+                        pos=pos,
+                        column="type",
+                    )
+                    out.append(pd.NA)
+                    continue
+                code = _resolve(str(value), standard)
+                if code is None:
+                    ctx.add(
+                        f"type {str(value)!r} is not in the standards table; "
+                        f"{_did_you_mean(str(value), standard)}",
+                        "use a code (or the Chinese name) of the standards table",
+                        pos=pos,
+                        column="type",
+                    )
+                    out.append(value)
+                else:
+                    if code != value:
+                        logger.debug("%s: type %r -> %s", ctx.label, value, code)
+                    out.append(code)
+            frame["type"] = pd.Series(out, index=frame.index, dtype="string")
+        except StandardsError as err:
+            ctx.add(f"cannot check facility types: {err}", "fix the standards table")
+    if ctx.kind == "sites" and "allowed_types" in frame.columns:
+        try:
+            lists: list[tuple[int | str, ...]] = []
+            for pos, items in enumerate(frame["allowed_types"]):
+                codes: list[int | str] = []
+                for item in items:
+                    code = _resolve(str(item), standard)
+                    if code is None:
+                        ctx.add(
+                            f"allowed_types {str(item)!r} is not in the standards table; "
+                            f"{_did_you_mean(str(item), standard)}",
+                            "use codes (or Chinese names) of the standards table",
+                            pos=pos,
+                            column="allowed_types",
+                        )
+                        codes.append(item)
+                    else:
+                        codes.append(code)
+                lists.append(tuple(codes))
+            frame["allowed_types"] = pd.Series(lists, index=frame.index, dtype=object)
+        except StandardsError as err:
+            ctx.add(f"cannot check allowed_types: {err}", "fix the standards table")
+    return frame
+
+
+_POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
+_EXPECTED: dict[str, frozenset[str]] = {
+    "polygon": _POLYGONAL,
+    "point": frozenset({"Point"}),
+    "line": frozenset({"LineString", "MultiLineString"}),
+    "point_or_polygon": frozenset({"Point"}) | _POLYGONAL,
+}
+_SHAPE_ZH = {"polygon": "a polygon", "point": "a point", "line": "a line"}
+
+
+def _polygonal_part(geom: Any) -> Any:
+    """The polygons of a (repaired) geometry, as a Polygon or MultiPolygon; None if none."""
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type in _POLYGONAL:
+        return geom
+    parts = [
+        p
+        for g in shapely.get_parts(geom)
+        for p in (shapely.get_parts(g) if g.geom_type == "MultiPolygon" else [g])
+        if p.geom_type == "Polygon" and not p.is_empty
+    ]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
+
+
+def _metric(crs: Any) -> bool:
+    return crs is not None and bool(gcrs.is_metric(crs))
+
+
+def _check_geometry(frame: gpd.GeoDataFrame, ctx: _Ctx, *, from_table: bool) -> gpd.GeoDataFrame:
+    expected = ctx.schema.geometry
+    allowed = _EXPECTED[expected]
+    feature = _FEATURE_ZH[ctx.kind]
+    geoms = np.array(frame.geometry.array, dtype=object)
+    metric = _metric(frame.crs)
+    changed = False
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    for pos in np.flatnonzero(missing):
+        ctx.add(
+            "geometry missing or empty",
+            f"draw the {feature} or delete the row"
+            + (" (check its coordinate cells)" if from_table else ""),
+            pos=int(pos),
+        )
+    invalid = ~missing & ~shapely.is_valid(geoms)
+    for pos in np.flatnonzero(invalid):
+        geom = geoms[pos]
+        reason = shapely.is_valid_reason(geom)
+        repaired = shapely.make_valid(geom)
+        if expected == "polygon" or (
+            expected == "point_or_polygon" and geom.geom_type in _POLYGONAL
+        ):
+            repaired = _polygonal_part(repaired)
+        if repaired is None or repaired.is_empty:
+            ctx.add(
+                f"invalid geometry ({reason}) cannot be repaired",
+                f"redraw the {feature}",
+                pos=int(pos),
+            )
+            continue
+        what = "self-intersecting polygon" if "Self-intersection" in reason else "invalid geometry"
+        area = (
+            f": area {geom.area:.1f} -> {repaired.area:.1f} m²"
+            if metric and geom.geom_type in _POLYGONAL
+            else ""
+        )
+        ctx.add(
+            f"{what} repaired{area} ({reason})",
+            f"check the {feature} boundary and redraw it if the repair is wrong",
+            severity="warning",
+            pos=int(pos),
+        )
+        geoms[pos] = repaired
+        changed = True
+    for pos in np.flatnonzero(~missing):
+        geom = geoms[pos]
+        if geom is None:
+            continue
+        gtype = geom.geom_type
+        if gtype in allowed:
+            continue
+        if expected == "polygon" and gtype == "Point" and from_table and ctx.kind == "communities":
+            ctx.add(
+                "community given as a point; draw the boundary for accurate entrances",
+                "add a WKT boundary column or provide the 小区 boundaries as a GeoPackage",
+                severity="warning",
+                pos=int(pos),
+            )
+        elif expected == "point" and gtype in _POLYGONAL:
+            geoms[pos] = geom.representative_point()
+            changed = True
+            ctx.add(
+                f"{feature} given as a {gtype}; its representative point is used",
+                "nothing to do, or give the layer as points",
+                severity="warning",
+                pos=int(pos),
+            )
+        else:
+            ctx.add(
+                f"{gtype} where {_SHAPE_ZH.get(expected, 'a point or polygon')} is expected",
+                _shape_fix(expected, feature, gtype),
+                pos=int(pos),
+            )
+    if changed:
+        frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
+    return frame
+
+
+def _shape_fix(expected: str, feature: str, gtype: str) -> str:
+    if gtype.startswith("Multi") and expected == "point":
+        return f"split it into one {feature} per row (one point each)"
+    return {
+        "polygon": f"draw the {feature} boundary as a polygon",
+        "point": f"draw each {feature} as a point",
+        "line": f"draw each {feature} as a line",
+    }.get(expected, f"draw the {feature} as a point or polygon")
+
+
+def _check_crs(frame: gpd.GeoDataFrame, ctx: _Ctx, datum: object) -> gpd.GeoDataFrame:
+    parsed = None
+    if datum is not None:
+        try:
+            parsed = gcrs.parse_datum(datum)
+        except CRSError as err:
+            ctx.add(str(err), "use WGS84, CGCS2000, GCJ-02, BD-09 or EPSG:xxxx", column="datum")
+            return frame
+    if frame.crs is None and parsed is None:
+        ctx.add(
+            "no coordinate system: the file does not say which datum its coordinates use",
+            "state the datum: add `datum: CGCS2000` (or WGS84, GCJ-02, BD-09, EPSG:xxxx) to "
+            "this layer in the scenario",
+            column="datum",
+        )
+        return frame
+    effective = None  # the datum the coordinates are in, when not the file's own CRS
+    if parsed is not None:
+        if frame.crs is None:
+            frame = frame.set_crs(parsed.crs)
+            effective = parsed
+        elif parsed.offset is not None:
+            effective = parsed
+            if frame.crs.is_projected:
+                ctx.add(
+                    f"the file's CRS {_crs_name(frame.crs)} is projected, but the stated datum "
+                    f"{parsed.name} is a lon/lat offset datum",
+                    "remove 'datum:' for this layer, or give GCJ-02/BD-09 data as lon/lat",
+                    column="datum",
+                )
+                return frame
+        elif not _same_datum(frame.crs, parsed.crs):
+            ctx.add(
+                f"the file says its CRS is {_crs_name(frame.crs)}, but the scenario states "
+                f"{parsed.name}; the file's CRS is used",
+                "remove 'datum:' for this layer or correct the file's CRS (.prj)",
+                severity="warning",
+                column="datum",
+            )
+    try:
+        bad = gcrs.implausible_rows(frame, datum=effective, what=ctx.label)
+    except CRSError as err:
+        ctx.add(str(err), "check the datum of this layer", column="datum")
+        return frame
+    bad = np.asarray(bad, dtype=int)
+    if effective is not None:
+        where = effective.name
+    elif parsed is not None and parsed.crs.equals(frame.crs):
+        where = parsed.name
+    else:
+        where = _crs_name(frame.crs)
+    for pos in bad[:_MAX_LISTED_ROWS]:
+        ctx.add(
+            f"coordinates outside the plausible area of {where}",
+            "check the coordinates: x and y (lon/lat) may be swapped, or the datum is wrong",
+            pos=int(pos),
+            column="geometry",
+        )
+    if len(bad) > _MAX_LISTED_ROWS:
+        ctx.add(
+            f"{len(bad) - _MAX_LISTED_ROWS} more rows ({len(bad)} in all) have coordinates "
+            f"outside the plausible area of {where}",
+            "check the coordinates: x and y (lon/lat) may be swapped, or the datum is wrong",
+            column="geometry",
+        )
+    if effective is not None and effective.offset is not None and not len(bad):
+        try:
+            frame = gcrs.to_wgs84(frame, datum=effective, what=ctx.label)
+        except CRSError as err:
+            ctx.add(str(err), "check the datum of this layer", column="datum")
+        else:
+            logger.info("%s: %s coordinates converted to WGS84", ctx.label, parsed.name)
+    return frame
+
+
+def _crs_name(crs: Any) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg is not None else str(crs.name)
+
+
+def _same_datum(a: Any, b: Any) -> bool:
+    if a == b:
+        return True
+    geo_a, geo_b = a.geodetic_crs, b.geodetic_crs
+    return geo_a is not None and geo_b is not None and bool(geo_a == geo_b)
+
+
+def _check_overlaps(frame: gpd.GeoDataFrame, ctx: _Ctx) -> None:
+    geoms = np.array(frame.geometry.array, dtype=object)
+    polygonal = np.array(
+        [g is not None and g.geom_type in _POLYGONAL and g.is_valid for g in geoms], dtype=bool
+    )
+    if polygonal.sum() < 2:  # noqa: PLR2004
+        return
+    idx = np.flatnonzero(polygonal)
+    sub = gpd.GeoSeries(geoms[idx], crs=frame.crs)
+    left, right = sub.sindex.query(sub.to_numpy(), predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    if not len(left):
+        return
+    a, b = sub.to_numpy()[left], sub.to_numpy()[right]
+    overlap = shapely.area(shapely.intersection(a, b))
+    metric = _metric(frame.crs)
+    smaller = np.minimum(shapely.area(a), shapely.area(b))
+    flagged = overlap > _OVERLAP_M2 if metric else overlap > _OVERLAP_SHARE * smaller
+    for i, j, area, small in zip(
+        left[flagged], right[flagged], overlap[flagged], smaller[flagged], strict=True
+    ):
+        pi, pj = int(idx[i]), int(idx[j])
+        size = f"{area:.1f} m²" if metric else f"{100 * area / small:.0f}% of the smaller"
+        ctx.add(
+            f"communities {ctx.rows[pi]} and {ctx.rows[pj]} overlap by {size}",
+            "correct the boundaries so that each building belongs to one 小区",
+            severity="warning",
+            pos=pi,
+        )
+
+
+def _order_columns(frame: gpd.GeoDataFrame, schema: LayerSchema) -> gpd.GeoDataFrame:
+    geometry = frame.geometry.name
+    first = [n for n in schema.names if n in frame.columns and n != geometry]
+    extras = [c for c in frame.columns if c not in first and c != geometry]
+    return frame[[*first, *extras, geometry]]
+
+
+# --------------------------------------------------------------------------------------------
+# read_layer / validate_layer
+# --------------------------------------------------------------------------------------------
+
+
+_OSM_KINDS = ("network", "facilities", "communities")
+
+
+def _read_source(
+    path: str | Path,
+    kind: str,
+    *,
+    layer: str | None,
+    encoding: str | None,
+    x: str | None,
+    y: str | None,
+    datum: object,
+    standard: pd.DataFrame | None,
+) -> tuple[gpd.GeoDataFrame, bool]:
+    """Read a file of any supported format (OSM by kind); returns (frame, came from a table)."""
+    path = Path(path)
+    layer_schema(kind)
+    if _is_osm(path):
+        if not path.exists():
+            raise _missing_file(path)
+        if kind not in _OSM_KINDS:
+            raise LayerError(
+                f"{path}: an OpenStreetMap extract can give the network, facilities or "
+                f"communities layer, not {kind}; give {kind} as a GeoPackage, Shapefile or table"
+            )
+        try:
+            if kind == "network":
+                gdf = gosm.read_osm_network(path)
+            elif kind == "facilities":
+                gdf = gosm.read_osm_facilities(path, standard=standard)
+            else:
+                gdf = gosm.read_osm_communities(path)
+        except LayerError:
+            raise
+        except (RuntimeError, OSError, ValueError) as err:
+            raise LayerError(f"cannot read the OpenStreetMap extract {path}: {err}") from err
+        return gdf, False
+    gdf = read_file(path, layer=layer, encoding=encoding, x=x, y=y, datum=datum)
+    return gdf, path.suffix.lower() in _TABLE_SUFFIXES
+
+
+def _emit_warnings(report: ValidationReport, label: str) -> None:
+    shown = report.warnings
+    for issue in shown:
+        logger.warning("%s", issue.format())
+    if shown:
+        lines = "\n".join(f"  {i.format()}" for i in shown)
+        warnings.warn(f"{label}: {len(shown)} warning(s)\n{lines}", GisplanWarning, stacklevel=3)
+
+
+def read_layer(
+    path: str | Path,
+    kind: str,
+    *,
+    layer: str | None = None,
+    datum: object = None,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    standard: pd.DataFrame | None = None,
+    name: str | None = None,
+    target_crs: object = None,
+) -> gpd.GeoDataFrame:
+    """Read, map and check one layer; raise if it has fatal problems.
+
+    Parameters
+    ----------
+    path
+        Layer file (see :func:`read_file`), or an OpenStreetMap extract (``.osm``,
+        ``.osm.pbf``) for the network, facilities or communities layer.
+    kind
+        One of :data:`LAYER_KINDS`.
+    layer, encoding, x, y
+        Passed to :func:`read_file`.
+    datum, columns, standard, name
+        Passed to :func:`check_layer`.
+    target_crs
+        If given, the result is projected with :func:`gisplan.crs.to_metric`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The cleaned layer. Warnings are logged and emitted as one
+        :class:`~gisplan.errors.GisplanWarning`.
+
+    Raises
+    ------
+    LayerError
+        If the file is missing or unreadable.
+    ValidationError
+        If the layer has fatal problems (``err.report`` lists every issue).
+    CRSError
+        If ``target_crs`` is not usable.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "设施.gpkg"
+    >>> gpd.GeoDataFrame({"设施编号": ["F1"], "设施类型": ["kindergarten"]},
+    ...     geometry=[Point(50, 50)], crs=4547).to_file(path)
+    >>> gisplan.layers.read_layer(path, "facilities").loc[0, ["facility_id", "type"]].tolist()
+    ['F1', 'kindergarten']
+    """
+    gdf, from_table = _read_source(
+        path, kind, layer=layer, encoding=encoding, x=x, y=y, datum=datum, standard=standard
+    )
+    clean, report = check_layer(
+        gdf,
+        kind,
+        name=name,
+        datum=datum,
+        columns=columns,
+        standard=standard,
+        from_table=from_table,
+    )
+    report.raise_if_fatal()
+    _emit_warnings(report, name or kind)
+    if target_crs is not None:
+        clean = gcrs.to_metric(clean, target=target_crs)
+    return clean
+
+
+def validate_layer(
+    path: str | Path,
+    kind: str,
+    *,
+    layer: str | None = None,
+    datum: object = None,
+    columns: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    x: str | None = None,
+    y: str | None = None,
+    standard: pd.DataFrame | None = None,
+    name: str | None = None,
+    target_crs: object = None,
+) -> tuple[gpd.GeoDataFrame | None, ValidationReport]:
+    """Read and check one layer without raising for data problems.
+
+    Same options as :func:`read_layer`. A missing or unreadable file becomes an error in
+    the report and ``None`` instead of a frame.
+
+    Returns
+    -------
+    tuple of (geopandas.GeoDataFrame or None, ValidationReport)
+        The cleaned layer (projected to ``target_crs`` when given and the layer has no
+        fatal problem) and every issue found.
+
+    Examples
+    --------
+    >>> gdf, report = gisplan.layers.validate_layer("no/such/小区.gpkg", "communities")
+    >>> gdf is None, report.errors[0].problem.endswith("file not found")
+    (True, True)
+    """
+    label = name or kind
+    try:
+        gdf, from_table = _read_source(
+            path, kind, layer=layer, encoding=encoding, x=x, y=y, datum=datum, standard=standard
+        )
+    except (LayerError, CRSError) as err:
+        problem, _, fix = str(err).partition("; ")
+        report = ValidationReport()
+        report.add(label, problem, fix or "check the file", column=None)
+        return None, report
+    clean, report = check_layer(
+        gdf,
+        kind,
+        name=name,
+        datum=datum,
+        columns=columns,
+        standard=standard,
+        from_table=from_table,
+    )
+    if target_crs is not None and report.ok:
+        try:
+            clean = gcrs.to_metric(clean, target=target_crs)
+        except CRSError as err:
+            report.add(label, str(err), "check the target CRS", column="crs")
+    return clean, report

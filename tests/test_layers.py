@@ -1,0 +1,753 @@
+"""Tests for gisplan.layers: reading every format, alias mapping, validation at once.
+
+Fixtures are 100 m squares at x = 0, 200, 400 m east of (X0, Y0) in EPSG:4548
+(CGCS2000 3-degree Gauss-Kruger CM 117E; near 117E 35N, so coordinates are plausible).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyproj
+import pytest
+from geopandas.testing import assert_geodataframe_equal
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import MultiPoint, Point, Polygon, box
+
+from gisplan.errors import GisplanWarning, LayerError, ValidationError
+from gisplan.layers import (
+    LAYER_KINDS,
+    check_layer,
+    layer_schema,
+    read_file,
+    read_layer,
+    validate_layer,
+)
+
+CRS = "EPSG:4548"
+X0, Y0 = 500_000.0, 3_875_000.0
+BEIJING = (116.3975, 39.9087)  # lon, lat of Tian'anmen
+
+
+def square(x: float, size: float = 100.0) -> Polygon:
+    return box(X0 + x, Y0, X0 + x + size, Y0 + size)
+
+
+def bow_tie(x: float) -> Polygon:
+    """Self-intersecting 100 m square: two triangles of 2500 m² each, signed area 0."""
+    return Polygon([(X0 + x, Y0), (X0 + x + 100, Y0 + 100), (X0 + x + 100, Y0), (X0 + x, Y0 + 100)])
+
+
+def communities(**overrides: object) -> gpd.GeoDataFrame:
+    data: dict[str, object] = {
+        "community_id": ["C1", "C2", "C3"],
+        "name": ["幸福里小区", "纺织厂宿舍", "建设路12号院"],
+        "built_year": [1985, 1998, 2003],
+        "households": [120, 300, 80],
+    }
+    geometry = overrides.pop("geometry", [square(x) for x in (0, 200, 400)])
+    data.update(overrides)
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=CRS)
+
+
+def short_communities(**overrides: object) -> gpd.GeoDataFrame:
+    """Communities with column names that fit a Shapefile (10 characters)."""
+    return communities(**overrides).rename(columns={"community_id": "编号"})
+
+
+def messages(report: object) -> list[str]:
+    return [issue.format() for issue in report]  # type: ignore[attr-defined]
+
+
+def errors(report: object) -> list[str]:
+    return [i.format() for i in report.errors]  # type: ignore[attr-defined]
+
+
+def warns(report: object) -> list[str]:
+    return [i.format() for i in report.warnings]  # type: ignore[attr-defined]
+
+
+# --- schema ----------------------------------------------------------------------------
+
+
+def test_layer_schema_from_csv() -> None:
+    assert LAYER_KINDS == ("communities", "facilities", "network", "projects", "sites", "entrances")
+    schema = layer_schema("communities")
+    assert schema.geometry == "polygon"
+    assert schema.id_column == "community_id"
+    built = schema.column("built_year")
+    assert (built.dtype, built.required, built.label_zh) == ("year", True, "建成年份")
+    assert "建成年代" in built.aliases
+    assert layer_schema("sites").geometry == "point_or_polygon"
+    assert layer_schema("network").id_column is None
+
+
+def test_unknown_kind_lists_kinds() -> None:
+    with pytest.raises(LayerError, match="unknown layer kind 'schools'.*communities, facilities"):
+        layer_schema("schools")
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.gpkg"
+    with pytest.raises(LayerError, match=r"nope\.gpkg: file not found; check the path in the"):
+        read_file(path)
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".geojson", ".xlsx"])
+def test_corrupt_file(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"bad{suffix}"
+    path.write_bytes(b"\x00\x01garbage\xff" * 20)
+    with pytest.raises(LayerError, match=r"cannot read .*bad.*is it a GeoPackage/GeoJSON") as info:
+        read_file(path)
+    assert info.value.__cause__ is not None
+
+
+def test_gbk_shapefile_without_cpg(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.shp"
+    gdf = communities(name=["幸福里小区", "纺织厂宿舍", "城关街道"])
+    gdf = gdf.rename(columns={"households": "户数"})
+    with (  # community_id -> community_ (the real-world Shapefile name)
+        pytest.warns(UserWarning, match="truncated"),
+        pytest.warns(RuntimeWarning, match="laundered"),
+    ):
+        gdf.to_file(path, encoding="GBK", engine="pyogrio")
+    path.with_suffix(".cpg").unlink()
+    raw = path.with_suffix(".dbf").read_bytes()
+    assert "幸福里小区".encode("gbk") in raw  # really GBK bytes, not UTF-8
+    assert "幸福里小区".encode() not in raw
+    out = read_file(path)
+    assert out["name"].tolist() == ["幸福里小区", "纺织厂宿舍", "城关街道"]
+    assert "户数" in out.columns
+    assert out["户数"].tolist() == [120, 300, 80]
+    gdf = read_layer(path, "communities")
+    assert gdf["community_id"].tolist() == ["C1", "C2", "C3"]
+    assert gdf["name"].tolist() == ["幸福里小区", "纺织厂宿舍", "城关街道"]
+    assert gdf["households"].tolist() == [120, 300, 80]
+
+
+def test_utf8_shapefile_without_cpg(tmp_path: Path) -> None:
+    path = tmp_path / "utf8.shp"
+    short_communities().to_file(path, encoding="UTF-8", engine="pyogrio")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    assert read_file(path)["name"].tolist() == ["幸福里小区", "纺织厂宿舍", "建设路12号院"]
+
+
+def test_shapefile_cpg_is_honoured(tmp_path: Path) -> None:
+    # Latin-1 text: the no-.cpg fallback (UTF-8, else GB18030) would garble "é";
+    # only honouring the .cpg gives it back exactly.
+    path = tmp_path / "latin.shp"
+    latin = short_communities(name=["Café", "Résidence", "Größe"]).rename(columns={"编号": "id"})
+    latin.to_file(path, encoding="cp1252", engine="pyogrio")
+    assert path.with_suffix(".cpg").exists()
+    assert "Café".encode("cp1252") in path.with_suffix(".dbf").read_bytes()
+    assert read_file(path)["name"].tolist() == ["Café", "Résidence", "Größe"]
+
+
+def test_explicit_encoding_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.shp"
+    short_communities().to_file(path, encoding="GBK", engine="pyogrio")
+    path.with_suffix(".cpg").unlink()
+    assert read_file(path, encoding="gbk")["name"].iloc[0] == "幸福里小区"
+
+
+CSV_TEXT = "设施编号,设施类型,经度,纬度\nF1,幼儿园,116.3975,39.9087\nF2,kindergarten,116.4,39.91\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-8", "gbk"])
+def test_csv_encodings_with_lon_lat(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "设施.csv"
+    path.write_bytes(CSV_TEXT.encode(encoding))
+    raw = read_file(path)
+    assert raw.columns.tolist() == ["设施编号", "设施类型", "geometry"]
+    assert raw.crs is None
+    assert raw.geometry.iloc[0].equals(Point(116.3975, 39.9087))
+    gdf = read_layer(path, "facilities", datum="WGS84")
+    assert gdf["facility_id"].tolist() == ["F1", "F2"]
+    assert gdf["type"].tolist() == ["kindergarten", "kindergarten"]
+    assert gdf.crs.to_epsg() == 4326
+
+
+def test_csv_x_y_arguments_and_text_ids(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("编号,类型,东,北\n007,kindergarten,500050,3875050\n", encoding="utf-8")
+    gdf = read_layer(path, "facilities", x="东", y="北", datum=CRS)
+    assert gdf.loc[0, "facility_id"] == "007"  # leading zeros kept
+    assert gdf.geometry.iloc[0].equals(Point(X0 + 50, Y0 + 50))
+    with pytest.raises(LayerError, match="coordinate column.*'lon'.*the columns are: 编号"):
+        read_file(path, x="lon", y="北")
+
+
+def test_csv_without_coordinates(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text("编号,类型\nF1,kindergarten\n", encoding="utf-8")
+    with pytest.raises(LayerError, match=r"no coordinates found; add lon/lat \(经度/纬度\)"):
+        read_file(path)
+
+
+def test_csv_wkt_column(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    wkt = square(0).wkt
+    path.write_text(
+        f'小区编号,小区名称,建成年份,户数,WKT\nC1,幸福里,1990,100,"{wkt}"\n', encoding="utf-8"
+    )
+    gdf = read_layer(path, "communities", datum=CRS)
+    assert gdf.geometry.iloc[0].area == pytest.approx(10_000.0)
+
+
+def test_xlsx_with_chinese_headers(tmp_path: Path) -> None:
+    path = tmp_path / "小区.xlsx"
+    frame = pd.DataFrame(
+        {
+            "小区编号": ["C1", "C2"],
+            "小区名称": ["幸福里", "纺织厂宿舍"],
+            "建成年代": [1995, "1988年"],
+            "户数": [320, "1,200"],
+            "是否已实施棚改": ["否", "是"],
+            "X坐标": [X0 + 50, X0 + 250],
+            "Y坐标": [Y0 + 50, Y0 + 50],
+        }
+    )
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"说明": ["封面"]}).to_excel(writer, sheet_name="说明", index=False)
+        frame.to_excel(writer, sheet_name="小区", index=False)
+    with pytest.raises(LayerError, match=r"no coordinates found"):
+        read_file(path)  # the first sheet is the cover
+    with pytest.raises(LayerError, match="no sheet 'x'; its sheets are: 说明, 小区"):
+        read_file(path, layer="x")
+    with pytest.warns(GisplanWarning, match="community given as a point"):
+        gdf = read_layer(path, "communities", layer="小区", datum=CRS)
+    assert gdf["built_year"].tolist() == [1995, 1988]
+    assert gdf["households"].tolist() == [320, 1200]
+    assert str(gdf["households"].dtype) == "Int64"
+    assert gdf.geometry.iloc[1].equals(Point(X0 + 250, Y0 + 50))
+    assert "是否已实施棚改" in gdf.columns  # unknown columns kept unchanged
+
+
+def test_geopackage_with_several_layers(tmp_path: Path) -> None:
+    path = tmp_path / "data.gpkg"
+    communities().to_file(path, layer="小区")
+    communities().to_file(path, layer="old")
+    with pytest.raises(LayerError, match=r"holds 2 layers \(小区, old\); pass layer=\.\.\."):
+        read_file(path)
+    assert len(read_file(path, layer="小区")) == 3
+
+
+def test_chinese_path_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "小区" / "小区.gpkg"
+    path.parent.mkdir()
+    communities().to_file(path)
+    gdf = read_layer(path, "communities")
+    assert gdf["name"].tolist() == ["幸福里小区", "纺织厂宿舍", "建设路12号院"]
+    assert gdf.geometry.area.tolist() == pytest.approx([10_000.0] * 3)
+
+
+def test_osm_suffix_needs_read_layer(tmp_path: Path) -> None:
+    path = tmp_path / "map.osm"
+    path.write_text("<osm/>", encoding="utf-8")
+    with pytest.raises(LayerError, match="read_layer"):
+        read_file(path)
+    with pytest.raises(LayerError, match="not sites"):
+        read_layer(path, "sites")
+
+
+# --- columns ---------------------------------------------------------------------------
+
+
+def test_missing_required_column() -> None:
+    gdf = communities().drop(columns=["built_year"])
+    _, report = check_layer(gdf, "communities")
+    assert errors(report) == [
+        "[error] communities · built_year: column 'built_year' (建成年份) missing → add it or "
+        "map your column under 'columns:' in the scenario (aliases accepted: 建成年份, 建成年代, "
+        "建成时间, 建设年代, 建成年, 竣工年份, …)"
+    ]
+
+
+def test_chinese_alias_columns() -> None:
+    gdf = gpd.GeoDataFrame(
+        {
+            "小区编号": ["C1", "C2"],
+            "小区名称 ": ["幸福里", "纺织厂宿舍"],
+            "建成年代": ["1995", "１９９８年"],
+            "户数": ["320", " 1,200 "],
+            "人口": ["890", "3000"],
+            "建筑面积（m²）": ["21500", "80,000.5"],
+            "楼栋数": ["8", "20"],
+            "街道": ["城关街道", "城关街道"],
+            "备注": ["x", "y"],
+        },
+        geometry=[square(0), square(200)],
+        crs=CRS,
+    )
+    clean, report = check_layer(gdf, "communities")
+    assert report.ok, report.format()
+    assert clean.columns.tolist() == [
+        "community_id",
+        "name",
+        "built_year",
+        "households",
+        "population",
+        "floor_area_m2",
+        "buildings",
+        "street",
+        "备注",
+        "geometry",
+    ]
+    assert clean["built_year"].tolist() == [1995, 1998]
+    assert clean["households"].tolist() == [320, 1200]
+    assert clean["floor_area_m2"].tolist() == [21500.0, 80000.5]
+    assert str(clean["buildings"].dtype) == "Int64"
+    assert str(clean["floor_area_m2"].dtype) == "Float64"
+    assert str(clean["name"].dtype) == "string"
+
+
+@pytest.mark.parametrize(
+    "header", ["建筑面积（m²）", "建筑面积(㎡)", " 建筑面积 (平方米)", "FLOOR_AREA_M2"]
+)
+def test_alias_normalisation(header: str) -> None:
+    clean, report = check_layer(communities(**{header: ["1000", "2000", "3000"]}), "communities")
+    assert report.ok
+    assert clean["floor_area_m2"].tolist() == [1000.0, 2000.0, 3000.0]
+
+
+def test_facility_alias_and_chinese_type() -> None:
+    gdf = gpd.GeoDataFrame(
+        {"设施编号": ["F1", "F2"], "设施类型": ["幼儿园", " Kindergarten "]},
+        geometry=[Point(X0, Y0), Point(X0 + 10, Y0)],
+        crs=CRS,
+    )
+    clean, report = check_layer(gdf, "facilities")
+    assert report.ok
+    assert clean["type"].tolist() == ["kindergarten", "kindergarten"]
+
+
+def test_user_columns_before_aliases() -> None:
+    gdf = communities().rename(columns={"households": "住宅套数"})
+    clean, report = check_layer(gdf, "communities", columns={"住宅套数": "households"})
+    assert report.ok
+    assert clean["households"].tolist() == [120, 300, 80]
+    # the user's choice wins over an alias ("户数" is an alias of households)
+    gdf2 = gdf.assign(户数=[1, 2, 3])
+    clean2, report2 = check_layer(gdf2, "communities", columns={"住宅套数": "households"})
+    assert clean2["households"].tolist() == [120, 300, 80]
+    assert errors(report2) == [
+        "[error] communities · households: columns '住宅套数' and '户数' both mean 'households' "
+        "(户数); using '住宅套数' → remove or rename one of them, or map the right one under "
+        "'columns:'"
+    ]
+
+
+def test_two_aliases_for_one_column() -> None:
+    gdf = communities().assign(建成年代=[1990, 1991, 1992]).drop(columns=["built_year"])
+    gdf["建成年份"] = [1980, 1981, 1982]
+    _, report = check_layer(gdf, "communities")
+    assert len(report.errors) == 1
+    assert "'建成年代' and '建成年份' both mean 'built_year'" in report.errors[0].problem
+
+
+def test_bool_list_enum_rate_coercion() -> None:
+    gdf = communities(
+        demolition_planned=["是", "no", "无"],
+        needs=["1、2、12", "3,4；5", None],
+        land_tenure=["国有", "集体", ""],
+        status=["储备", "在建", "竣工"],
+        participation_rate=["80", "90", "65"],
+        approval_rate=["0.5", "85%", None],
+    )
+    clean, report = check_layer(gdf, "communities")
+    assert report.ok, report.format()
+    assert clean["demolition_planned"].tolist() == [True, False, False]
+    assert str(clean["demolition_planned"].dtype) == "boolean"
+    assert clean["needs"].tolist() == [(1, 2, 12), (3, 4, 5), ()]
+    assert clean["land_tenure"].tolist()[:2] == ["国有", "集体"]
+    assert clean["participation_rate"].tolist() == pytest.approx([0.8, 0.9, 0.65])
+    assert clean["approval_rate"].tolist()[:2] == pytest.approx([0.5, 0.85])
+    assert warns(report) == [
+        "[warning] communities · participation_rate: participation_rate values are in percent "
+        "(0–100); converted to fractions (0–1) → nothing to do, or write rates as fractions "
+        "such as 0.75"
+    ]
+
+
+def test_rate_out_of_range() -> None:
+    clean, report = check_layer(communities(approval_rate=["50", "150", "80"]), "communities")
+    assert clean["approval_rate"].tolist()[::2] == pytest.approx([0.5, 0.8])
+    assert [i.column for i in report.warnings] == ["approval_rate"]  # converted from percent
+    assert errors(report) == [
+        "[error] communities · C2 · approval_rate: approval_rate '150' is outside 0–100 % → "
+        "write a rate between 0 and 100 % (or 0 and 1)"
+    ]
+
+
+def test_enum_aliases_from_value_aliases_csv() -> None:
+    gdf = gpd.GeoDataFrame(
+        {
+            "项目编号": ["P1", "P2", "P3"],
+            "项目类型": ["棚改", "老厂区", "公园"],
+            "总投资（万元）": ["3,200", "100", "-5"],
+            "预计收益（万元）": ["5200", "0", "1"],
+        },
+        geometry=[square(0), square(200), square(400)],
+        crs=CRS,
+    )
+    clean, report = check_layer(gdf, "projects")
+    assert clean["kind"].tolist()[:2] == ["shantytown", "old_factory"]
+    assert clean["cost_wan_yuan"].tolist()[:2] == [3200.0, 100.0]
+    assert errors(report) == [
+        "[error] projects · P3 · kind: kind '公园' is not one of shantytown / old_factory / "
+        "urban_village / dangerous_housing / building_conversion / land_parcel / other → write "
+        "one of: shantytown / old_factory / urban_village / dangerous_housing / "
+        "building_conversion / land_parcel / other",
+        "[error] projects · P3 · cost_wan_yuan: cost_wan_yuan (项目成本) is -5; it must be zero "
+        "or more → correct the value (remove a stray minus sign)",
+    ]
+
+
+def test_sites_area_and_allowed_types() -> None:
+    gdf = gpd.GeoDataFrame(
+        {
+            "site_id": ["S1", "S2"],
+            "area_m2": ["0", "1800"],
+            "allowed_types": ["养老院、幼儿园", "nursery, kindergarden"],
+        },
+        geometry=[Point(X0, Y0), square(200)],
+        crs=CRS,
+    )
+    clean, report = check_layer(gdf, "sites")
+    assert clean.loc[0, "allowed_types"] == ("nursing_home", "kindergarten")
+    assert errors(report) == [
+        "[error] sites · S1 · area_m2: area_m2 (用地面积) is 0; it must be greater than 0 → "
+        "correct the value (remove a stray minus sign)",
+        "[error] sites · S2 · allowed_types: allowed_types 'kindergarden' is not in the "
+        "standards table; did you mean kindergarten? → use codes (or Chinese names) of the "
+        "standards table",
+    ]
+
+
+# --- values ----------------------------------------------------------------------------
+
+
+def test_duplicate_and_missing_ids() -> None:
+    gdf = communities(community_id=["C1", "C2", "C1"])
+    gdf.loc[len(gdf)] = [None, "新小区", 2000, 10, square(600)]
+    _, report = check_layer(gdf, "communities")
+    assert errors(report) == [
+        "[error] communities · row 4 · community_id: community_id missing → give every 小区 a "
+        "unique community_id",
+        "[error] communities · C1 · community_id: community_id 'C1' appears 2 times (rows 1, 3) "
+        "→ give each 小区 its own community_id",
+    ]
+
+
+def test_bad_built_years() -> None:
+    _, report = check_layer(communities(built_year=["2099", "九十年代", "1995"]), "communities")
+    assert errors(report) == [
+        "[error] communities · C2 · built_year: built_year '九十年代' is not a year → write a "
+        "4-digit year such as 1995",
+        "[error] communities · C1 · built_year: built_year 2099 is in the future (after "
+        f"{pd.Timestamp.now().year}) → correct the year (a 4-digit year such as 1995)",
+    ]
+
+
+def test_expropriation_year_may_be_future() -> None:
+    year = pd.Timestamp.now().year
+    gdf = communities(planned_expropriation_year=[year + 5, None, year + 31])
+    _, report = check_layer(gdf, "communities")
+    assert [i.row for i in report.errors] == ["C3"]
+
+
+def test_negative_households_and_implausible_area() -> None:
+    gdf = communities(households=[-5, 300, 80], floor_area_m2=[1000, 30_000, 200_000])
+    _, report = check_layer(gdf, "communities")
+    assert errors(report) == [
+        "[error] communities · C1 · households: households (户数) is -5; it must be zero or more "
+        "→ correct the value (remove a stray minus sign)"
+    ]
+    assert warns(report) == [
+        "[warning] communities · C3 · floor_area_m2: floor_area_m2 200000 m² for 80 households "
+        "is 2500.0 m² per household, which is implausible → check the floor area (m², not 万m²) "
+        "and the number of households"
+    ]
+
+
+def test_facility_type_typo_suggestion() -> None:
+    gdf = gpd.GeoDataFrame(
+        {"facility_id": ["F1"], "type": ["kindergarden"]}, geometry=[Point(X0, Y0)], crs=CRS
+    )
+    _, report = check_layer(gdf, "facilities")
+    assert errors(report) == [
+        "[error] facilities · F1 · type: type 'kindergarden' is not in the standards table; did "
+        "you mean kindergarten? → use a code (or the Chinese name) of the standards table"
+    ]
+
+
+# --- geometry --------------------------------------------------------------------------
+
+
+def test_empty_and_self_intersecting_polygons() -> None:
+    gdf = communities(geometry=[Polygon(), bow_tie(200), None])
+    clean, report = check_layer(gdf, "communities")
+    assert errors(report) == [
+        "[error] communities · C1: geometry missing or empty → draw the 小区 or delete the row",
+        "[error] communities · C3: geometry missing or empty → draw the 小区 or delete the row",
+    ]
+    assert warns(report) == [
+        "[warning] communities · C2: self-intersecting polygon repaired: area 0.0 -> 5000.0 m² "
+        f"(Self-intersection[{X0 + 250:.0f} {Y0 + 50:.0f}]) → check the 小区 boundary and "
+        "redraw it if the repair is wrong"
+    ]
+    assert clean.geometry.iloc[1].geom_type == "MultiPolygon"
+    assert clean.geometry.iloc[1].area == pytest.approx(5000.0)
+
+
+def test_points_where_polygons_expected(tmp_path: Path) -> None:
+    gdf = communities(geometry=[Point(X0, Y0), square(200), MultiPoint([(X0, Y0), (X0 + 1, Y0)])])
+    _, report = check_layer(gdf, "communities")
+    assert errors(report) == [
+        "[error] communities · C1: Point where a polygon is expected → draw the 小区 boundary "
+        "as a polygon",
+        "[error] communities · C3: MultiPoint where a polygon is expected → draw the 小区 "
+        "boundary as a polygon",
+    ]
+    path = tmp_path / "c.gpkg"
+    communities(geometry=[Point(X0, Y0)] * 3).to_file(path)
+    with pytest.raises(ValidationError, match="Point where a polygon is expected") as info:
+        read_layer(path, "communities")
+    assert len(info.value.report.errors) == 3
+
+
+def test_facility_polygons_and_multipoints() -> None:
+    gdf = gpd.GeoDataFrame(
+        {"facility_id": ["F1", "F2", "F3"], "type": ["kindergarten"] * 3},
+        geometry=[square(0), MultiPoint([(X0, Y0), (X0 + 5, Y0)]), Point(X0, Y0)],
+        crs=CRS,
+    )
+    clean, report = check_layer(gdf, "facilities")
+    assert clean.geometry.iloc[0].geom_type == "Point"
+    assert square(0).contains(clean.geometry.iloc[0])
+    assert warns(report) == [
+        "[warning] facilities · F1: 设施 given as a Polygon; its representative point is used "
+        "→ nothing to do, or give the layer as points"
+    ]
+    assert errors(report) == [
+        "[error] facilities · F2: MultiPoint where a point is expected → split it into one 设施 "
+        "per row (one point each)"
+    ]
+
+
+def test_overlapping_polygons_warning() -> None:
+    gdf = communities(geometry=[square(0), square(50), square(400)])
+    _, report = check_layer(gdf, "communities")
+    assert report.ok
+    assert warns(report) == [
+        "[warning] communities · C1: communities C1 and C2 overlap by 5000.0 m² → correct the "
+        "boundaries so that each building belongs to one 小区"
+    ]
+
+
+def test_touching_polygons_do_not_overlap() -> None:
+    gdf = communities(geometry=[square(0), square(100), square(200)])
+    assert len(check_layer(gdf, "communities")[1]) == 0
+
+
+# --- coordinates -----------------------------------------------------------------------
+
+
+def test_no_crs_and_no_datum() -> None:
+    gdf = communities().set_crs(None, allow_override=True)
+    _, report = check_layer(gdf, "communities")
+    assert errors(report) == [
+        "[error] communities · datum: no coordinate system: the file does not say which datum "
+        "its coordinates use → state the datum: add `datum: CGCS2000` (or WGS84, GCJ-02, "
+        "BD-09, EPSG:xxxx) to this layer in the scenario"
+    ]
+    clean, report = check_layer(gdf, "communities", datum="EPSG:4548")
+    assert report.ok
+    assert clean.crs.to_epsg() == 4548
+
+
+def test_unknown_datum() -> None:
+    _, report = check_layer(communities(), "communities", datum="Beijing-54-ish")
+    assert [i.column for i in report.errors] == ["datum"]
+    assert "unknown datum 'Beijing-54-ish'" in report.errors[0].problem
+
+
+def test_lon_lat_swapped(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    lon, lat = BEIJING
+    path.write_text(f"lon,lat,id,type\n{lat},{lon},F1,kindergarten\n{lon},{lat},F2,nursery\n")
+    gdf, report = validate_layer(path, "facilities", datum="WGS84")
+    assert gdf is not None
+    assert errors(report) == [
+        "[error] facilities · F1 · geometry: coordinates outside the plausible area of WGS84 → "
+        "check the coordinates: x and y (lon/lat) may be swapped, or the datum is wrong"
+    ]
+
+
+def test_many_implausible_rows_are_capped() -> None:
+    gdf = gpd.GeoDataFrame(
+        {"facility_id": [f"F{i}" for i in range(25)], "type": ["nursery"] * 25},
+        geometry=[Point(39.9, 116.4)] * 25,
+    )
+    _, report = check_layer(gdf, "facilities", datum="CGCS2000")
+    assert len(report.errors) == 21
+    assert report.errors[-1].problem.startswith("5 more rows (25 in all)")
+
+
+def test_gcj02_converted_to_wgs84() -> None:
+    gdf = gpd.GeoDataFrame(
+        {"facility_id": ["F1"], "type": ["kindergarten"]}, geometry=[Point(*BEIJING)]
+    )
+    clean, report = check_layer(gdf, "facilities", datum="GCJ-02")
+    assert report.ok
+    assert clean.crs.to_epsg() == 4326
+    moved = clean.geometry.iloc[0]
+    _, _, dist = pyproj.Geod(ellps="WGS84").inv(*BEIJING, moved.x, moved.y)
+    assert 300 < dist < 800  # the GCJ-02 offset in Beijing is about 500-600 m
+    assert gdf.geometry.iloc[0].equals(Point(*BEIJING))  # input untouched
+
+
+def test_file_crs_kept_when_datum_is_the_same_family() -> None:
+    # scenario default datum CGCS2000 and a file in CGCS2000 / GK: no conflict, file's CRS used
+    clean, report = check_layer(communities(), "communities", datum="CGCS2000")
+    assert len(report) == 0
+    assert clean.crs.to_epsg() == 4548
+
+
+# --- read_layer / validate_layer ------------------------------------------------------
+
+
+def test_read_layer_raises_with_report_and_warns_once(tmp_path: Path) -> None:
+    path = tmp_path / "c.gpkg"
+    communities(geometry=[square(0), square(50), bow_tie(400)]).to_file(path)
+    with pytest.warns(GisplanWarning, match=r"communities: 2 warning\(s\)") as record:
+        gdf = read_layer(path, "communities", target_crs="EPSG:4547")
+    assert len(record) == 1
+    assert gdf.crs.to_epsg() == 4547
+    bad = communities(built_year=["九十年代", 1990, 1990]).astype({"built_year": str})
+    bad.to_file(path, layer="bad")
+    with pytest.raises(ValidationError, match="九十年代") as info:
+        read_layer(path, "communities", layer="bad")
+    assert [i.column for i in info.value.report.errors] == ["built_year"]
+
+
+def test_validate_layer_never_raises_for_bad_files(tmp_path: Path) -> None:
+    gdf, report = validate_layer(tmp_path / "missing.shp", "communities", name="小区")
+    assert gdf is None
+    assert report.errors[0].layer == "小区"
+    assert report.errors[0].problem.endswith("missing.shp: file not found")
+    bad = tmp_path / "bad.gpkg"
+    bad.write_bytes(b"junk")
+    gdf, report = validate_layer(bad, "communities")
+    assert gdf is None
+    assert report.errors[0].problem.startswith("cannot read")
+
+
+def test_all_problems_reported_at_once() -> None:
+    gdf = communities(
+        built_year=["九十年代", 1990, 1990],
+        households=[10, -1, 5],
+        geometry=[None, square(200), square(400)],
+    ).drop(columns=["name"])
+    _, report = check_layer(gdf, "communities")
+    columns = {i.column for i in report.errors}
+    assert {"name", "built_year", "households"} <= columns
+    assert len(report.errors) >= 4
+
+
+def test_input_not_mutated() -> None:
+    gdf = gpd.GeoDataFrame(
+        {
+            "编号": ["C1", "C1", "C3"],
+            "小区名称": ["a", "b", "c"],
+            "建成年代": ["1995年", "x", "2001"],
+            "户数": ["1,200", "3", "4"],
+            "参与率": ["80", "90", "50"],
+        },
+        geometry=[bow_tie(0), square(50), Point(X0, Y0)],
+        crs=CRS,
+        index=[10, 20, 30],
+    )
+    saved = gdf.copy(deep=True)
+    clean, _ = check_layer(gdf, "communities")
+    assert_geodataframe_equal(gdf, saved)
+    assert clean.index.tolist() == [10, 20, 30]
+    assert clean["community_id"].tolist() == ["C1", "C1", "C3"]
+
+
+# --- properties ------------------------------------------------------------------------
+
+FULL_WIDTH = str.maketrans("0123456789,", "０１２３４５６７８９，")
+
+
+@settings(max_examples=50, deadline=None)
+@given(n=st.integers(min_value=0, max_value=10**7), style=st.sampled_from(["plain", "comma", "fw"]))
+def test_text_numbers_parse_exactly(n: int, style: str) -> None:
+    text = {"plain": f" {n} ", "comma": f"{n:,}", "fw": f"{n:,}".translate(FULL_WIDTH)}[style]
+    clean, report = check_layer(communities(households=[text, "1", "2"]), "communities")
+    assert not [i for i in report.errors if i.column == "households"]
+    assert int(clean.loc[0, "households"]) == n
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    rates=st.lists(st.floats(min_value=0, max_value=100, allow_nan=False), min_size=3, max_size=3)
+)
+def test_rates_always_end_between_zero_and_one(rates: list[float]) -> None:
+    gdf = communities(approval_rate=[str(r) for r in rates])
+    clean, report = check_layer(gdf, "communities")
+    assert report.ok
+    values = np.asarray(clean["approval_rate"], dtype=float)
+    assert ((values >= 0) & (values <= 1)).all()
+    if max(rates) > 1:
+        assert values.tolist() == pytest.approx([r / 100 for r in rates])
+    else:
+        assert values.tolist() == pytest.approx(rates)
+    assert not math.isnan(values.sum())
+
+
+def test_pyogrio_listing_used_for_layers(tmp_path: Path) -> None:
+    # a GeoPackage with one spatial layer and a non-spatial table needs no layer=
+    path = tmp_path / "one.gpkg"
+    communities().to_file(path, layer="小区")
+    pyogrio.write_dataframe(pd.DataFrame({"a": [1]}), path, layer="notes")
+    assert len(read_file(path)) == 3
+
+
+# --- OpenStreetMap extracts (real data; skipped when ../shared/data/osm is absent) -----------
+
+
+@pytest.mark.osm
+def test_osm_network_and_facilities(osm_dir: Path) -> None:
+    path = osm_dir / "beijing_wudaokou_2017" / "map.osm"
+    network, report = validate_layer(path, "network")
+    assert report.ok, report.format()
+    assert network is not None
+    assert network.crs.to_epsg() == 4326
+    assert set(network.geom_type) <= {"LineString", "MultiLineString"}
+    assert len(network) > 1000
+    facilities, report = validate_layer(path, "facilities")
+    assert report.ok, report.format()
+    assert facilities is not None
+    assert facilities["facility_id"].is_unique
+    assert set(facilities.geom_type) == {"Point"}
+
+
+@pytest.mark.osm
+def test_osm_communities_skeleton(osm_dir: Path) -> None:
+    path = osm_dir / "beijing_wudaokou_2017" / "map.osm"
+    gdf, report = validate_layer(path, "communities")
+    assert gdf is not None
+    assert report.ok, report.format()
+    # built_year and households are empty in an OSM skeleton: warned, not fatal
+    assert {"built_year", "households"} <= {i.column for i in report.warnings}
+    assert "西王庄小区" in set(gdf["name"].dropna())
