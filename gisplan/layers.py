@@ -24,12 +24,11 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -43,6 +42,13 @@ from gisplan import osm as gosm
 from gisplan import standards as gstandards
 from gisplan.errors import CRSError, GisplanWarning, LayerError, StandardsError
 from gisplan.validation import ValidationReport
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Hashable, Mapping
+
+    import numpy.typing as npt
+    import pyproj
+    from shapely.geometry.base import BaseGeometry
 
 __all__ = [
     "LAYER_KINDS",
@@ -66,6 +72,9 @@ LAYER_KINDS: tuple[str, ...] = (
     "sites",
     "entrances",
 )
+
+#: Anything :func:`gisplan.crs.parse_datum` accepts: a name, an EPSG code, a CRS or a Datum.
+DatumLike: TypeAlias = "str | int | pyproj.CRS | gcrs.Datum"
 
 GeometryKind = Literal["polygon", "point", "line", "point_or_polygon"]
 
@@ -225,7 +234,7 @@ def _split(value: str) -> tuple[str, ...]:
 
 @cache
 def _schema_table() -> dict[str, LayerSchema]:
-    text = resources.files("gisplan").joinpath("data", "layer_schema.csv").read_text("utf-8")
+    text = resources.files("gisplan").joinpath("data/layer_schema.csv").read_text("utf-8")
     columns: dict[str, list[ColumnSpec]] = {kind: [] for kind in LAYER_KINDS}
     for rec in csv.DictReader(text.splitlines()):
         kind = rec["kind"].strip()
@@ -293,7 +302,7 @@ def layer_schema(kind: str) -> LayerSchema:
 @cache
 def _value_aliases() -> dict[tuple[str, str], dict[str, str]]:
     """``(kind, column) -> {normalised alias: canonical value}`` from value_aliases.csv."""
-    text = resources.files("gisplan").joinpath("data", "value_aliases.csv").read_text("utf-8")
+    text = resources.files("gisplan").joinpath("data/value_aliases.csv").read_text("utf-8")
     out: dict[tuple[str, str], dict[str, str]] = {}
     for rec in csv.DictReader(text.splitlines()):
         key = (rec["kind"].strip(), rec["column"].strip())
@@ -357,9 +366,9 @@ def read_file(
     encoding: str | None = None,
     x: str | None = None,
     y: str | None = None,
-    datum: object = None,
+    datum: DatumLike | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read a layer file as it is: no column renaming, no validation.
+    r"""Read a layer file as it is: no column renaming, no validation.
 
     Parameters
     ----------
@@ -397,7 +406,7 @@ def read_file(
     --------
     >>> import tempfile, pathlib
     >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "设施.csv").write_text("编号,经度,纬度\\nF1,116.3,39.9\\n", encoding="utf-8")
+    >>> _ = (folder / "设施.csv").write_text("编号,经度,纬度\nF1,116.3,39.9\n", encoding="utf-8")
     >>> gdf = gisplan.layers.read_file(folder / "设施.csv")
     >>> gdf["编号"].tolist(), gdf.geometry.iloc[0].wkt, gdf.crs
     (['F1'], 'POINT (116.3 39.9)', None)
@@ -409,7 +418,8 @@ def read_file(
     if _is_osm(path):
         raise LayerError(
             f"{path}: an OpenStreetMap extract holds several kinds of data; "
-            "read it with gisplan.layers.read_layer(path, kind) (network, facilities or communities)"
+            "read it with gisplan.layers.read_layer(path, kind) "
+            "(kind: network, facilities or communities)"
         )
     if suffix in _TABLE_SUFFIXES:
         frame = (
@@ -440,7 +450,7 @@ def _read_spatial(path: Path, *, layer: str | None, encoding: str | None) -> gpd
 
 
 def _only_layer(path: Path) -> str | None:
-    """The layer to read when none is named; ``LayerError`` listing them if ambiguous."""
+    """Return the layer to read when none is named; ``LayerError`` listing them if ambiguous."""
     layers = pyogrio.list_layers(path)
     if len(layers) <= 1:
         return None
@@ -455,7 +465,7 @@ def _only_layer(path: Path) -> str | None:
 
 
 def _shapefile_encoding(path: Path) -> str | None:
-    """Encoding of a Shapefile's DBF: ``None`` when a .cpg exists (GDAL honours it)."""
+    """Return the encoding of a Shapefile's DBF: ``None`` when a .cpg exists (GDAL honours it)."""
     if any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
         return None
     dbf = next(
@@ -518,10 +528,11 @@ def _read_excel(path: Path, *, sheet: str | None) -> pd.DataFrame:
         if sheet is not None and sheet not in names:
             raise LayerError(f"{path} has no sheet {sheet!r}; its sheets are: {', '.join(names)}")
         frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
-    return frame.dropna(how="all")
+    out: pd.DataFrame = frame.dropna(how="all")
+    return out
 
 
-def _find_column(frame: pd.DataFrame, candidates: tuple[str, ...]) -> Any:
+def _find_column(frame: pd.DataFrame, candidates: tuple[str, ...]) -> Hashable | None:
     wanted = {c.lower() for c in candidates}
     for col in frame.columns:
         if unicodedata.normalize("NFKC", str(col)).strip().lower() in wanted:
@@ -530,11 +541,12 @@ def _find_column(frame: pd.DataFrame, candidates: tuple[str, ...]) -> Any:
 
 
 def _table_to_gdf(
-    frame: pd.DataFrame, *, path: Path, x: str | None, y: str | None, datum: object
+    frame: pd.DataFrame, *, path: Path, x: str | None, y: str | None, datum: DatumLike | None
 ) -> gpd.GeoDataFrame:
     """Build point (or WKT) geometry from a table's coordinate columns."""
     frame = frame.rename(columns=lambda c: str(c).strip())
     geometry: Any
+    used: list[Hashable]
     if x is not None or y is not None:
         missing = [c for c in (x, y) if c is None or c not in frame.columns]
         if missing:
@@ -578,11 +590,11 @@ def _table_to_gdf(
     return gdf
 
 
-def _points(xs: pd.Series[Any], ys: pd.Series[Any]) -> Any:
+def _points(xs: pd.Series[Any], ys: pd.Series[Any]) -> npt.NDArray[np.object_]:
     """Points from two columns of (possibly text) numbers; ``None`` where either is unusable."""
     xv = np.array([_number(v)[0] for v in xs], dtype=float)
     yv = np.array([_number(v)[0] for v in ys], dtype=float)
-    pts = shapely.points(xv, yv)
+    pts = np.asarray(shapely.points(xv, yv), dtype=object)
     pts[~(np.isfinite(xv) & np.isfinite(yv))] = None
     return pts
 
@@ -599,7 +611,7 @@ def _is_missing(value: object) -> bool:
 
 
 def _text(value: object) -> str | None:
-    """A cell as trimmed half-width text; ``None`` when empty (integral floats lose ``.0``)."""
+    """Return a cell as trimmed half-width text; ``None`` when empty (``1995.0`` -> ``1995``)."""
     if _is_missing(value):
         return None
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
@@ -796,7 +808,7 @@ def check_layer(
     kind: str,
     *,
     name: str | None = None,
-    datum: object = None,
+    datum: DatumLike | None = None,
     columns: Mapping[str, str] | None = None,
     standard: pd.DataFrame | None = None,
     from_table: bool = False,
@@ -840,7 +852,7 @@ def check_layer(
     Examples
     --------
     >>> gdf = gpd.GeoDataFrame({"编号": ["C1"], "小区名称": ["幸福里"], "建成年代": ["1995年"],
-    ...     "户数": ["1,200"]}, geometry=[box(0, 0, 100, 100)], crs=4547)
+    ...     "户数": ["1,200"]}, geometry=[box(5e5, 35e5, 5e5 + 100, 35e5 + 100)], crs=4548)
     >>> clean, report = gisplan.layers.check_layer(gdf, "communities")
     >>> report.ok, clean.columns.tolist(), int(clean.loc[0, "households"])
     (True, ['community_id', 'name', 'built_year', 'households', 'geometry'], 1200)
@@ -886,41 +898,16 @@ def check_layer(
 
 def _map_columns(frame: gpd.GeoDataFrame, ctx: _Ctx, user: Mapping[str, str]) -> gpd.GeoDataFrame:
     """Rename source columns to canonical names (exact, then user mapping, then aliases)."""
-    schema = ctx.schema
-    geometry_name = frame.geometry.name
-    canonical = {n.lower(): n for n in schema.names}
     user_norm = {str(k).strip(): v for k, v in user.items()}
-    aliases = _alias_index(ctx.kind)
-    for source, target in user_norm.items():
-        if target not in schema.names:
-            ctx.add(
-                f"'columns:' maps {source!r} to {target!r}, which is not a column of {ctx.kind}",
-                f"map it to one of: {', '.join(schema.names)}",
-                column=target,
-            )
-        elif not any(str(c).strip() == source for c in frame.columns):
-            ctx.add(
-                f"'columns:' names {source!r}, which is not in the file",
-                f"use one of the file's columns: {', '.join(map(str, frame.columns))}",
-                severity="warning",
-                column=target,
-            )
-    # priority 0: canonical name, 1: user mapping, 2: alias
-    claims: dict[str, list[tuple[int, Any]]] = {}
+    _check_user_columns(frame, ctx, user_norm)
+    claims: dict[str, list[tuple[int, Hashable]]] = {}
     for col in frame.columns:
-        if col == geometry_name:
+        if col == frame.geometry.name:
             continue
-        trimmed = str(col).strip()
-        match: tuple[int, str] | None = None
-        if trimmed.lower() in canonical:
-            match = (0, canonical[trimmed.lower()])
-        elif trimmed in user_norm and user_norm[trimmed] in schema.names:
-            match = (1, user_norm[trimmed])
-        elif _norm_column(trimmed) in aliases:
-            match = (2, aliases[_norm_column(trimmed)])
+        match = _match_column(str(col).strip(), ctx, user_norm)
         if match is not None:
             claims.setdefault(match[1], []).append((match[0], col))
-    rename: dict[Any, str] = {}
+    rename: dict[Hashable, str] = {}
     for target, sources in claims.items():
         ranked = sorted(sources, key=lambda s: (s[0], s[1] != target))
         chosen = ranked[0][1]
@@ -938,6 +925,37 @@ def _map_columns(frame: gpd.GeoDataFrame, ctx: _Ctx, user: Mapping[str, str]) ->
     return frame.rename(columns=rename)
 
 
+def _match_column(name: str, ctx: _Ctx, user: Mapping[str, str]) -> tuple[int, str] | None:
+    """Return ``(priority, canonical name)``: 0 canonical, 1 user mapping, 2 alias; or None."""
+    canonical = {n.lower(): n for n in ctx.schema.names}
+    if name.lower() in canonical:
+        return 0, canonical[name.lower()]
+    if name in user and user[name] in ctx.schema.names:
+        return 1, user[name]
+    aliases = _alias_index(ctx.kind)
+    key = _norm_column(name)
+    return (2, aliases[key]) if key in aliases else None
+
+
+def _check_user_columns(frame: pd.DataFrame, ctx: _Ctx, user: Mapping[str, str]) -> None:
+    """Check that the scenario's ``columns:`` map file columns to canonical names."""
+    present = {str(c).strip() for c in frame.columns}
+    for source, target in user.items():
+        if target not in ctx.schema.names:
+            ctx.add(
+                f"'columns:' maps {source!r} to {target!r}, which is not a column of {ctx.kind}",
+                f"map it to one of: {', '.join(ctx.schema.names)}",
+                column=target,
+            )
+        elif source not in present:
+            ctx.add(
+                f"'columns:' names {source!r}, which is not in the file",
+                f"use one of the file's columns: {', '.join(map(str, frame.columns))}",
+                severity="warning",
+                column=target,
+            )
+
+
 def _row_labels(frame: pd.DataFrame, schema: LayerSchema) -> list[str]:
     labels = [f"row {i + 1}" for i in range(len(frame))]
     if schema.id_column and schema.id_column in frame.columns:
@@ -950,8 +968,7 @@ def _row_labels(frame: pd.DataFrame, schema: LayerSchema) -> list[str]:
 
 def _aliases_hint(spec: ColumnSpec) -> str:
     names = [spec.label_zh, *(a for a in spec.aliases if a != spec.label_zh)]
-    shown = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")  # noqa: PLR2004
-    return shown
+    return ", ".join(names[:6]) + (", …" if len(names) > 6 else "")  # noqa: PLR2004
 
 
 def _check_required(frame: pd.DataFrame, ctx: _Ctx) -> None:
@@ -989,40 +1006,25 @@ def _show(value: object) -> str:
 
 
 def _coerce_columns(frame: gpd.GeoDataFrame, ctx: _Ctx) -> gpd.GeoDataFrame:
+    coercers: dict[str, Callable[[pd.Series[Any]], tuple[pd.Series[Any], Bad]]] = {
+        "str": _coerce_str,
+        "int": _coerce_int,
+        "year": partial(_coerce_int, year=True),
+        "float": _coerce_float,
+        "bool": _coerce_bool,
+        "list": _coerce_list,
+    }
     for spec in ctx.schema.columns:
         if spec.name not in frame.columns:
             continue
         raw = frame[spec.name]
         bad: Bad
-        if spec.dtype == "str":
-            values, bad = _coerce_str(raw)
-        elif spec.dtype in {"int", "year"}:
-            values, bad = _coerce_int(raw, year=spec.dtype == "year")
-        elif spec.dtype == "float":
-            values, bad = _coerce_float(raw)
-        elif spec.dtype == "bool":
-            values, bad = _coerce_bool(raw)
-        elif spec.dtype == "list":
-            values, bad = _coerce_list(raw)
-        elif spec.dtype == "enum":
+        if spec.dtype == "enum":
             values, bad = _coerce_enum(raw, spec, ctx.kind)
-        else:  # rate
-            values, bad, in_percent = _coerce_rate(raw)
-            if in_percent:
-                ctx.add(
-                    f"{spec.name} values are in percent (0–100); converted to fractions (0–1)",
-                    "nothing to do, or write rates as fractions such as 0.75",
-                    severity="warning",
-                    column=spec.name,
-                )
-            for pos, value in enumerate(values):
-                if not math.isnan(value) and not 0 <= value <= 1:
-                    ctx.add(
-                        f"{spec.name} {_show(raw.iloc[pos])} is outside 0–100 %",
-                        "write a rate between 0 and 100 % (or 0 and 1)",
-                        pos=pos,
-                        column=spec.name,
-                    )
+        elif spec.dtype == "rate":
+            values, bad = _coerce_rate_column(raw, spec, ctx)
+        else:
+            values, bad = coercers[spec.dtype](raw)
         for pos, value, why in bad:
             ctx.add(
                 f"{spec.name} {_show(value)} is {why}",
@@ -1032,6 +1034,28 @@ def _coerce_columns(frame: gpd.GeoDataFrame, ctx: _Ctx) -> gpd.GeoDataFrame:
             )
         frame[spec.name] = values
     return frame
+
+
+def _coerce_rate_column(
+    raw: pd.Series[Any], spec: ColumnSpec, ctx: _Ctx
+) -> tuple[pd.Series[Any], Bad]:
+    values, bad, in_percent = _coerce_rate(raw)
+    if in_percent:
+        ctx.add(
+            f"{spec.name} values are in percent (0–100); converted to fractions (0–1)",
+            "nothing to do, or write rates as fractions such as 0.75",
+            severity="warning",
+            column=spec.name,
+        )
+    for pos, value in enumerate(values):
+        if not math.isnan(value) and not 0 <= value <= 1:
+            ctx.add(
+                f"{spec.name} {_show(raw.iloc[pos])} is outside 0–100 %",
+                "write a rate between 0 and 100 % (or 0 and 1)",
+                pos=pos,
+                column=spec.name,
+            )
+    return values, bad
 
 
 def _coerce_fix(spec: ColumnSpec) -> str:
@@ -1060,9 +1084,9 @@ def _check_ids(frame: pd.DataFrame, ctx: _Ctx) -> None:
             column=id_col,
         )
     positions: dict[str, list[int]] = {}
-    for pos, value in enumerate(values):
+    for row, value in enumerate(values.tolist()):
         if not _is_missing(value):
-            positions.setdefault(str(value), []).append(pos)
+            positions.setdefault(str(value), []).append(row)
     for value, where in positions.items():
         if len(where) > 1:
             rows = ", ".join(str(p + 1) for p in where)
@@ -1076,6 +1100,12 @@ def _check_ids(frame: pd.DataFrame, ctx: _Ctx) -> None:
 
 
 def _check_ranges(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    _check_years(frame, ctx)
+    _check_non_negative(frame, ctx)
+    _check_area_per_household(frame, ctx)
+
+
+def _check_years(frame: pd.DataFrame, ctx: _Ctx) -> None:
     this_year = dt.datetime.now(tz=dt.timezone.utc).year
     limits = {
         "built_year": (_FIRST_YEAR, this_year),
@@ -1085,56 +1115,50 @@ def _check_ranges(frame: pd.DataFrame, ctx: _Ctx) -> None:
         if column not in frame.columns:
             continue
         for pos, value in enumerate(frame[column]):
-            if _is_missing(value):
+            if _is_missing(value) or low <= value <= high:
                 continue
-            if value > high:
-                ctx.add(
-                    f"{column} {value} is in the future (after {high})",
-                    "correct the year (a 4-digit year such as 1995)",
-                    pos=pos,
-                    column=column,
-                )
-            elif value < low:
-                ctx.add(
-                    f"{column} {value} is before {low}",
-                    "correct the year (a 4-digit year such as 1995)",
-                    pos=pos,
-                    column=column,
-                )
+            when = f"is in the future (after {high})" if value > high else f"is before {low}"
+            ctx.add(
+                f"{column} {value} {when}",
+                "correct the year (a 4-digit year such as 1995)",
+                pos=pos,
+                column=column,
+            )
+
+
+def _check_non_negative(frame: pd.DataFrame, ctx: _Ctx) -> None:
     for column in sorted(_NON_NEGATIVE & set(frame.columns)):
         strict = column == "area_m2"
+        spec = ctx.schema.column(column)
         for pos, value in enumerate(frame[column]):
-            if _is_missing(value):
+            if _is_missing(value) or value > 0 or (value == 0 and not strict):
                 continue
-            if value < 0 or (strict and value == 0):
-                spec = ctx.schema.column(column)
-                ctx.add(
-                    f"{column} ({spec.label_zh}) is {value:g}; it must be "
-                    f"{'greater than 0' if strict else 'zero or more'}",
-                    "correct the value (remove a stray minus sign)",
-                    pos=pos,
-                    column=column,
-                )
-    if {"floor_area_m2", "households"} <= set(frame.columns):
-        for pos, (area, households) in enumerate(
-            zip(frame["floor_area_m2"], frame["households"], strict=True)
-        ):
-            if _is_missing(area) or _is_missing(households) or households <= 0 or area <= 0:
-                continue
-            per = float(area) / float(households)
-            if not _MIN_M2_PER_HOUSEHOLD <= per <= _MAX_M2_PER_HOUSEHOLD:
-                ctx.add(
-                    f"floor_area_m2 {float(area):g} m² for {households} households is "
-                    f"{per:.1f} m² per household, which is implausible",
-                    "check the floor area (m², not 万m²) and the number of households",
-                    severity="warning",
-                    pos=pos,
-                    column="floor_area_m2",
-                )
+            ctx.add(
+                f"{column} ({spec.label_zh}) is {value:g}; it must be "
+                f"{'greater than 0' if strict else 'zero or more'}",
+                "correct the value (remove a stray minus sign)",
+                pos=pos,
+                column=column,
+            )
 
 
-def _resolve(value: str, standard: pd.DataFrame | None) -> str | None:
-    return gstandards.resolve_type(value, table=standard)
+def _check_area_per_household(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    if not {"floor_area_m2", "households"} <= set(frame.columns):
+        return
+    pairs = zip(frame["floor_area_m2"], frame["households"], strict=True)
+    for pos, (area, households) in enumerate(pairs):
+        if _is_missing(area) or _is_missing(households) or households <= 0 or area <= 0:
+            continue
+        per = float(area) / float(households)
+        if not _MIN_M2_PER_HOUSEHOLD <= per <= _MAX_M2_PER_HOUSEHOLD:
+            ctx.add(
+                f"floor_area_m2 {float(area):g} m² for {households} households is "
+                f"{per:.1f} m² per household, which is implausible",
+                "check the floor area (m², not 万m²) and the number of households",
+                severity="warning",
+                pos=pos,
+                column="floor_area_m2",
+            )
 
 
 def _did_you_mean(value: str, standard: pd.DataFrame | None) -> str:
@@ -1146,59 +1170,62 @@ def _check_types(
     frame: gpd.GeoDataFrame, ctx: _Ctx, standard: pd.DataFrame | None
 ) -> gpd.GeoDataFrame:
     """Facility ``type`` and site ``allowed_types`` must be codes of the standards table."""
-    if ctx.kind == "facilities" and "type" in frame.columns:
-        try:
-            out: list[object] = []
-            for pos, value in enumerate(frame["type"]):
-                if _is_missing(value):
-                    ctx.add(
-                        "type missing",
-                        "write the facility type (a code or Chinese name of the standards table)",
-                        pos=pos,
-                        column="type",
-                    )
-                    out.append(pd.NA)
-                    continue
-                code = _resolve(str(value), standard)
-                if code is None:
-                    ctx.add(
-                        f"type {str(value)!r} is not in the standards table; "
-                        f"{_did_you_mean(str(value), standard)}",
-                        "use a code (or the Chinese name) of the standards table",
-                        pos=pos,
-                        column="type",
-                    )
-                    out.append(value)
-                else:
-                    if code != value:
-                        logger.debug("%s: type %r -> %s", ctx.label, value, code)
-                    out.append(code)
-            frame["type"] = pd.Series(out, index=frame.index, dtype="string")
-        except StandardsError as err:
-            ctx.add(f"cannot check facility types: {err}", "fix the standards table")
-    if ctx.kind == "sites" and "allowed_types" in frame.columns:
-        try:
-            lists: list[tuple[int | str, ...]] = []
-            for pos, items in enumerate(frame["allowed_types"]):
-                codes: list[int | str] = []
-                for item in items:
-                    code = _resolve(str(item), standard)
-                    if code is None:
-                        ctx.add(
-                            f"allowed_types {str(item)!r} is not in the standards table; "
-                            f"{_did_you_mean(str(item), standard)}",
-                            "use codes (or Chinese names) of the standards table",
-                            pos=pos,
-                            column="allowed_types",
-                        )
-                        codes.append(item)
-                    else:
-                        codes.append(code)
-                lists.append(tuple(codes))
-            frame["allowed_types"] = pd.Series(lists, index=frame.index, dtype=object)
-        except StandardsError as err:
-            ctx.add(f"cannot check allowed_types: {err}", "fix the standards table")
+    try:
+        if ctx.kind == "facilities" and "type" in frame.columns:
+            frame["type"] = _facility_types(frame["type"], ctx, standard)
+        if ctx.kind == "sites" and "allowed_types" in frame.columns:
+            frame["allowed_types"] = _allowed_types(frame["allowed_types"], ctx, standard)
+    except StandardsError as err:
+        ctx.add(f"cannot check facility types: {err}", "fix the standards table")
     return frame
+
+
+def _facility_types(
+    values: pd.Series[Any], ctx: _Ctx, standard: pd.DataFrame | None
+) -> pd.Series[Any]:
+    out: list[object] = []
+    for pos, value in enumerate(values):
+        if _is_missing(value):
+            ctx.add(
+                "type missing",
+                "write the facility type (a code or Chinese name of the standards table)",
+                pos=pos,
+                column="type",
+            )
+            out.append(pd.NA)
+            continue
+        code = gstandards.resolve_type(str(value), table=standard)
+        if code is None:
+            ctx.add(
+                f"type {str(value)!r} is not in the standards table; "
+                f"{_did_you_mean(str(value), standard)}",
+                "use a code (or the Chinese name) of the standards table",
+                pos=pos,
+                column="type",
+            )
+        out.append(value if code is None else code)
+    return pd.Series(out, index=values.index, dtype="string")
+
+
+def _allowed_types(
+    values: pd.Series[Any], ctx: _Ctx, standard: pd.DataFrame | None
+) -> pd.Series[Any]:
+    lists: list[tuple[int | str, ...]] = []
+    for pos, items in enumerate(values):
+        codes: list[int | str] = []
+        for item in items:
+            code = gstandards.resolve_type(str(item), table=standard)
+            if code is None:
+                ctx.add(
+                    f"allowed_types {str(item)!r} is not in the standards table; "
+                    f"{_did_you_mean(str(item), standard)}",
+                    "use codes (or Chinese names) of the standards table",
+                    pos=pos,
+                    column="allowed_types",
+                )
+            codes.append(item if code is None else code)
+        lists.append(tuple(codes))
+    return pd.Series(lists, index=values.index, dtype=object)
 
 
 _POLYGONAL = frozenset({"Polygon", "MultiPolygon"})
@@ -1211,8 +1238,8 @@ _EXPECTED: dict[str, frozenset[str]] = {
 _SHAPE_ZH = {"polygon": "a polygon", "point": "a point", "line": "a line"}
 
 
-def _polygonal_part(geom: Any) -> Any:
-    """The polygons of a (repaired) geometry, as a Polygon or MultiPolygon; None if none."""
+def _polygonal_part(geom: BaseGeometry | None) -> BaseGeometry | None:
+    """Return the polygons of a (repaired) geometry, as a Polygon or MultiPolygon; None if none."""
     if geom is None or geom.is_empty:
         return None
     if geom.geom_type in _POLYGONAL:
@@ -1228,17 +1255,13 @@ def _polygonal_part(geom: Any) -> Any:
     return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
-def _metric(crs: Any) -> bool:
+def _metric(crs: pyproj.CRS | None) -> bool:
     return crs is not None and bool(gcrs.is_metric(crs))
 
 
 def _check_geometry(frame: gpd.GeoDataFrame, ctx: _Ctx, *, from_table: bool) -> gpd.GeoDataFrame:
-    expected = ctx.schema.geometry
-    allowed = _EXPECTED[expected]
     feature = _FEATURE_ZH[ctx.kind]
     geoms = np.array(frame.geometry.array, dtype=object)
-    metric = _metric(frame.crs)
-    changed = False
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     for pos in np.flatnonzero(missing):
         ctx.add(
@@ -1247,14 +1270,24 @@ def _check_geometry(frame: gpd.GeoDataFrame, ctx: _Ctx, *, from_table: bool) -> 
             + (" (check its coordinate cells)" if from_table else ""),
             pos=int(pos),
         )
-    invalid = ~missing & ~shapely.is_valid(geoms)
-    for pos in np.flatnonzero(invalid):
+    changed = _repair_invalid(geoms, ~missing, ctx, metric=_metric(frame.crs))
+    changed |= _check_geometry_types(geoms, ~missing, ctx, from_table=from_table)
+    if changed:
+        frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
+    return frame
+
+
+def _repair_invalid(
+    geoms: npt.NDArray[np.object_], present: npt.NDArray[np.bool_], ctx: _Ctx, *, metric: bool
+) -> bool:
+    """Repair invalid geometries in place (warning per row); return whether any changed."""
+    feature = _FEATURE_ZH[ctx.kind]
+    changed = False
+    for pos in np.flatnonzero(present & ~shapely.is_valid(geoms)):
         geom = geoms[pos]
         reason = shapely.is_valid_reason(geom)
-        repaired = shapely.make_valid(geom)
-        if expected == "polygon" or (
-            expected == "point_or_polygon" and geom.geom_type in _POLYGONAL
-        ):
+        repaired: BaseGeometry | None = shapely.make_valid(geom)
+        if ctx.schema.geometry == "polygon" or geom.geom_type in _POLYGONAL:
             repaired = _polygonal_part(repaired)
         if repaired is None or repaired.is_empty:
             ctx.add(
@@ -1277,12 +1310,20 @@ def _check_geometry(frame: gpd.GeoDataFrame, ctx: _Ctx, *, from_table: bool) -> 
         )
         geoms[pos] = repaired
         changed = True
-    for pos in np.flatnonzero(~missing):
+    return changed
+
+
+def _check_geometry_types(
+    geoms: npt.NDArray[np.object_], present: npt.NDArray[np.bool_], ctx: _Ctx, *, from_table: bool
+) -> bool:
+    """Check geometry types in place (points from polygons); return whether any changed."""
+    expected = ctx.schema.geometry
+    feature = _FEATURE_ZH[ctx.kind]
+    changed = False
+    for pos in np.flatnonzero(present):
         geom = geoms[pos]
-        if geom is None:
-            continue
         gtype = geom.geom_type
-        if gtype in allowed:
+        if geom is None or gtype in _EXPECTED[expected]:
             continue
         if expected == "polygon" and gtype == "Point" and from_table and ctx.kind == "communities":
             ctx.add(
@@ -1306,9 +1347,7 @@ def _check_geometry(frame: gpd.GeoDataFrame, ctx: _Ctx, *, from_table: bool) -> 
                 _shape_fix(expected, feature, gtype),
                 pos=int(pos),
             )
-    if changed:
-        frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
-    return frame
+    return changed
 
 
 def _shape_fix(expected: str, feature: str, gtype: str) -> str:
@@ -1321,14 +1360,12 @@ def _shape_fix(expected: str, feature: str, gtype: str) -> str:
     }.get(expected, f"draw the {feature} as a point or polygon")
 
 
-def _check_crs(frame: gpd.GeoDataFrame, ctx: _Ctx, datum: object) -> gpd.GeoDataFrame:
-    parsed = None
-    if datum is not None:
-        try:
-            parsed = gcrs.parse_datum(datum)
-        except CRSError as err:
-            ctx.add(str(err), "use WGS84, CGCS2000, GCJ-02, BD-09 or EPSG:xxxx", column="datum")
-            return frame
+def _check_crs(frame: gpd.GeoDataFrame, ctx: _Ctx, datum: DatumLike | None) -> gpd.GeoDataFrame:
+    try:
+        parsed = None if datum is None else gcrs.parse_datum(datum)
+    except CRSError as err:
+        ctx.add(str(err), "use WGS84, CGCS2000, GCJ-02, BD-09 or EPSG:xxxx", column="datum")
+        return frame
     if frame.crs is None and parsed is None:
         ctx.add(
             "no coordinate system: the file does not say which datum its coordinates use",
@@ -1337,45 +1374,71 @@ def _check_crs(frame: gpd.GeoDataFrame, ctx: _Ctx, datum: object) -> gpd.GeoData
             column="datum",
         )
         return frame
-    effective = None  # the datum the coordinates are in, when not the file's own CRS
-    if parsed is not None:
-        if frame.crs is None:
-            frame = frame.set_crs(parsed.crs)
-            effective = parsed
-        elif parsed.offset is not None:
-            effective = parsed
-            if frame.crs.is_projected:
-                ctx.add(
-                    f"the file's CRS {_crs_name(frame.crs)} is projected, but the stated datum "
-                    f"{parsed.name} is a lon/lat offset datum",
-                    "remove 'datum:' for this layer, or give GCJ-02/BD-09 data as lon/lat",
-                    column="datum",
-                )
-                return frame
-        elif not _same_datum(frame.crs, parsed.crs):
-            ctx.add(
-                f"the file says its CRS is {_crs_name(frame.crs)}, but the scenario states "
-                f"{parsed.name}; the file's CRS is used",
-                "remove 'datum:' for this layer or correct the file's CRS (.prj)",
-                severity="warning",
-                column="datum",
-            )
+    frame, effective, usable = _apply_datum(frame, ctx, parsed)
+    if not usable:
+        return frame
     try:
-        bad = gcrs.implausible_rows(frame, datum=effective, what=ctx.label)
+        bad = np.asarray(gcrs.implausible_rows(frame, datum=effective, what=ctx.label), dtype=int)
     except CRSError as err:
         ctx.add(str(err), "check the datum of this layer", column="datum")
         return frame
-    bad = np.asarray(bad, dtype=int)
     if effective is not None:
         where = effective.name
     elif parsed is not None and parsed.crs.equals(frame.crs):
         where = parsed.name
     else:
         where = _crs_name(frame.crs)
+    _report_implausible(bad, ctx, where)
+    if effective is not None and effective.offset is not None and not len(bad):
+        try:
+            frame = gcrs.to_wgs84(frame, datum=effective, what=ctx.label)
+        except CRSError as err:
+            ctx.add(str(err), "check the datum of this layer", column="datum")
+        else:
+            logger.info("%s: %s coordinates converted to WGS84", ctx.label, effective.name)
+    return frame
+
+
+def _apply_datum(
+    frame: gpd.GeoDataFrame, ctx: _Ctx, parsed: gcrs.Datum | None
+) -> tuple[gpd.GeoDataFrame, gcrs.Datum | None, bool]:
+    """Return (frame with a CRS, the datum its coordinates are in if not its own CRS, usable).
+
+    A stated datum labels a frame without CRS. A frame with a CRS keeps it (the scenario's
+    datum is the default for files without one), except that a GCJ-02/BD-09 datum marks
+    lon/lat coordinates as offset.
+    """
+    if parsed is None:
+        return frame, None, True
+    if frame.crs is None:
+        return frame.set_crs(parsed.crs), parsed, True
+    if parsed.offset is not None:
+        if frame.crs.is_projected:
+            ctx.add(
+                f"the file's CRS {_crs_name(frame.crs)} is projected, but the stated datum "
+                f"{parsed.name} is a lon/lat offset datum",
+                "remove 'datum:' for this layer, or give GCJ-02/BD-09 data as lon/lat",
+                column="datum",
+            )
+            return frame, None, False
+        return frame, parsed, True
+    if not _same_datum(frame.crs, parsed.crs):
+        ctx.add(
+            f"the file says its CRS is {_crs_name(frame.crs)}, but the scenario states "
+            f"{parsed.name}; the file's CRS is used",
+            "remove 'datum:' for this layer or correct the file's CRS (.prj)",
+            severity="warning",
+            column="datum",
+        )
+    return frame, None, True
+
+
+def _report_implausible(bad: npt.NDArray[np.int_], ctx: _Ctx, where: str) -> None:
+    fix = "check the coordinates: x and y (lon/lat) may be swapped, or the datum is wrong"
     for pos in bad[:_MAX_LISTED_ROWS]:
         ctx.add(
             f"coordinates outside the plausible area of {where}",
-            "check the coordinates: x and y (lon/lat) may be swapped, or the datum is wrong",
+            fix,
             pos=int(pos),
             column="geometry",
         )
@@ -1383,25 +1446,17 @@ def _check_crs(frame: gpd.GeoDataFrame, ctx: _Ctx, datum: object) -> gpd.GeoData
         ctx.add(
             f"{len(bad) - _MAX_LISTED_ROWS} more rows ({len(bad)} in all) have coordinates "
             f"outside the plausible area of {where}",
-            "check the coordinates: x and y (lon/lat) may be swapped, or the datum is wrong",
+            fix,
             column="geometry",
         )
-    if effective is not None and effective.offset is not None and not len(bad):
-        try:
-            frame = gcrs.to_wgs84(frame, datum=effective, what=ctx.label)
-        except CRSError as err:
-            ctx.add(str(err), "check the datum of this layer", column="datum")
-        else:
-            logger.info("%s: %s coordinates converted to WGS84", ctx.label, parsed.name)
-    return frame
 
 
-def _crs_name(crs: Any) -> str:
+def _crs_name(crs: pyproj.CRS) -> str:
     epsg = crs.to_epsg()
     return f"EPSG:{epsg}" if epsg is not None else str(crs.name)
 
 
-def _same_datum(a: Any, b: Any) -> bool:
+def _same_datum(a: pyproj.CRS, b: pyproj.CRS) -> bool:
     if a == b:
         return True
     geo_a, geo_b = a.geodetic_crs, b.geodetic_crs
@@ -1463,7 +1518,7 @@ def _read_source(
     encoding: str | None,
     x: str | None,
     y: str | None,
-    datum: object,
+    datum: DatumLike | None,
     standard: pd.DataFrame | None,
 ) -> tuple[gpd.GeoDataFrame, bool]:
     """Read a file of any supported format (OSM by kind); returns (frame, came from a table)."""
@@ -1507,14 +1562,14 @@ def read_layer(
     kind: str,
     *,
     layer: str | None = None,
-    datum: object = None,
+    datum: DatumLike | None = None,
     columns: Mapping[str, str] | None = None,
     encoding: str | None = None,
     x: str | None = None,
     y: str | None = None,
     standard: pd.DataFrame | None = None,
     name: str | None = None,
-    target_crs: object = None,
+    target_crs: str | int | pyproj.CRS | None = None,
 ) -> gpd.GeoDataFrame:
     """Read, map and check one layer; raise if it has fatal problems.
 
@@ -1552,7 +1607,7 @@ def read_layer(
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "设施.gpkg"
     >>> gpd.GeoDataFrame({"设施编号": ["F1"], "设施类型": ["kindergarten"]},
-    ...     geometry=[Point(50, 50)], crs=4547).to_file(path)
+    ...     geometry=[Point(500_050, 3_500_050)], crs=4548).to_file(path)
     >>> gisplan.layers.read_layer(path, "facilities").loc[0, ["facility_id", "type"]].tolist()
     ['F1', 'kindergarten']
     """
@@ -1580,14 +1635,14 @@ def validate_layer(
     kind: str,
     *,
     layer: str | None = None,
-    datum: object = None,
+    datum: DatumLike | None = None,
     columns: Mapping[str, str] | None = None,
     encoding: str | None = None,
     x: str | None = None,
     y: str | None = None,
     standard: pd.DataFrame | None = None,
     name: str | None = None,
-    target_crs: object = None,
+    target_crs: str | int | pyproj.CRS | None = None,
 ) -> tuple[gpd.GeoDataFrame | None, ValidationReport]:
     """Read and check one layer without raising for data problems.
 

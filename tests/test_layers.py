@@ -89,7 +89,7 @@ def test_layer_schema_from_csv() -> None:
 
 
 def test_unknown_kind_lists_kinds() -> None:
-    with pytest.raises(LayerError, match="unknown layer kind 'schools'.*communities, facilities"):
+    with pytest.raises(LayerError, match=r"unknown layer kind 'schools'.*communities, facilities"):
         layer_schema("schools")
 
 
@@ -182,7 +182,7 @@ def test_csv_x_y_arguments_and_text_ids(tmp_path: Path) -> None:
     gdf = read_layer(path, "facilities", x="东", y="北", datum=CRS)
     assert gdf.loc[0, "facility_id"] == "007"  # leading zeros kept
     assert gdf.geometry.iloc[0].equals(Point(X0 + 50, Y0 + 50))
-    with pytest.raises(LayerError, match="coordinate column.*'lon'.*the columns are: 编号"):
+    with pytest.raises(LayerError, match=r"coordinate column.*'lon'.*the columns are: 编号"):
         read_file(path, x="lon", y="北")
 
 
@@ -266,9 +266,12 @@ def test_missing_required_column() -> None:
     gdf = communities().drop(columns=["built_year"])
     _, report = check_layer(gdf, "communities")
     assert errors(report) == [
-        "[error] communities · built_year: column 'built_year' (建成年份) missing → add it or "
-        "map your column under 'columns:' in the scenario (aliases accepted: 建成年份, 建成年代, "
-        "建成时间, 建设年代, 建成年, 竣工年份, …)"
+        (
+            "[error] communities · built_year: column 'built_year' (建成年份) missing → add it or "
+            "map your column under 'columns:' in the scenario (aliases accepted: 建成年份, "
+            "建成年代, "
+            "建成时间, 建设年代, 建成年, 竣工年份, …)"
+        )
     ]
 
 
@@ -340,9 +343,12 @@ def test_user_columns_before_aliases() -> None:
     clean2, report2 = check_layer(gdf2, "communities", columns={"住宅套数": "households"})
     assert clean2["households"].tolist() == [120, 300, 80]
     assert errors(report2) == [
-        "[error] communities · households: columns '住宅套数' and '户数' both mean 'households' "
-        "(户数); using '住宅套数' → remove or rename one of them, or map the right one under "
-        "'columns:'"
+        (
+            "[error] communities · households: columns '住宅套数' and '户数' both mean "
+            "'households' "
+            "(户数); using '住宅套数' → remove or rename one of them, or map the right one under "
+            "'columns:'"
+        )
     ]
 
 
@@ -372,9 +378,11 @@ def test_bool_list_enum_rate_coercion() -> None:
     assert clean["participation_rate"].tolist() == pytest.approx([0.8, 0.9, 0.65])
     assert clean["approval_rate"].tolist()[:2] == pytest.approx([0.5, 0.85])
     assert warns(report) == [
-        "[warning] communities · participation_rate: participation_rate values are in percent "
-        "(0–100); converted to fractions (0–1) → nothing to do, or write rates as fractions "
-        "such as 0.75"
+        (
+            "[warning] communities · participation_rate: participation_rate values are in percent "
+            "(0–100); converted to fractions (0–1) → nothing to do, or write rates as fractions "
+            "such as 0.75"
+        )
     ]
 
 
@@ -383,8 +391,10 @@ def test_rate_out_of_range() -> None:
     assert clean["approval_rate"].tolist()[::2] == pytest.approx([0.5, 0.8])
     assert [i.column for i in report.warnings] == ["approval_rate"]  # converted from percent
     assert errors(report) == [
-        "[error] communities · C2 · approval_rate: approval_rate '150' is outside 0–100 % → "
-        "write a rate between 0 and 100 % (or 0 and 1)"
+        (
+            "[error] communities · C2 · approval_rate: approval_rate '150' is outside 0–100 % → "
+            "write a rate between 0 and 100 % (or 0 and 1)"
+        )
     ]
 
 
@@ -403,12 +413,17 @@ def test_enum_aliases_from_value_aliases_csv() -> None:
     assert clean["kind"].tolist()[:2] == ["shantytown", "old_factory"]
     assert clean["cost_wan_yuan"].tolist()[:2] == [3200.0, 100.0]
     assert errors(report) == [
-        "[error] projects · P3 · kind: kind '公园' is not one of shantytown / old_factory / "
-        "urban_village / dangerous_housing / building_conversion / land_parcel / other → write "
-        "one of: shantytown / old_factory / urban_village / dangerous_housing / "
-        "building_conversion / land_parcel / other",
-        "[error] projects · P3 · cost_wan_yuan: cost_wan_yuan (项目成本) is -5; it must be zero "
-        "or more → correct the value (remove a stray minus sign)",
+        (
+            "[error] projects · P3 · kind: kind '公园' is not one of shantytown / old_factory / "
+            "urban_village / dangerous_housing / building_conversion / land_parcel / other → write "
+            "one of: shantytown / old_factory / urban_village / dangerous_housing / "
+            "building_conversion / land_parcel / other"
+        ),
+        (
+            "[error] projects · P3 · cost_wan_yuan: cost_wan_yuan (项目成本) is -5; it must be "
+            "zero "
+            "or more → correct the value (remove a stray minus sign)"
+        ),
     ]
 
 
@@ -425,11 +440,15 @@ def test_sites_area_and_allowed_types() -> None:
     clean, report = check_layer(gdf, "sites")
     assert clean.loc[0, "allowed_types"] == ("nursing_home", "kindergarten")
     assert errors(report) == [
-        "[error] sites · S1 · area_m2: area_m2 (用地面积) is 0; it must be greater than 0 → "
-        "correct the value (remove a stray minus sign)",
-        "[error] sites · S2 · allowed_types: allowed_types 'kindergarden' is not in the "
-        "standards table; did you mean kindergarten? → use codes (or Chinese names) of the "
-        "standards table",
+        (
+            "[error] sites · S1 · area_m2: area_m2 (用地面积) is 0; it must be greater than 0 → "
+            "correct the value (remove a stray minus sign)"
+        ),
+        (
+            "[error] sites · S2 · allowed_types: allowed_types 'kindergarden' is not in the "
+            "standards table; did you mean kindergarten? → use codes (or Chinese names) of the "
+            "standards table"
+        ),
     ]
 
 
@@ -441,20 +460,29 @@ def test_duplicate_and_missing_ids() -> None:
     gdf.loc[len(gdf)] = [None, "新小区", 2000, 10, square(600)]
     _, report = check_layer(gdf, "communities")
     assert errors(report) == [
-        "[error] communities · row 4 · community_id: community_id missing → give every 小区 a "
-        "unique community_id",
-        "[error] communities · C1 · community_id: community_id 'C1' appears 2 times (rows 1, 3) "
-        "→ give each 小区 its own community_id",
+        (
+            "[error] communities · row 4 · community_id: community_id missing → give every 小区 a "
+            "unique community_id"
+        ),
+        (
+            "[error] communities · C1 · community_id: community_id 'C1' appears 2 times (rows 1, "
+            "3) "
+            "→ give each 小区 its own community_id"
+        ),
     ]
 
 
 def test_bad_built_years() -> None:
     _, report = check_layer(communities(built_year=["2099", "九十年代", "1995"]), "communities")
     assert errors(report) == [
-        "[error] communities · C2 · built_year: built_year '九十年代' is not a year → write a "
-        "4-digit year such as 1995",
-        "[error] communities · C1 · built_year: built_year 2099 is in the future (after "
-        f"{pd.Timestamp.now().year}) → correct the year (a 4-digit year such as 1995)",
+        (
+            "[error] communities · C2 · built_year: built_year '九十年代' is not a year → write a "
+            "4-digit year such as 1995"
+        ),
+        (
+            "[error] communities · C1 · built_year: built_year 2099 is in the future (after "
+            f"{pd.Timestamp.now().year}) → correct the year (a 4-digit year such as 1995)"
+        ),
     ]
 
 
@@ -469,13 +497,19 @@ def test_negative_households_and_implausible_area() -> None:
     gdf = communities(households=[-5, 300, 80], floor_area_m2=[1000, 30_000, 200_000])
     _, report = check_layer(gdf, "communities")
     assert errors(report) == [
-        "[error] communities · C1 · households: households (户数) is -5; it must be zero or more "
-        "→ correct the value (remove a stray minus sign)"
+        (
+            "[error] communities · C1 · households: households (户数) is -5; it must be zero or "
+            "more "
+            "→ correct the value (remove a stray minus sign)"
+        )
     ]
     assert warns(report) == [
-        "[warning] communities · C3 · floor_area_m2: floor_area_m2 200000 m² for 80 households "
-        "is 2500.0 m² per household, which is implausible → check the floor area (m², not 万m²) "
-        "and the number of households"
+        (
+            "[warning] communities · C3 · floor_area_m2: floor_area_m2 200000 m² for 80 households "
+            "is 2500.0 m² per household, which is implausible → check the floor area (m², not "
+            "万m²) "
+            "and the number of households"
+        )
     ]
 
 
@@ -485,8 +519,11 @@ def test_facility_type_typo_suggestion() -> None:
     )
     _, report = check_layer(gdf, "facilities")
     assert errors(report) == [
-        "[error] facilities · F1 · type: type 'kindergarden' is not in the standards table; did "
-        "you mean kindergarten? → use a code (or the Chinese name) of the standards table"
+        (
+            "[error] facilities · F1 · type: type 'kindergarden' is not in the standards table; "
+            "did "
+            "you mean kindergarten? → use a code (or the Chinese name) of the standards table"
+        )
     ]
 
 
@@ -501,9 +538,11 @@ def test_empty_and_self_intersecting_polygons() -> None:
         "[error] communities · C3: geometry missing or empty → draw the 小区 or delete the row",
     ]
     assert warns(report) == [
-        "[warning] communities · C2: self-intersecting polygon repaired: area 0.0 -> 5000.0 m² "
-        f"(Self-intersection[{X0 + 250:.0f} {Y0 + 50:.0f}]) → check the 小区 boundary and "
-        "redraw it if the repair is wrong"
+        (
+            "[warning] communities · C2: self-intersecting polygon repaired: area 0.0 -> 5000.0 m² "
+            f"(Self-intersection[{X0 + 250:.0f} {Y0 + 50:.0f}]) → check the 小区 boundary and "
+            "redraw it if the repair is wrong"
+        )
     ]
     assert clean.geometry.iloc[1].geom_type == "MultiPolygon"
     assert clean.geometry.iloc[1].area == pytest.approx(5000.0)
@@ -513,10 +552,14 @@ def test_points_where_polygons_expected(tmp_path: Path) -> None:
     gdf = communities(geometry=[Point(X0, Y0), square(200), MultiPoint([(X0, Y0), (X0 + 1, Y0)])])
     _, report = check_layer(gdf, "communities")
     assert errors(report) == [
-        "[error] communities · C1: Point where a polygon is expected → draw the 小区 boundary "
-        "as a polygon",
-        "[error] communities · C3: MultiPoint where a polygon is expected → draw the 小区 "
-        "boundary as a polygon",
+        (
+            "[error] communities · C1: Point where a polygon is expected → draw the 小区 boundary "
+            "as a polygon"
+        ),
+        (
+            "[error] communities · C3: MultiPoint where a polygon is expected → draw the 小区 "
+            "boundary as a polygon"
+        ),
     ]
     path = tmp_path / "c.gpkg"
     communities(geometry=[Point(X0, Y0)] * 3).to_file(path)
@@ -535,12 +578,17 @@ def test_facility_polygons_and_multipoints() -> None:
     assert clean.geometry.iloc[0].geom_type == "Point"
     assert square(0).contains(clean.geometry.iloc[0])
     assert warns(report) == [
-        "[warning] facilities · F1: 设施 given as a Polygon; its representative point is used "
-        "→ nothing to do, or give the layer as points"
+        (
+            "[warning] facilities · F1: 设施 given as a Polygon; its representative point is used "
+            "→ nothing to do, or give the layer as points"
+        )
     ]
     assert errors(report) == [
-        "[error] facilities · F2: MultiPoint where a point is expected → split it into one 设施 "
-        "per row (one point each)"
+        (
+            "[error] facilities · F2: MultiPoint where a point is expected → split it into one "
+            "设施 "
+            "per row (one point each)"
+        )
     ]
 
 
@@ -549,8 +597,10 @@ def test_overlapping_polygons_warning() -> None:
     _, report = check_layer(gdf, "communities")
     assert report.ok
     assert warns(report) == [
-        "[warning] communities · C1: communities C1 and C2 overlap by 5000.0 m² → correct the "
-        "boundaries so that each building belongs to one 小区"
+        (
+            "[warning] communities · C1: communities C1 and C2 overlap by 5000.0 m² → correct the "
+            "boundaries so that each building belongs to one 小区"
+        )
     ]
 
 
@@ -566,9 +616,11 @@ def test_no_crs_and_no_datum() -> None:
     gdf = communities().set_crs(None, allow_override=True)
     _, report = check_layer(gdf, "communities")
     assert errors(report) == [
-        "[error] communities · datum: no coordinate system: the file does not say which datum "
-        "its coordinates use → state the datum: add `datum: CGCS2000` (or WGS84, GCJ-02, "
-        "BD-09, EPSG:xxxx) to this layer in the scenario"
+        (
+            "[error] communities · datum: no coordinate system: the file does not say which datum "
+            "its coordinates use → state the datum: add `datum: CGCS2000` (or WGS84, GCJ-02, "
+            "BD-09, EPSG:xxxx) to this layer in the scenario"
+        )
     ]
     clean, report = check_layer(gdf, "communities", datum="EPSG:4548")
     assert report.ok
@@ -588,8 +640,10 @@ def test_lon_lat_swapped(tmp_path: Path) -> None:
     gdf, report = validate_layer(path, "facilities", datum="WGS84")
     assert gdf is not None
     assert errors(report) == [
-        "[error] facilities · F1 · geometry: coordinates outside the plausible area of WGS84 → "
-        "check the coordinates: x and y (lon/lat) may be swapped, or the datum is wrong"
+        (
+            "[error] facilities · F1 · geometry: coordinates outside the plausible area of WGS84 → "
+            "check the coordinates: x and y (lon/lat) may be swapped, or the datum is wrong"
+        )
     ]
 
 
