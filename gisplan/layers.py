@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import logging
 import math
 import re
@@ -491,26 +492,31 @@ def _shapefile_encoding(path: Path) -> str | None:
 
 
 def _read_csv(path: Path, *, encoding: str | None) -> pd.DataFrame:
-    """Read a CSV as text cells, trying UTF-8 (with or without BOM) then GB18030."""
+    """Read a CSV as text cells, trying UTF-8 (with or without BOM) then GB18030.
+
+    The delimiter is the most frequent of ``,``, tab and ``;`` in the header line.
+    """
     candidates = [encoding] if encoding else ["utf-8-sig", "gb18030"]
-    last: Exception | None = None
+    raw = path.read_bytes()
+    last: UnicodeDecodeError | None = None
     for enc in candidates:
         try:
-            frame = pd.read_csv(
-                path, encoding=enc, dtype=str, sep=None, engine="python", skipinitialspace=True
-            )
+            text = raw.decode(enc)
         except UnicodeDecodeError as err:
             last = err
             continue
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error, OSError) as err:
-            raise _unreadable(path, err) from err
         except LookupError as err:
             raise LayerError(
                 f"{path}: unknown encoding {enc!r}; use e.g. utf-8, gbk or gb18030"
             ) from err
         if not encoding and enc != candidates[0]:
             logger.info("%s: not UTF-8; decoded as %s (GBK)", path, enc)
-        return frame
+        header = text.lstrip("\ufeff").split("\n", 1)[0]
+        sep = max((",", "\t", ";"), key=header.count)
+        try:
+            return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
+            raise _unreadable(path, err) from err
     raise LayerError(
         f"cannot read {path}: the text is not {' or '.join(candidates)} ({last}); "
         "save it as UTF-8 or state its encoding under 'encoding:' in the scenario"

@@ -186,6 +186,18 @@ def test_csv_x_y_arguments_and_text_ids(tmp_path: Path) -> None:
         read_file(path, x="lon", y="北")
 
 
+def test_csv_semicolon_and_explicit_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_bytes("编号;类型;经度;纬度\nF1;托儿所;116.4;39.9\n".encode("gbk"))
+    gdf = read_file(path, encoding="gbk")
+    assert gdf["类型"].tolist() == ["托儿所"]
+    assert gdf.geometry.iloc[0].equals(Point(116.4, 39.9))
+    with pytest.raises(LayerError, match="unknown encoding 'klingon'"):
+        read_file(path, encoding="klingon")
+    with pytest.raises(LayerError, match="the text is not utf-8"):
+        read_file(path, encoding="utf-8")
+
+
 def test_csv_without_coordinates(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     path.write_text("编号,类型\nF1,kindergarten\n", encoding="utf-8")
