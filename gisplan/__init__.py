@@ -1,5 +1,66 @@
-"""gisplan: planning the renovation of old urban residential communities in China."""
+"""gisplan: planning the renovation of old urban residential communities in China.
+
+城镇老旧小区改造规划工具。Load community polygons, facilities and a walking network,
+check them, and run a scenario file end to end::
+
+    import gisplan
+    result = gisplan.run_scenario("scenarios/demo.yaml", write=False)
+    result.layers["communities"].explore()
+
+Each step is also a plain function: :func:`read_layer`, :func:`check_layer`,
+:func:`load_scenario`, :func:`choose_metric_crs`, :func:`to_metric`, ...
+"""
 
 from gisplan._version import __version__
+from gisplan.crs import choose_metric_crs, parse_datum, require_metric_crs, to_metric, to_wgs84
+from gisplan.errors import (
+    CRSError,
+    GisplanError,
+    GisplanWarning,
+    InfeasibleError,
+    LayerError,
+    OutputError,
+    ScenarioError,
+    SchemaError,
+    StandardsError,
+    ValidationError,
+)
+from gisplan.layers import LAYER_KINDS, check_layer, read_layer, validate_layer
+from gisplan.osm import read_osm
+from gisplan.runner import RunResult, load_layers, run_scenario, validate_scenario
+from gisplan.scenario import Scenario, load_scenario
+from gisplan.standards import load_standard
+from gisplan.validation import Issue, ValidationReport
 
-__all__ = ["__version__"]
+__all__ = [
+    "LAYER_KINDS",
+    "CRSError",
+    "GisplanError",
+    "GisplanWarning",
+    "InfeasibleError",
+    "Issue",
+    "LayerError",
+    "OutputError",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "SchemaError",
+    "StandardsError",
+    "ValidationError",
+    "ValidationReport",
+    "__version__",
+    "check_layer",
+    "choose_metric_crs",
+    "load_layers",
+    "load_scenario",
+    "load_standard",
+    "parse_datum",
+    "read_layer",
+    "read_osm",
+    "require_metric_crs",
+    "run_scenario",
+    "to_metric",
+    "to_wgs84",
+    "validate_layer",
+    "validate_scenario",
+]

@@ -23,6 +23,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from gisplan.validation import ValidationReport
 
 __all__ = [
@@ -68,7 +70,14 @@ class StandardsError(GisplanError, ValueError):
 
 
 class ScenarioError(GisplanError, ValueError):
-    """A scenario file has unknown keys, bad values or missing paths."""
+    """A scenario file has unknown keys, bad values or missing paths.
+
+    ``problems`` holds one ``(key path, problem, fix)`` triple per problem found.
+    """
+
+    def __init__(self, message: str, problems: Sequence[tuple[str, str, str]] = ()) -> None:
+        self.problems = list(problems)
+        super().__init__(message)
 
 
 class OutputError(GisplanError, OSError):

@@ -1,0 +1,143 @@
+"""Command line: ``gisplan run | validate | init``.
+
+Thin by design: parse arguments, configure logging, call the library, and turn a
+:class:`~gisplan.errors.GisplanError` into a short message and exit code 2 (traceback
+only with ``--debug``). ``gisplan validate`` exits 1 when a fatal problem is found.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path  # noqa: TC003 - typer reads annotations at run time
+from typing import Annotated
+
+import typer
+
+from gisplan._version import __version__
+from gisplan.errors import GisplanError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="gisplan — 城镇老旧小区改造规划 (renovation planning for old residential communities).",
+)
+
+_state = {"debug": False}
+
+EXIT_INVALID = 1
+EXIT_ERROR = 2
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gisplan {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output (-vv: debug).")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Configure logging for the whole command (the only place gisplan does so)."""
+    del version
+    _state["debug"] = debug
+    level = logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    elif verbose == 1:
+        level = logging.INFO
+    elif verbose >= 2 or debug:  # noqa: PLR2004 - -vv
+        level = logging.DEBUG
+    handler = logging.StreamHandler()
+    handler.setLevel(level)  # the run log may lower gisplan's logger level; the terminal stays
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.captureWarnings(capture=True)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default outputs/<name>/).")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing output folder.")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show progress bars.")
+    ] = True,
+) -> None:
+    """Run a scenario and write its outputs (GeoPackage, run.json, log)."""
+    from gisplan.runner import run_scenario  # noqa: PLC0415 - keeps --help fast
+
+    t0 = time.perf_counter()
+    result = run_scenario(scenario, out=out, overwrite=overwrite, progress=progress)
+    typer.echo(f"方案 scenario: {result.scenario.name}  ({result.scenario.title or ''})".rstrip())
+    typer.echo(f"坐标系 metric CRS: {result.crs.to_string()} — {result.crs.name}")
+    for kind, gdf in result.layers.items():
+        typer.echo(f"  {kind:<12} {len(gdf):>6} rows")
+    typer.echo(f"警告 warnings: {len(result.report.warnings)} (see validation_issues.csv)")
+    typer.echo(f"输出 outputs: {result.out_dir}  ({time.perf_counter() - t0:.1f} s)")
+
+
+@app.command()
+def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")]) -> None:
+    """Check a scenario and all its layers; print every problem at once."""
+    from gisplan.runner import validate_scenario  # noqa: PLC0415
+
+    report = validate_scenario(scenario)
+    by_layer = defaultdict(list)
+    for issue in report:
+        by_layer[issue.layer].append(issue)
+    for layer, issues in by_layer.items():
+        typer.echo(f"{layer}:")
+        for issue in issues:
+            where = " · ".join(p for p in (issue.row, issue.column) if p)
+            where = f"{where}: " if where else ""
+            typer.echo(f"  [{issue.severity}] {where}{issue.problem}\n      → {issue.fix}")
+    verdict = "OK" if report.ok else "FAILED"
+    typer.echo(f"{verdict}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    if not report.ok:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the templates in.")],
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing non-empty folder.")
+    ] = False,
+) -> None:
+    """Write a commented scenario and survey templates (Excel, GeoPackage) to fill in."""
+    from gisplan.templates import write_templates  # noqa: PLC0415
+
+    for path in write_templates(directory, overwrite=overwrite):
+        typer.echo(f"  {path}")
+    typer.echo(f"Fill in the templates, then: gisplan validate {directory / 'scenario.yaml'}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``gisplan`` console script."""
+    try:
+        app(args=argv, prog_name="gisplan")
+    except GisplanError as err:
+        if _state["debug"]:
+            raise
+        typer.echo(f"错误 error: {err}", err=True)
+        sys.exit(EXIT_ERROR)

@@ -1,0 +1,397 @@
+"""Run a scenario end to end and write its outputs atomically.
+
+The runner only wires steps together: each step is a function of :mod:`gisplan`
+that a notebook user can call on its own. Outputs go to a temporary folder beside
+the target and are renamed into place only when the whole run succeeded, so a
+failed run never leaves a half-written output folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyogrio
+import pyproj
+from tqdm.auto import tqdm
+
+from gisplan import crs as gcrs
+from gisplan._version import __version__
+from gisplan.errors import OutputError, ScenarioError
+from gisplan.layers import validate_layer
+from gisplan.scenario import Scenario, load_scenario
+from gisplan.standards import load_standard
+from gisplan.validation import ValidationReport
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    import geopandas as gpd
+
+__all__ = ["RunResult", "load_layers", "run_scenario", "validate_scenario"]
+
+logger = logging.getLogger(__name__)
+
+#: File names inside an output folder.
+GPKG_NAME = "results.gpkg"
+RUN_JSON = "run.json"
+RUN_LOG = "run.log"
+ISSUES_CSV = "validation_issues.csv"
+
+#: Fixed GeoPackage timestamp, so the same inputs give byte-identical files.
+_GPKG_DATE = "2000-01-01T00:00:00.000Z"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult:
+    """What a run produced.
+
+    Attributes
+    ----------
+    scenario
+        The validated scenario.
+    crs
+        The metric CRS every output layer is in.
+    layers
+        The validated input layers, in ``crs``, keyed by kind.
+    report
+        Every issue found (warnings only: a run with fatal issues raises instead).
+    out_dir
+        The output folder, or ``None`` when nothing was written.
+    timings_s
+        Seconds spent per step.
+    """
+
+    scenario: Scenario
+    crs: pyproj.CRS
+    layers: dict[str, gpd.GeoDataFrame]
+    report: ValidationReport
+    out_dir: Path | None = None
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def _check_layers(
+    scenario: Scenario, *, progress: bool = False
+) -> tuple[dict[str, gpd.GeoDataFrame], ValidationReport]:
+    """Read and check every layer; never raises for data problems."""
+    standard = load_standard(scenario.standards)
+    report = ValidationReport()
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    items = scenario.layers.items()
+    for kind, source in tqdm(items, desc="读取图层 layers", unit="layer", disable=not progress):
+        gdf, layer_report = validate_layer(
+            source.path,
+            kind,
+            layer=source.layer if source.layer is not None else _default_layer(source.path, kind),
+            datum=scenario.layer_datum(kind),
+            columns=source.columns or None,
+            encoding=source.encoding,
+            x=source.x,
+            y=source.y,
+            standard=standard,
+            name=kind,
+        )
+        report.extend(layer_report)
+        if gdf is not None:
+            layers[kind] = gdf
+    _check_references(layers, report)
+    return layers, report
+
+
+def _default_layer(path: Path, kind: str) -> str | None:
+    """In a multi-layer GeoPackage, a layer named like the kind is taken by default."""
+    if path.suffix.lower() != ".gpkg":
+        return None
+    names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    return kind if kind in names and len(names) > 1 else None
+
+
+def _check_references(layers: dict[str, gpd.GeoDataFrame], report: ValidationReport) -> None:
+    """Cross-layer checks: entrances must point at existing communities."""
+    if "entrances" in layers and "communities" in layers:
+        known = set(layers["communities"]["community_id"].dropna().astype(str))
+        for pos, cid in enumerate(layers["entrances"]["community_id"]):
+            if cid is not None and str(cid) not in known:
+                report.add(
+                    "entrances",
+                    f"community_id '{cid}' is not in the communities layer",
+                    "correct the id or add the community",
+                    row=f"row {pos + 1}",
+                    column="community_id",
+                )
+
+
+def load_layers(
+    scenario: Scenario | str | Path, *, progress: bool = False
+) -> tuple[dict[str, gpd.GeoDataFrame], pyproj.CRS, ValidationReport]:
+    """Read, validate and project every layer of a scenario into one metric CRS.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`~gisplan.scenario.Scenario` or the path of its YAML file.
+    progress
+        Show a progress bar.
+
+    Returns
+    -------
+    layers, crs, report
+        Layers keyed by kind (in ``crs``), the metric CRS chosen, and the warnings found.
+
+    Raises
+    ------
+    ValidationError
+        Listing every fatal problem of every layer at once.
+    """
+    scenario = _as_scenario(scenario)
+    layers, report = _check_layers(scenario, progress=progress)
+    report.raise_if_fatal()
+    if scenario.metric_crs == "auto":
+        metric = gcrs.choose_metric_crs(layers["communities"])
+    else:
+        metric = gcrs.parse_datum(scenario.metric_crs).crs
+    logger.info("metric CRS for the run: %s (%s)", metric.to_string(), metric.name)
+    projected = {kind: gcrs.to_metric(gdf, target=metric) for kind, gdf in layers.items()}
+    return projected, metric, report
+
+
+def validate_scenario(scenario: Scenario | str | Path) -> ValidationReport:
+    """Check a scenario and all its layers; return every problem found.
+
+    Never raises for problems in the scenario or the data: they are all in the report
+    (``report.ok`` is ``False`` when any is fatal).
+    """
+    try:
+        scenario = _as_scenario(scenario)
+    except ScenarioError as err:
+        report = ValidationReport()
+        for key, problem, fix in err.problems or [("", str(err), "correct the scenario file")]:
+            report.add("scenario", problem, fix, column=key or None)
+        return report
+    return _check_layers(scenario)[1]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _input_files(path: Path) -> list[Path]:
+    """Return the file itself, plus a shapefile's sidecar files."""
+    if path.suffix.lower() != ".shp":
+        return [path]
+    return sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+
+
+def _versions() -> dict[str, str]:
+    names = ["geopandas", "shapely", "pyproj", "pandas", "numpy", "pyogrio", "scipy", "pydantic"]
+    out = {"python": platform.python_version(), "gisplan": __version__}
+    out.update({name: metadata.version(name) for name in names})  # all are dependencies
+    out["GDAL"] = pyogrio.__gdal_version_string__
+    out["PROJ"] = pyproj.proj_version_str
+    return out
+
+
+def _writable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Copy with list-valued cells joined as text (GeoPackage has no list type)."""
+    out = gdf.copy()
+    for col in out.columns:
+        if col == out.geometry.name or out[col].dtype != object:
+            continue
+        if out[col].map(lambda v: isinstance(v, (tuple, list))).any():
+            out[col] = out[col].map(
+                lambda v: "、".join(map(str, v)) if isinstance(v, (tuple, list)) else v
+            )
+    return out
+
+
+def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GPKG_DATE})
+    try:
+        for kind, gdf in layers.items():
+            pyogrio.write_dataframe(_writable(gdf), path, layer=kind, driver="GPKG")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+
+
+@contextmanager
+def _log_to(path: Path) -> Iterator[None]:
+    """Copy the ``gisplan`` logger's INFO records into ``path`` for the duration."""
+    root = logging.getLogger("gisplan")
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    old_level = root.level
+    if root.getEffectiveLevel() > logging.INFO:
+        root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        handler.close()
+
+
+def _prepare_out(out: Path, *, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a folder; choose another --out")
+    if out.exists() and not overwrite:
+        raise OutputError(
+            f"output folder {out} already exists; pass --overwrite (overwrite=True) to replace "
+            "it, or choose another folder with --out"
+        )
+
+
+def _replace_dir(tmp: Path, out: Path) -> None:
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        old.rmdir()
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
+
+
+def run_scenario(
+    scenario: Scenario | str | Path,
+    *,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    progress: bool = False,
+    write: bool = True,
+) -> RunResult:
+    """Run every step a scenario asks for and write ``outputs/<name>/``.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`~gisplan.scenario.Scenario` or the path of its YAML file.
+    out
+        Output folder (default: ``outputs.dir`` of the scenario, else ``outputs/<name>``).
+    overwrite
+        Replace an existing output folder (only once the new run has succeeded).
+    progress
+        Show progress bars.
+    write
+        Write the output folder; ``False`` only computes (for notebooks).
+
+    Returns
+    -------
+    RunResult
+        The layers in the run's metric CRS, the warnings and the output folder.
+
+    Raises
+    ------
+    ScenarioError, ValidationError, CRSError
+        Bad scenario or data; nothing is written.
+    OutputError
+        The output folder exists and ``overwrite`` is false.
+    """
+    t0 = time.perf_counter()
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    scenario = _as_scenario(scenario)
+    out_dir = scenario.output_dir(out).resolve() if write else None
+    if out_dir is not None:
+        _prepare_out(out_dir, overwrite=overwrite)
+    timings: dict[str, float] = {}
+
+    out_parent = out_dir.parent if out_dir is not None else None
+    tmp: Path | None = None
+    if out_parent is not None and out_dir is not None:
+        out_parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_parent))
+    try:
+        with _log_to(tmp / RUN_LOG) if tmp is not None else nullcontext():
+            logger.info("gisplan %s: scenario %s", __version__, scenario.source or scenario.name)
+            t = time.perf_counter()
+            layers, metric, report = load_layers(scenario, progress=progress)
+            timings["layers"] = time.perf_counter() - t
+            for issue in report:
+                logger.info("%s", issue.format())
+            result = RunResult(
+                scenario=scenario, crs=metric, layers=layers, report=report, timings_s=timings
+            )
+            if tmp is None or out_dir is None:
+                return result
+            t = time.perf_counter()
+            _write_gpkg(layers, tmp / GPKG_NAME)
+            report.to_frame().to_csv(tmp / ISSUES_CSV, index=False, encoding="utf-8-sig")
+            timings["write"] = time.perf_counter() - t
+            timings["total"] = time.perf_counter() - t0
+            _write_run_json(tmp / RUN_JSON, scenario, result, started=started)
+            logger.info("outputs written to %s", out_dir)
+        _replace_dir(tmp, out_dir)
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return RunResult(
+        scenario=scenario,
+        crs=metric,
+        layers=layers,
+        report=report,
+        out_dir=out_dir,
+        timings_s=timings,
+    )
+
+
+def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, started: str) -> None:
+    inputs: list[dict[str, Any]] = []
+    for kind, source in scenario.layers.items():
+        inputs.extend(
+            {
+                "kind": kind,
+                "path": str(f),
+                "layer": source.layer,
+                "datum": scenario.layer_datum(kind),
+                "sha256": _sha256(f),
+                "bytes": f.stat().st_size,
+                "rows": len(result.layers.get(kind, ())),
+            }
+            for f in _input_files(source.path)
+        )
+    if scenario.standards is not None:
+        standards = scenario.standards
+        inputs.append({"kind": "standards", "path": str(standards), "sha256": _sha256(standards)})
+    record = {
+        "gisplan_version": __version__,
+        "started_utc": started,
+        "scenario": {
+            "file": str(scenario.source) if scenario.source else None,
+            "sha256": _sha256(scenario.source) if scenario.source else None,
+            "parameters": scenario.model_dump(mode="json"),
+        },
+        "inputs": inputs,
+        "crs": {
+            "metric": result.crs.to_string(),
+            "name": result.crs.name,
+            "chosen": scenario.metric_crs,
+        },
+        "steps": ["layers"],
+        "outputs": {kind: len(gdf) for kind, gdf in result.layers.items()},
+        "issues": {"errors": len(result.report.errors), "warnings": len(result.report.warnings)},
+        "versions": _versions(),
+        "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+    }
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,340 @@
+"""Scenario files: one YAML file = one reproducible run.
+
+A scenario names the input layers (paths relative to the YAML file), the datum they are
+written in, and the options of each step. :func:`load_scenario` checks the whole file and
+reports **every** problem at once (key path, what is wrong, allowed values, "did you mean");
+:func:`run_scenario` runs the steps it asks for and writes ``outputs/<name>/`` atomically.
+
+Example scenario::
+
+    name: demo
+    title: 示范县城关片区（合成数据）
+    datum: CGCS2000            # default for layers whose file has no CRS
+    metric_crs: auto           # or EPSG:4548
+    layers:
+      communities: ../layers/demo.gpkg        # short form; layer name = kind
+      facilities: {path: ../layers/demo.gpkg, layer: facilities}
+      network: ../layers/demo.gpkg
+    outputs:
+      dir: null                # default outputs/<name>/ (relative to the working folder)
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic import ValidationError as PydanticValidationError
+
+from gisplan.errors import CRSError, ScenarioError
+from gisplan.layers import LAYER_KINDS
+
+__all__ = [
+    "LayerSource",
+    "Layers",
+    "Outputs",
+    "Scenario",
+    "load_scenario",
+    "scenario_from_dict",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _base_dir(info: ValidationInfo) -> Path:
+    context = info.context or {}
+    base = context.get("base_dir")
+    return Path(base) if base is not None else Path.cwd()
+
+
+def _resolve_existing(value: Path, info: ValidationInfo) -> Path:
+    path = value if value.is_absolute() else _base_dir(info) / value
+    path = path.resolve()
+    if not path.exists():
+        msg = (
+            f"file not found: {path} (paths are relative to the scenario file's folder "
+            f"{_base_dir(info)}); check the spelling or give an absolute path"
+        )
+        raise ValueError(msg)
+    return path
+
+
+def _check_datum(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from gisplan.crs import parse_datum  # noqa: PLC0415 - keeps crs optional at import
+
+    try:
+        parse_datum(value)
+    except CRSError as err:
+        raise ValueError(str(err)) from err
+    return value
+
+
+class LayerSource(_Model):
+    """Where one input layer comes from and how to read it."""
+
+    path: Path = Field(description="File path, relative to the scenario file.")
+    layer: str | None = Field(
+        default=None, description="GeoPackage layer or Excel sheet name (default: the kind)."
+    )
+    datum: str | None = Field(
+        default=None, description="Datum of the coordinates: WGS84, CGCS2000, GCJ-02, BD-09, EPSG."
+    )
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="Your column name -> gisplan column name."
+    )
+    encoding: str | None = Field(default=None, description="Text encoding of CSV/shapefile.")
+    x: str | None = Field(default=None, description="CSV/Excel column with x or longitude.")
+    y: str | None = Field(default=None, description="CSV/Excel column with y or latitude.")
+
+    @field_validator("path")
+    @classmethod
+    def _path_exists(cls, value: Path, info: ValidationInfo) -> Path:
+        return _resolve_existing(value, info)
+
+    @field_validator("datum")
+    @classmethod
+    def _datum_known(cls, value: str | None) -> str | None:
+        return _check_datum(value)
+
+
+def _short_form(value: object) -> object:
+    """Allow ``communities: file.gpkg`` as well as ``communities: {path: file.gpkg}``."""
+    if isinstance(value, (str, Path)):
+        return {"path": value}
+    return value
+
+
+class Layers(_Model):
+    """The input layers of a run. Only ``communities`` is required."""
+
+    communities: LayerSource
+    facilities: LayerSource | None = None
+    network: LayerSource | None = None
+    projects: LayerSource | None = None
+    sites: LayerSource | None = None
+    entrances: LayerSource | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_short_forms(cls, data: object) -> object:
+        if isinstance(data, dict):
+            return {key: _short_form(value) for key, value in data.items()}
+        return data
+
+    def items(self) -> list[tuple[str, LayerSource]]:
+        """Return ``(kind, source)`` pairs for the layers given, in :data:`LAYER_KINDS` order."""
+        return [(k, s) for k in LAYER_KINDS if (s := getattr(self, k)) is not None]
+
+
+class Outputs(_Model):
+    """What the run writes and where."""
+
+    dir: Path | None = Field(
+        default=None,
+        description="Output folder; default outputs/<name>/ under the current working folder.",
+    )
+
+
+class Scenario(_Model):
+    """A validated, frozen scenario."""
+
+    name: str = Field(
+        min_length=1,
+        pattern=r"^[^/\\:*?\"<>|]+$",
+        description="Scenario name; outputs go to outputs/<name>/.",
+    )
+    title: str | None = None
+    description: str | None = None
+    datum: str | None = Field(
+        default=None, description="Default datum for layers without their own CRS."
+    )
+    metric_crs: str = Field(
+        default="auto", description="'auto' (CGCS2000 3° Gauss-Krüger zone) or an EPSG code."
+    )
+    layers: Layers
+    standards: Path | None = Field(
+        default=None, description="Your own life-circle standards CSV (default: packaged table)."
+    )
+    outputs: Outputs = Field(default_factory=Outputs)
+    source: Path | None = Field(default=None, description="The YAML file (set by load_scenario).")
+
+    @field_validator("datum")
+    @classmethod
+    def _datum_known(cls, value: str | None) -> str | None:
+        return _check_datum(value)
+
+    @field_validator("metric_crs")
+    @classmethod
+    def _metric_crs_ok(cls, value: str) -> str:
+        if value.strip().lower() == "auto":
+            return "auto"
+        from gisplan.crs import is_metric, parse_datum  # noqa: PLC0415
+
+        try:
+            datum = parse_datum(value)
+        except CRSError as err:
+            raise ValueError(str(err)) from err
+        if datum.offset is not None or not is_metric(datum.crs):
+            msg = f"{value!r} is not a projected CRS in metres; use 'auto' or e.g. EPSG:4548"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("standards")
+    @classmethod
+    def _standards_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return None if value is None else _resolve_existing(value, info)
+
+    def layer_datum(self, kind: str) -> str | None:
+        """Return the datum stated for ``kind`` (its own, else the scenario's)."""
+        source: LayerSource | None = getattr(self.layers, kind)
+        if source is not None and source.datum is not None:
+            return source.datum
+        return self.datum
+
+    def output_dir(self, out: str | Path | None = None) -> Path:
+        """Return the output folder: ``out``, else ``outputs.dir``, else ``outputs/<name>``."""
+        if out is not None:
+            return Path(out)
+        if self.outputs.dir is not None:
+            return self.outputs.dir
+        return Path("outputs") / self.name
+
+
+def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
+    """Field names of the model reached by following ``loc`` from :class:`Scenario`."""
+    model: Any = Scenario
+    for part in loc:
+        is_model = isinstance(model, type) and issubclass(model, BaseModel)
+        if not isinstance(part, str) or not is_model:
+            return []
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [annotation, *get_args(annotation)] if get_origin(annotation) else [annotation]
+        model = next(
+            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
+        )
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [k for k in model.model_fields if k != "source"]
+    return []
+
+
+def _problems(err: PydanticValidationError) -> list[tuple[str, str, str]]:
+    """Turn pydantic's errors into ``(key path, problem, fix)`` triples."""
+    problems = []
+    for e in err.errors():
+        loc = tuple(p for p in e["loc"] if p not in {"function-before", "function-after"})
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1])
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+            did_you_mean = f"did you mean '{hint[0]}'? " if hint else ""
+            problems.append(
+                (key, "unknown key", f"{did_you_mean}allowed here: {', '.join(allowed)}")
+            )
+        elif e["type"] == "missing":
+            problems.append((key, "required key is missing", "add it to the scenario"))
+        else:
+            msg = str(e["msg"]).removeprefix("Value error, ")
+            problems.append((key, f"{msg} (got {e.get('input')!r})", "correct the value"))
+    return problems
+
+
+def scenario_from_dict(
+    data: dict[str, Any], *, base_dir: str | Path | None = None, source: Path | None = None
+) -> Scenario:
+    """Validate a scenario given as a mapping (as parsed from YAML).
+
+    Parameters
+    ----------
+    data
+        The scenario mapping.
+    base_dir
+        Folder that relative paths are resolved against (default: current folder).
+    source
+        The YAML file the mapping came from, for messages and ``run.json``.
+
+    Returns
+    -------
+    Scenario
+        The frozen, validated scenario; paths are absolute.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem at once, each with its key path.
+    """
+    where = str(source) if source is not None else "scenario"
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{where}: a scenario must be a YAML mapping of keys, got {data!r}")
+    data = dict(data)
+    if source is not None:
+        data.setdefault("name", source.stem)
+        data["source"] = source
+    context = {"base_dir": Path(base_dir) if base_dir is not None else Path.cwd()}
+    try:
+        return Scenario.model_validate(data, context=context)
+    except PydanticValidationError as err:
+        problems = _problems(err)
+        lines = [f"  - {key}: {problem} → {fix}" for key, problem, fix in problems]
+        head = f"{where}: {len(problems)} problem(s) in the scenario:"
+        raise ScenarioError("\n".join([head, *lines]), problems) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Parameters
+    ----------
+    path
+        The ``.yaml`` file. Relative paths inside it are resolved against its folder;
+        ``name`` defaults to the file name without extension.
+
+    Returns
+    -------
+    Scenario
+        The frozen, validated scenario.
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing, is not valid YAML, or has any unknown key or bad value
+        (all problems listed at once).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.gpkg").write_bytes(b"")
+    >>> _ = (d / "x.yaml").write_text("layers: {communities: a.gpkg}", encoding="utf-8")
+    >>> gisplan.load_scenario(d / "x.yaml").name
+    'x'
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ScenarioError(f"scenario file not found: {path}; check the path")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"{path}: not UTF-8 text ({err}); save the file as UTF-8") from err
+    except yaml.YAMLError as err:
+        raise ScenarioError(f"{path}: not valid YAML: {err}") from err
+    return scenario_from_dict(data or {}, base_dir=path.parent, source=path)

@@ -1,0 +1,54 @@
+"""Small hand-checkable layers shared by the scenario, runner and CLI tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+from shapely.geometry import Point, box
+
+#: CGCS2000 / 3-degree Gauss-Kruger CM 117E; x offset 500 km, a point near 117E 35N.
+CRS = "EPSG:4548"
+X0, Y0 = 500_000.0, 3_875_000.0
+
+
+def communities() -> gpd.GeoDataFrame:
+    """Three 100 m squares at x = 0, 200, 400 (relative to X0, Y0)."""
+    return gpd.GeoDataFrame(
+        {
+            "community_id": ["c1", "c2", "c3"],
+            "name": ["幸福里小区", "纺织厂宿舍", "建设路12号院"],
+            "built_year": [1985, 1998, 2003],
+            "households": [120, 300, 80],
+        },
+        geometry=[box(X0 + x, Y0, X0 + x + 100, Y0 + 100) for x in (0, 200, 400)],
+        crs=CRS,
+    )
+
+
+def facilities() -> gpd.GeoDataFrame:
+    """A kindergarten at (50, 50) and a primary school at (450, 150)."""
+    return gpd.GeoDataFrame(
+        {"facility_id": ["f1", "f2"], "type": ["kindergarten", "primary_school"]},
+        geometry=[Point(X0 + 50, Y0 + 50), Point(X0 + 450, Y0 + 150)],
+        crs=CRS,
+    )
+
+
+def write_project(folder: Path, *, communities_gdf: gpd.GeoDataFrame | None = None) -> Path:
+    """Write a GeoPackage with both layers and a scenario YAML; return the YAML path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    gpkg = folder / "小区.gpkg"
+    (communities() if communities_gdf is None else communities_gdf).to_file(
+        gpkg, layer="communities"
+    )
+    facilities().to_file(gpkg, layer="facilities")
+    yaml_path = folder / "t.yaml"
+    yaml_path.write_text(
+        "name: t\n"
+        "layers:\n"
+        "  communities: 小区.gpkg\n"
+        "  facilities: {path: 小区.gpkg, layer: facilities}\n",
+        encoding="utf-8",
+    )
+    return yaml_path

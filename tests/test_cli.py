@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gisplan import ScenarioError, __version__
+from gisplan.cli import main
+
+from _fixtures import communities, write_project
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    captured = capsys.readouterr()
+    code = info.value.code
+    return (code if isinstance(code, int) else 0), captured.out, captured.err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(["--version"], capsys)
+    assert code == 0
+    assert out.strip() == f"gisplan {__version__}"
+
+
+def test_run_then_refuse_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    out = tmp_path / "out"
+    code, stdout, _ = _run(["run", str(yaml_path), "--out", str(out), "--no-progress"], capsys)
+    assert code == 0
+    assert "EPSG:4548" in stdout
+    assert "communities" in stdout
+    assert (out / "results.gpkg").is_file()
+    code, _, err = _run(["run", str(yaml_path), "--out", str(out)], capsys)
+    assert code == 2
+    assert "already exists" in err
+    assert "Traceback" not in err
+
+
+def test_validate_ok_and_failing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    yaml_path = write_project(tmp_path / "ok")
+    code, out, _ = _run(["validate", str(yaml_path)], capsys)
+    assert code == 0
+    assert "OK: 0 error(s)" in out
+
+    bad = communities()
+    bad.loc[0, "built_year"] = 2099
+    bad.loc[2, "households"] = -3
+    yaml_path = write_project(tmp_path / "bad", communities_gdf=bad)
+    code, out, _ = _run(["validate", str(yaml_path)], capsys)
+    assert code == 1
+    assert "FAILED: 2 error(s)" in out
+    assert "built_year" in out
+    assert "households" in out
+
+
+def test_scenario_error_is_one_readable_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    yaml_path.write_text("layers: {comunities: 小区.gpkg}", encoding="utf-8")
+    code, _, err = _run(["run", str(yaml_path), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert "did you mean 'communities'" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError):
+        main(["--debug", "run", str(tmp_path / "missing.yaml")])

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point
+
+from gisplan import OutputError, ValidationError, run_scenario, validate_scenario
+
+from _fixtures import communities, write_project
+
+
+def test_run_writes_outputs_in_metric_crs(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    out = tmp_path / "out"
+    result = run_scenario(yaml_path, out=out)
+    assert result.out_dir == out.resolve()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "results.gpkg",
+        "run.json",
+        "run.log",
+        "validation_issues.csv",
+    ]
+    assert result.crs.to_epsg() == 4548  # CGCS2000 3-degree GK zone of 117E
+    comm = result.layers["communities"]
+    assert comm.crs.to_epsg() == 4548
+    assert comm.loc[comm["community_id"] == "c2", "geometry"].area.iloc[0] == pytest.approx(
+        10_000.0
+    )
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["crs"]["metric"] == "EPSG:4548"
+    assert record["outputs"] == {"communities": 3, "facilities": 2}
+    assert {i["kind"] for i in record["inputs"]} == {"communities", "facilities"}
+    assert all(len(i["sha256"]) == 64 for i in record["inputs"])
+    assert record["scenario"]["parameters"]["name"] == "t"
+    assert "geopandas" in record["versions"]
+    assert "timings_s" in record
+    assert "metric CRS for the run: EPSG:4548" in (out / "run.log").read_text(encoding="utf-8")
+    # no temporary folders left beside the output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_same_inputs_give_byte_identical_gpkg(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    run_scenario(yaml_path, out=tmp_path / "a")
+    run_scenario(yaml_path, out=tmp_path / "b")
+    a = (tmp_path / "a" / "results.gpkg").read_bytes()
+    b = (tmp_path / "b" / "results.gpkg").read_bytes()
+    assert a == b
+
+
+def test_existing_output_needs_overwrite(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(OutputError, match="--overwrite"):
+        run_scenario(yaml_path, out=out)
+    assert (out / "keep.txt").read_text(encoding="utf-8") == "mine"
+    run_scenario(yaml_path, out=out, overwrite=True)
+    assert not (out / "keep.txt").exists()
+    assert (out / "results.gpkg").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_bad_data_leaves_no_output(tmp_path: Path) -> None:
+    bad = communities()
+    bad.loc[1, "built_year"] = 2099
+    bad.loc[2, "geometry"] = Point(500_450, 3_875_050)
+    yaml_path = write_project(tmp_path / "in", communities_gdf=bad)
+    out = tmp_path / "out"
+    with pytest.raises(ValidationError) as info:
+        run_scenario(yaml_path, out=out)
+    assert len(info.value.report.errors) >= 2
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_failed_overwrite_keeps_the_old_output(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    out = tmp_path / "out"
+    run_scenario(yaml_path, out=out)
+    before = (out / "results.gpkg").read_bytes()
+    bad = communities()
+    bad.loc[0, "households"] = -5
+    write_project(tmp_path / "in", communities_gdf=bad)
+    with pytest.raises(ValidationError, match="households"):
+        run_scenario(yaml_path, out=out, overwrite=True)
+    assert (out / "results.gpkg").read_bytes() == before
+
+
+def test_validate_scenario_collects_every_layer(tmp_path: Path) -> None:
+    bad = communities()
+    bad.loc[0, "built_year"] = 2099
+    bad.loc[1, "community_id"] = "c3"
+    yaml_path = write_project(tmp_path / "in", communities_gdf=bad)
+    report = validate_scenario(yaml_path)
+    assert not report.ok
+    columns = {i.column for i in report.errors}
+    assert {"built_year", "community_id"} <= columns
+    assert not (Path.cwd() / "outputs" / "t").exists()
+
+
+def test_validate_scenario_reports_scenario_errors(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    yaml_path.write_text("layers: {comunities: 小区.gpkg}", encoding="utf-8")
+    report = validate_scenario(yaml_path)
+    assert not report.ok
+    assert {i.layer for i in report} == {"scenario"}
+    assert any("did you mean 'communities'" in i.fix for i in report)
+
+
+def test_entrances_must_reference_communities(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    gpd.GeoDataFrame(
+        {"community_id": ["c1", "c9"]},
+        geometry=[Point(500_000, 3_875_050), Point(500_700, 3_875_050)],
+        crs="EPSG:4548",
+    ).to_file(tmp_path / "in" / "小区.gpkg", layer="entrances")
+    yaml_path.write_text(
+        "name: t\nlayers:\n  communities: 小区.gpkg\n  entrances: 小区.gpkg\n", encoding="utf-8"
+    )
+    report = validate_scenario(yaml_path)
+    assert [(i.layer, i.row) for i in report.errors] == [("entrances", "row 2")]
+    assert "c9" in report.errors[0].problem

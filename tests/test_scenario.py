@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gisplan import ScenarioError, load_scenario
+from gisplan.scenario import scenario_from_dict
+
+
+def _write(folder: Path, text: str) -> Path:
+    (folder / "a.gpkg").write_bytes(b"")
+    path = folder / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_short_and_long_forms_resolve_relative_to_file(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "name: 测试\ndatum: CGCS2000\nlayers:\n  communities: a.gpkg\n"
+        "  facilities: {path: a.gpkg, layer: f, datum: GCJ-02}\n",
+    )
+    sc = load_scenario(path)
+    assert sc.name == "测试"
+    assert sc.layers.communities.path == (tmp_path / "a.gpkg").resolve()
+    assert sc.layers.facilities is not None
+    assert sc.layers.facilities.layer == "f"
+    assert sc.layer_datum("facilities") == "GCJ-02"
+    assert sc.layer_datum("communities") == "CGCS2000"
+    assert sc.output_dir() == Path("outputs") / "测试"
+    assert [k for k, _ in sc.layers.items()] == ["communities", "facilities"]
+
+
+def test_name_defaults_to_file_stem(tmp_path: Path) -> None:
+    assert load_scenario(_write(tmp_path, "layers: {communities: a.gpkg}")).name == "s"
+
+
+def test_misspelt_key_suggests_the_right_one(tmp_path: Path) -> None:
+    path = _write(tmp_path, "name: x\nlayers:\n  comunities: a.gpkg\n")
+    with pytest.raises(ScenarioError, match="did you mean 'communities'") as info:
+        load_scenario(path)
+    keys = [key for key, _, _ in info.value.problems]
+    # both the unknown key and the then-missing required one are reported at once
+    assert set(keys) == {"layers.communities", "layers.comunities"}
+
+
+def test_every_problem_reported_at_once(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "name: x\nmetirc_crs: auto\ndatum: 火星\n"
+        "layers:\n  communities: missing.gpkg\n  facilities: a.gpkg\n",
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    keys = {key for key, _, _ in info.value.problems}
+    assert keys == {"metirc_crs", "datum", "layers.communities.path"}
+    text = str(info.value)
+    assert "did you mean 'metric_crs'" in text
+    assert "missing.gpkg" in text
+    assert "3 problem(s)" in text
+
+
+def test_path_that_does_not_exist(tmp_path: Path) -> None:
+    path = _write(tmp_path, "layers: {communities: nowhere/x.gpkg}")
+    with pytest.raises(ScenarioError, match=r"file not found: .*nowhere"):
+        load_scenario(path)
+
+
+def test_geographic_metric_crs_rejected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "metric_crs: EPSG:4326\nlayers: {communities: a.gpkg}")
+    with pytest.raises(ScenarioError, match="not a projected CRS in metres"):
+        load_scenario(path)
+
+
+def test_missing_scenario_file_and_bad_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="scenario file not found"):
+        load_scenario(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("layers: [unclosed", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_scenario(bad)
+
+
+def test_scenario_is_frozen(tmp_path: Path) -> None:
+    sc = load_scenario(_write(tmp_path, "layers: {communities: a.gpkg}"))
+    with pytest.raises(ValueError, match="frozen"):
+        sc.name = "y"  # type: ignore[misc]
+
+
+def test_scenario_from_dict_requires_mapping() -> None:
+    with pytest.raises(ScenarioError, match="mapping"):
+        scenario_from_dict(["not", "a", "mapping"])  # type: ignore[arg-type]
