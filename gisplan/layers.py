@@ -25,6 +25,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache, partial
 from importlib import resources
@@ -353,7 +354,11 @@ def _missing_file(path: Path) -> LayerError:
 
 
 def _unreadable(path: Path, err: BaseException) -> LayerError:
-    return LayerError(f"cannot read {path}: {err}; is it a GeoPackage/GeoJSON/Shapefile/CSV/XLSX?")
+    cause = str(err).split(";")[0].strip().rstrip(".")  # drop GDAL's "It might help ..." advice
+    return LayerError(
+        f"cannot read {path} ({cause}); check that it is an undamaged GeoPackage, GeoJSON, "
+        "Shapefile, CSV or XLSX file, or export it again from your GIS"
+    )
 
 
 def _is_osm(path: Path) -> bool:
@@ -562,10 +567,6 @@ def _table_to_gdf(
             )
         used = [x, y]
         geometry = _points(frame[x], frame[y])
-    elif (wkt := _find_column(frame, _WKT_NAMES)) is not None:
-        used = [wkt]
-        values = [None if _text(v) is None else _text(v) for v in frame[wkt]]
-        geometry = shapely.from_wkt(np.array(values, dtype=object), on_invalid="ignore")
     else:
         pair = next(
             (
@@ -576,14 +577,22 @@ def _table_to_gdf(
             ),
             None,
         )
-        if pair is None:
+        wkt = _find_column(frame, _WKT_NAMES)
+        if pair is None and wkt is None:
             raise LayerError(
                 f"{path}: no coordinates found; add lon/lat (经度/纬度) or x/y columns or a WKT "
                 "column, or name the columns with x: and y: in the scenario; "
                 f"the columns are: {', '.join(map(str, frame.columns))}"
             )
-        used = list(pair)
-        geometry = _points(frame[pair[0]], frame[pair[1]])
+        used = [c for c in (wkt, *(pair or ())) if c is not None]
+        geometry = np.full(len(frame), None, dtype=object)
+        if wkt is not None:  # a drawn outline (WKT) wins; coordinates fill the rows without one
+            values = [_text(v) for v in frame[wkt]]
+            geometry = shapely.from_wkt(np.array(values, dtype=object), on_invalid="ignore")
+        if pair is not None:
+            points = _points(frame[pair[0]], frame[pair[1]])
+            missing = pd.isna(geometry)
+            geometry[missing] = points[missing]
     logger.info("%s: geometry from column(s) %s", path, ", ".join(map(str, used)))
     crs = None
     if datum is not None:
@@ -965,10 +974,11 @@ def _check_user_columns(frame: pd.DataFrame, ctx: _Ctx, user: Mapping[str, str])
 def _row_labels(frame: pd.DataFrame, schema: LayerSchema) -> list[str]:
     labels = [f"row {i + 1}" for i in range(len(frame))]
     if schema.id_column and schema.id_column in frame.columns:
-        for pos, value in enumerate(frame[schema.id_column]):
-            text = _text(value)
-            if text is not None:
-                labels[pos] = text
+        texts = [_text(value) for value in frame[schema.id_column]]
+        counts = Counter(texts)
+        for pos, text in enumerate(texts):
+            if text is not None:  # a duplicated id alone would not say which row
+                labels[pos] = text if counts[text] == 1 else f"{text} (row {pos + 1})"
     return labels
 
 
@@ -1046,13 +1056,19 @@ def _coerce_rate_column(
     raw: pd.Series[Any], spec: ColumnSpec, ctx: _Ctx
 ) -> tuple[pd.Series[Any], Bad]:
     values, bad, in_percent = _coerce_rate(raw)
-    if in_percent:
-        ctx.add(
-            f"{spec.name} values are in percent (0–100); converted to fractions (0–1)",
-            "nothing to do, or write rates as fractions such as 0.75",
-            severity="warning",
-            column=spec.name,
-        )
+    if in_percent:  # both forms are valid input; only a small bare number in % is doubtful
+        logger.info("%s: %s is in percent (0–100); converted to 0–1", ctx.label, spec.name)
+        for pos, value in enumerate(values):
+            raw_text = str(raw.iloc[pos]).strip()
+            if 0 < value <= 0.01 and not raw_text.endswith("%"):  # noqa: PLR2004 - bare ≤ 1
+                ctx.add(
+                    f"{spec.name} {raw_text} was read as {raw_text} % because the other "
+                    "values of the column are percentages",
+                    f"if you meant {value * 10_000:g} %, write {value * 10_000:g}",
+                    severity="warning",
+                    pos=pos,
+                    column=spec.name,
+                )
     for pos, value in enumerate(values):
         if not math.isnan(value) and not 0 <= value <= 1:
             ctx.add(
@@ -1550,8 +1566,19 @@ def _read_source(
         except (RuntimeError, OSError, ValueError) as err:
             raise LayerError(f"cannot read the OpenStreetMap extract {path}: {err}") from err
         return gdf, False
+    if layer is None and path.suffix.lower() == ".gpkg":
+        layer = _layer_named(path, kind)
     gdf = read_file(path, layer=layer, encoding=encoding, x=x, y=y, datum=datum)
     return gdf, path.suffix.lower() in _TABLE_SUFFIXES
+
+
+def _layer_named(path: Path, kind: str) -> str | None:
+    """In a GeoPackage of several layers, the one named like the kind is the default."""
+    try:
+        names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except (RuntimeError, OSError, ValueError):  # read_file reports the unreadable file
+        return None
+    return kind if kind in names else None
 
 
 def _emit_warnings(report: ValidationReport, label: str) -> None:

@@ -9,13 +9,14 @@ failed run never leaves a half-written output folder.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import platform
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -97,7 +98,7 @@ def _check_layers(
         gdf, layer_report = validate_layer(
             source.path,
             kind,
-            layer=source.layer if source.layer is not None else _default_layer(source.path, kind),
+            layer=source.layer,
             datum=scenario.layer_datum(kind),
             columns=source.columns or None,
             encoding=source.encoding,
@@ -111,14 +112,6 @@ def _check_layers(
             layers[kind] = gdf
     _check_references(layers, report)
     return layers, report
-
-
-def _default_layer(path: Path, kind: str) -> str | None:
-    """In a multi-layer GeoPackage, a layer named like the kind is taken by default."""
-    if path.suffix.lower() != ".gpkg":
-        return None
-    names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-    return kind if kind in names and len(names) > 1 else None
 
 
 def _check_references(layers: dict[str, gpd.GeoDataFrame], report: ValidationReport) -> None:
@@ -234,22 +227,22 @@ def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
 
 
 @contextmanager
-def _log_to(path: Path) -> Iterator[None]:
-    """Copy the ``gisplan`` logger's INFO records into ``path`` for the duration."""
-    root = logging.getLogger("gisplan")
-    handler = logging.FileHandler(path, encoding="utf-8")
+def _capture_log() -> Iterator[io.StringIO]:
+    """Collect the ``gisplan`` logger's INFO records for ``run.log`` while the run lasts."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
     handler.setLevel(logging.INFO)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    old_level = root.level
-    if root.getEffectiveLevel() > logging.INFO:
-        root.setLevel(logging.INFO)
-    root.addHandler(handler)
+    package = logging.getLogger("gisplan")
+    old_level = package.level
+    if package.getEffectiveLevel() > logging.INFO:
+        package.setLevel(logging.INFO)
+    package.addHandler(handler)
     try:
-        yield
+        yield stream
     finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
-        handler.close()
+        package.removeHandler(handler)
+        package.setLevel(old_level)
 
 
 def _prepare_out(out: Path, *, overwrite: bool) -> None:
@@ -315,45 +308,40 @@ def run_scenario(
     if out_dir is not None:
         _prepare_out(out_dir, overwrite=overwrite)
     timings: dict[str, float] = {}
-
-    out_parent = out_dir.parent if out_dir is not None else None
-    tmp: Path | None = None
-    if out_parent is not None and out_dir is not None:
-        out_parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_parent))
+    with _capture_log() as log:
+        logger.info("gisplan %s: scenario %s", __version__, scenario.source or scenario.name)
+        t = time.perf_counter()
+        layers, metric, report = load_layers(scenario, progress=progress)
+        timings["layers"] = time.perf_counter() - t
+        for issue in report:
+            logger.info("%s", issue.format())
+        result = RunResult(
+            scenario=scenario,
+            crs=metric,
+            layers=layers,
+            report=report,
+            out_dir=out_dir,
+            timings_s=timings,
+        )
+        if out_dir is None:
+            return result
+        logger.info("writing outputs to %s", out_dir)
+    # Nothing touches the disk before every step has succeeded.
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
-        with _log_to(tmp / RUN_LOG) if tmp is not None else nullcontext():
-            logger.info("gisplan %s: scenario %s", __version__, scenario.source or scenario.name)
-            t = time.perf_counter()
-            layers, metric, report = load_layers(scenario, progress=progress)
-            timings["layers"] = time.perf_counter() - t
-            for issue in report:
-                logger.info("%s", issue.format())
-            result = RunResult(
-                scenario=scenario, crs=metric, layers=layers, report=report, timings_s=timings
-            )
-            if tmp is None or out_dir is None:
-                return result
-            t = time.perf_counter()
-            _write_gpkg(layers, tmp / GPKG_NAME)
-            report.to_frame().to_csv(tmp / ISSUES_CSV, index=False, encoding="utf-8-sig")
-            timings["write"] = time.perf_counter() - t
-            timings["total"] = time.perf_counter() - t0
-            _write_run_json(tmp / RUN_JSON, scenario, result, started=started)
-            logger.info("outputs written to %s", out_dir)
+        t = time.perf_counter()
+        _write_gpkg(layers, tmp / GPKG_NAME)
+        report.to_frame().to_csv(tmp / ISSUES_CSV, index=False, encoding="utf-8-sig")
+        timings["write"] = time.perf_counter() - t
+        timings["total"] = time.perf_counter() - t0
+        _write_run_json(tmp / RUN_JSON, scenario, result, started=started)
+        (tmp / RUN_LOG).write_text(log.getvalue(), encoding="utf-8")
         _replace_dir(tmp, out_dir)
     except BaseException:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return RunResult(
-        scenario=scenario,
-        crs=metric,
-        layers=layers,
-        report=report,
-        out_dir=out_dir,
-        timings_s=timings,
-    )
+    return result
 
 
 def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, started: str) -> None:

@@ -389,19 +389,25 @@ def test_bool_list_enum_rate_coercion() -> None:
     assert clean["land_tenure"].tolist()[:2] == ["国有", "集体"]
     assert clean["participation_rate"].tolist() == pytest.approx([0.8, 0.9, 0.65])
     assert clean["approval_rate"].tolist()[:2] == pytest.approx([0.5, 0.85])
+    # percentages and fractions are both valid input: no warning
+    assert warns(report) == []
+
+
+def test_small_bare_number_in_a_percent_column_is_doubtful() -> None:
+    gdf = communities(participation_rate=["80", "0.9", "65"])
+    clean, report = check_layer(gdf, "communities")
+    assert clean["participation_rate"].tolist() == pytest.approx([0.8, 0.009, 0.65])
     assert warns(report) == [
-        (
-            "[warning] communities · participation_rate: participation_rate values are in percent "
-            "(0–100); converted to fractions (0–1) → nothing to do, or write rates as fractions "
-            "such as 0.75"
-        )
+        "[warning] communities · C2 · participation_rate: participation_rate 0.9 was read as "
+        "0.9 % because the other values of the column are percentages → if you meant 90 %, "
+        "write 90"
     ]
 
 
 def test_rate_out_of_range() -> None:
     clean, report = check_layer(communities(approval_rate=["50", "150", "80"]), "communities")
     assert clean["approval_rate"].tolist()[::2] == pytest.approx([0.5, 0.8])
-    assert [i.column for i in report.warnings] == ["approval_rate"]  # converted from percent
+    assert report.warnings == []  # percent is valid input: converted without a warning
     assert errors(report) == [
         (
             "[error] communities · C2 · approval_rate: approval_rate '150' is outside 0–100 % → "

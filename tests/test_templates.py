@@ -159,11 +159,6 @@ def test_filled_workbook_reads_back(templates: list[Path]) -> None:
     assert (fac.geometry.x.iloc[1], fac.geometry.y.iloc[1]) == pytest.approx((117.903, 35.102))
 
 
-@pytest.mark.xfail(
-    reason="gisplan.layers reads geometry from the 'wkt' column whenever it exists, even when "
-    "it is empty and 经度/纬度 are filled",
-    strict=False,
-)
 def test_communities_as_lon_lat_points_read_back(templates: list[Path]) -> None:
     book = openpyxl.load_workbook(templates[0])
     _fill(
