@@ -398,9 +398,11 @@ def test_small_bare_number_in_a_percent_column_is_doubtful() -> None:
     clean, report = check_layer(gdf, "communities")
     assert clean["participation_rate"].tolist() == pytest.approx([0.8, 0.009, 0.65])
     assert warns(report) == [
-        "[warning] communities · C2 · participation_rate: participation_rate 0.9 was read as "
-        "0.9 % because the other values of the column are percentages → if you meant 90 %, "
-        "write 90"
+        (
+            "[warning] communities · C2 · participation_rate: participation_rate 0.9 was read as "
+            "0.9 % because the other values of the column are percentages → if you meant 90 %, "
+            "write 90"
+        )
     ]
 
 
