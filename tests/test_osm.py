@@ -500,6 +500,11 @@ def _etree_counts(path: Path) -> dict[str, object]:
             )
         ),
         "public_toilet": count(lambda t: t.get("amenity") == "toilets"),
+        "small_sports_field": count(
+            lambda t: t.get("leisure") == "pitch" and t.get("sport") != "multi"
+        ),
+        "medium_sports_field": count(lambda t: t.get("leisure") == "sports_centre"),
+        "large_sports_field": count(lambda t: t.get("leisure") == "stadium"),
         "middle_school": count(
             lambda t: (
                 t.get("amenity") == "school"
@@ -534,7 +539,8 @@ REAL = {
         "buildings": 147,
         "facilities": 170,
         "types": {"kindergarten": 1, "bus_stop": 68, "public_toilet": 6, "middle_school": 3,
-                  "primary_school": 0, "metro_station": 5, "large_sports_field": 29},
+                  "primary_school": 0, "metro_station": 5, "small_sports_field": 22,
+                  "medium_sports_field": 3, "large_sports_field": 4},
     },
     "nanjing": {
         "segments": 778,
@@ -544,7 +550,8 @@ REAL = {
         "buildings": 88,
         "facilities": 182,
         "types": {"kindergarten": 0, "bus_stop": 43, "public_toilet": 10, "middle_school": 6,
-                  "primary_school": 4, "metro_station": 42, "large_sports_field": 31},
+                  "primary_school": 4, "metro_station": 42, "small_sports_field": 24,
+                  "medium_sports_field": 4, "large_sports_field": 3},
     },
 }  # fmt: skip
 FILES = {"beijing": "beijing_wudaokou_2017/map.osm", "nanjing": "nanjing_xinjiekou_2021/map.osm"}

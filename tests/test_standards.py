@@ -129,10 +129,17 @@ def test_packaged_table_matches_reference() -> None:
         ref = list(csv.DictReader(f))
     table = load_standard()
     assert list(table.index) == [r["facility_code"] for r in ref]
+    # deliberate change (LIFE_CIRCLE_NOTE.md): one OSM tag per sports-field size
+    sports = {
+        "large_sports_field": "leisure=stadium",
+        "medium_sports_field": "leisure=sports_centre",
+        "small_sports_field": "leisure=pitch",
+    }
     for r in ref:
         row = table.loc[r["facility_code"]]
-        for col in ("name_zh", "level", "osm_tags", "source"):
+        for col in ("name_zh", "level", "source"):
             assert row[col] == r[col]
+        assert row["osm_tags"] == sports.get(r["facility_code"], r["osm_tags"])
         assert bool(row["verified"]) is (r["verified"] == "yes")
         assert r["note"] in row["note"]
         if r["service_radius_m"]:
@@ -310,7 +317,7 @@ def test_suggest_codes() -> None:
 
 def test_osm_rules() -> None:
     rules = osm_rules()
-    assert len(rules) == 64  # ';'-separated alternatives in the CSV
+    assert len(rules) == 61  # ';'-separated alternatives in the CSV
     assert rules[0] == ("middle_school", [("amenity", "=", "school"), ("isced:level", "=", "2")])
     assert rules[1] == ("middle_school", [("amenity", "=", "school"), ("name", "~", "初中|中学")])
     assert {op for _, alt in rules for _, op, _ in alt} == {"=", "~"}
@@ -333,7 +340,9 @@ def test_osm_rules() -> None:
         ({"amenity": "school;kindergarten"}, "kindergarten"),
         ({"shop": "supermarket"}, "convenience_store"),
         ({"shop": "supermarket", "name": "苏果生鲜"}, "fresh_market"),
-        ({"leisure": "pitch"}, "large_sports_field"),
+        ({"leisure": "pitch"}, "small_sports_field"),
+        ({"leisure": "sports_centre"}, "medium_sports_field"),
+        ({"leisure": "stadium"}, "large_sports_field"),
         ({"leisure": "pitch", "sport": "multi"}, "outdoor_fitness"),
         (
             {"amenity": "social_facility", "social_facility": "nursing_home", "name": "某护理院"},
