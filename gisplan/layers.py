@@ -893,6 +893,7 @@ def check_layer(
     frame = _coerce_columns(frame, ctx)
     ctx.rows = _row_labels(frame, schema)
     _check_ids(frame, ctx)
+    _check_template_example(frame, ctx)
     _check_required_values(frame, ctx)
     _check_ranges(frame, ctx)
     frame = _check_types(frame, ctx, standard)
@@ -968,6 +969,23 @@ def _check_user_columns(frame: pd.DataFrame, ctx: _Ctx, user: Mapping[str, str])
                 f"use one of the file's columns: {', '.join(map(str, frame.columns))}",
                 severity="warning",
                 column=target,
+            )
+
+
+def _check_template_example(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    """Warn about the example row of the ``gisplan init`` survey template left in the data."""
+    id_col = ctx.schema.id_column
+    if id_col is None or id_col not in frame.columns or "name" not in frame.columns:
+        return
+    example_id = ctx.schema.column(id_col).example
+    example_name = ctx.schema.column("name").example
+    for pos, (rid, rname) in enumerate(zip(frame[id_col], frame["name"], strict=True)):
+        if _text(rid) == example_id and _text(rname) == example_name:
+            ctx.add(
+                f"this is the survey template's example row ({example_id} {example_name})",
+                "delete it unless it is really one of yours",
+                severity="warning",
+                pos=pos,
             )
 
 

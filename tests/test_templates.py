@@ -14,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from shapely.geometry import Point
 
 from gisplan import layers as glayers
+from gisplan import run_scenario, validate_scenario
 from gisplan.errors import OutputError
 from gisplan.templates import (
     LAYERS_FILE,
@@ -157,6 +158,23 @@ def test_filled_workbook_reads_back(templates: list[Path]) -> None:
     assert fac["facility_id"].tolist() == ["F1", "F2"]
     assert fac["type"].tolist() == ["kindergarten", "kindergarten"]
     assert (fac.geometry.x.iloc[1], fac.geometry.y.iloc[1]) == pytest.approx((117.903, 35.102))
+
+    # the template's own scenario runs end to end on the filled workbook
+    result = run_scenario(templates[2], out=templates[0].parent / "out")
+    assert result.report.ok
+    assert result.report.warnings == []
+    assert result.crs.to_epsg() == 4548  # CGCS2000 3-degree GK zone of 117.9E
+    # 0.0015° squares at 35.1°N: 136.8 m (longitude) x 166.4 m (latitude) on the ellipsoid,
+    # times the Gauss-Krüger area scale (1.00017 at 0.9° from the central meridian)
+    assert result.layers["communities"].area.tolist() == pytest.approx([22_760] * 3, abs=20)
+    assert (templates[0].parent / "out" / "results.gpkg").is_file()
+
+
+def test_unfilled_template_flags_its_example_rows(templates: list[Path]) -> None:
+    report = validate_scenario(templates[2])
+    assert report.ok  # warnings only
+    examples = [(i.layer, i.row) for i in report.warnings if "example row" in i.problem]
+    assert examples == [("communities", "C001"), ("facilities", "F001")]
 
 
 def test_communities_as_lon_lat_points_read_back(templates: list[Path]) -> None:
