@@ -302,6 +302,12 @@ def _write_workbook(path: Path) -> None:
         _data_sheet(book, kind)
     _instructions_sheet(book)
     _codes_sheet(book)
+    for ws in book.worksheets:  # printed on A4 landscape, one page wide (the survey goes on paper)
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
     book.active = 1  # open on 小区
     book.save(path)
 
