@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import platform
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +31,7 @@ from tqdm.auto import tqdm
 
 from gisplan import crs as gcrs
 from gisplan._version import __version__
-from gisplan.errors import OutputError, ScenarioError
+from gisplan.errors import OutputError, ScenarioError, StandardsError
 from gisplan.layers import validate_layer
 from gisplan.scenario import Scenario, load_scenario
 from gisplan.standards import load_standard
@@ -49,6 +51,9 @@ GPKG_NAME = "results.gpkg"
 RUN_JSON = "run.json"
 RUN_LOG = "run.log"
 ISSUES_CSV = "validation_issues.csv"
+
+#: The packaged life-circle table, hashed into run.json when the scenario names none.
+_PACKAGED_STANDARD = "life_circle_standard.csv"
 
 #: Fixed GeoPackage timestamp, so the same inputs give byte-identical files.
 _GPKG_DATE = "2000-01-01T00:00:00.000Z"
@@ -90,11 +95,16 @@ def _check_layers(
     scenario: Scenario, *, progress: bool = False
 ) -> tuple[dict[str, gpd.GeoDataFrame], ValidationReport]:
     """Read and check every layer; never raises for data problems."""
-    standard = load_standard(scenario.standards)
     report = ValidationReport()
+    try:
+        standard = load_standard(scenario.standards)
+    except StandardsError as err:  # reported like any layer problem; checks go on
+        report.add("standards", str(err), "correct the standards table named in the scenario")
+        standard = load_standard()
     layers: dict[str, gpd.GeoDataFrame] = {}
     items = scenario.layers.items()
-    for kind, source in tqdm(items, desc="读取图层 layers", unit="layer", disable=not progress):
+    disable = None if progress else True  # None: only on a terminal
+    for kind, source in tqdm(items, desc="读取图层 layers", unit="layer", disable=disable):
         gdf, layer_report = validate_layer(
             source.path,
             kind,
@@ -226,6 +236,12 @@ def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def _capture_log() -> Iterator[io.StringIO]:
     """Collect the ``gisplan`` logger's INFO records for ``run.log`` while the run lasts."""
@@ -245,13 +261,28 @@ def _capture_log() -> Iterator[io.StringIO]:
         package.setLevel(old_level)
 
 
-def _prepare_out(out: Path, *, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
+def _prepare_out(out: Path, scenario: Scenario, *, overwrite: bool) -> None:
+    """Refuse an output folder that exists (unless overwriting a gisplan output) or holds inputs."""
+    if not out.exists():
+        return
+    if not out.is_dir():
         raise OutputError(f"output path {out} exists and is not a folder; choose another --out")
-    if out.exists() and not overwrite:
+    if not overwrite:
         raise OutputError(
             f"output folder {out} already exists; pass --overwrite (overwrite=True) to replace "
             "it, or choose another folder with --out"
+        )
+    inputs = [scenario.source, scenario.standards, *(s.path for _, s in scenario.layers.items())]
+    inside = sorted({p for p in inputs if p is not None and p.resolve().is_relative_to(out)})
+    if inside:
+        raise OutputError(
+            f"output folder {out} holds inputs of the run ({', '.join(p.name for p in inside)}); "
+            "--overwrite would delete them: choose another folder with --out"
+        )
+    if not (out / RUN_JSON).is_file():
+        raise OutputError(
+            f"output folder {out} is not a gisplan output (it has no {RUN_JSON}); gisplan "
+            "replaces only its own output folders: choose a new folder with --out"
         )
 
 
@@ -306,7 +337,7 @@ def run_scenario(
     scenario = _as_scenario(scenario)
     out_dir = scenario.output_dir(out).resolve() if write else None
     if out_dir is not None:
-        _prepare_out(out_dir, overwrite=overwrite)
+        _prepare_out(out_dir, scenario, overwrite=overwrite)
     timings: dict[str, float] = {}
     with _capture_log() as log:
         logger.info("gisplan %s: scenario %s", __version__, scenario.source or scenario.name)
@@ -329,6 +360,7 @@ def run_scenario(
     # Nothing touches the disk before every step has succeeded.
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; outputs are meant to be shared
     try:
         t = time.perf_counter()
         _write_gpkg(layers, tmp / GPKG_NAME)
@@ -359,9 +391,8 @@ def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, starte
             }
             for f in _input_files(source.path)
         )
-    if scenario.standards is not None:
-        standards = scenario.standards
-        inputs.append({"kind": "standards", "path": str(standards), "sha256": _sha256(standards)})
+    standards = scenario.standards or Path(str(files("gisplan") / "data" / _PACKAGED_STANDARD))
+    inputs.append({"kind": "standards", "path": str(standards), "sha256": _sha256(standards)})
     record = {
         "gisplan_version": __version__,
         "started_utc": started,
@@ -377,7 +408,10 @@ def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, starte
             "chosen": scenario.metric_crs,
         },
         "steps": ["layers"],
-        "outputs": {kind: len(gdf) for kind, gdf in result.layers.items()},
+        "layers": {kind: len(gdf) for kind, gdf in result.layers.items()},
+        "outputs": {
+            f.name: _sha256(f) for f in sorted(path.parent.iterdir()) if f.name != path.name
+        },
         "issues": {"errors": len(result.report.errors), "warnings": len(result.report.warnings)},
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},

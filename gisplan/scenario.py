@@ -148,8 +148,16 @@ class Outputs(_Model):
 
     dir: Path | None = Field(
         default=None,
-        description="Output folder; default outputs/<name>/ under the current working folder.",
+        description="Output folder, relative to the scenario file; "
+        "default outputs/<name>/ under the folder gisplan is run from.",
     )
+
+    @field_validator("dir")
+    @classmethod
+    def _relative_to_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None or value.is_absolute():
+            return value
+        return (_base_dir(info) / value).resolve()
 
 
 class Scenario(_Model):
@@ -209,7 +217,11 @@ class Scenario(_Model):
         return self.datum
 
     def output_dir(self, out: str | Path | None = None) -> Path:
-        """Return the output folder: ``out``, else ``outputs.dir``, else ``outputs/<name>``."""
+        """Return the output folder: ``out``, else ``outputs.dir``, else ``outputs/<name>``.
+
+        ``outputs.dir`` is relative to the scenario file; the default ``outputs/<name>`` and
+        ``out`` are relative to the current folder (where ``gisplan run`` is started).
+        """
         if out is not None:
             return Path(out)
         if self.outputs.dir is not None:
@@ -240,6 +252,7 @@ def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
 def _problems(err: PydanticValidationError) -> list[tuple[str, str, str]]:
     """Turn pydantic's errors into ``(key path, problem, fix)`` triples."""
     problems = []
+    suggested: set[str] = set()
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if p not in {"function-before", "function-after"})
         key = ".".join(str(p) for p in loc) or "(top level)"
@@ -247,6 +260,7 @@ def _problems(err: PydanticValidationError) -> list[tuple[str, str, str]]:
             allowed = _allowed_keys(loc[:-1])
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
             did_you_mean = f"did you mean '{hint[0]}'? " if hint else ""
+            suggested.update(".".join(map(str, (*loc[:-1], h))) for h in hint)
             problems.append(
                 (key, "unknown key", f"{did_you_mean}allowed here: {', '.join(allowed)}")
             )
@@ -254,8 +268,11 @@ def _problems(err: PydanticValidationError) -> list[tuple[str, str, str]]:
             problems.append((key, "required key is missing", "add it to the scenario"))
         else:
             msg = str(e["msg"]).removeprefix("Value error, ")
-            problems.append((key, f"{msg} (got {e.get('input')!r})", "correct the value"))
-    return problems
+            problem, _, fix = msg.rpartition("; ") if "; " in msg else (msg, "", "")
+            got = f" (got {e.get('input')!r})" if "input" in e else ""
+            problems.append((key, problem + got, fix or "correct the value"))
+    # a misspelt required key is one problem, not two
+    return [p for p in problems if not (p[1] == "required key is missing" and p[0] in suggested)]
 
 
 def scenario_from_dict(
@@ -337,4 +354,9 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: not UTF-8 text ({err}); save the file as UTF-8") from err
     except yaml.YAMLError as err:
         raise ScenarioError(f"{path}: not valid YAML: {err}") from err
-    return scenario_from_dict(data or {}, base_dir=path.parent, source=path)
+    if data is None:
+        raise ScenarioError(
+            f"{path}: the scenario file is empty",
+            [("", "the scenario file is empty", "add at least: layers: {communities: file.gpkg}")],
+        )
+    return scenario_from_dict(data, base_dir=path.parent, source=path)

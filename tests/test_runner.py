@@ -31,8 +31,10 @@ def test_run_writes_outputs_in_metric_crs(tmp_path: Path) -> None:
     )
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert record["crs"]["metric"] == "EPSG:4548"
-    assert record["outputs"] == {"communities": 3, "facilities": 2}
-    assert {i["kind"] for i in record["inputs"]} == {"communities", "facilities"}
+    assert record["layers"] == {"communities": 3, "facilities": 2}
+    assert sorted(record["outputs"]) == ["results.gpkg", "validation_issues.csv"]
+    assert all(len(h) == 64 for h in record["outputs"].values())
+    assert {i["kind"] for i in record["inputs"]} == {"communities", "facilities", "standards"}
     assert all(len(i["sha256"]) == 64 for i in record["inputs"])
     assert record["scenario"]["parameters"]["name"] == "t"
     assert "geopandas" in record["versions"]
@@ -54,15 +56,65 @@ def test_same_inputs_give_byte_identical_gpkg(tmp_path: Path) -> None:
 def test_existing_output_needs_overwrite(tmp_path: Path) -> None:
     yaml_path = write_project(tmp_path / "in")
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    run_scenario(yaml_path, out=out)
+    (out / "old.txt").write_text("from an earlier run", encoding="utf-8")
     with pytest.raises(OutputError, match="--overwrite"):
         run_scenario(yaml_path, out=out)
-    assert (out / "keep.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / "old.txt").is_file()
     run_scenario(yaml_path, out=out, overwrite=True)
-    assert not (out / "keep.txt").exists()
+    assert not (out / "old.txt").exists()
     assert (out / "results.gpkg").is_file()
+    assert oct(out.stat().st_mode & 0o777) != oct(0o700)  # not private like a mkdtemp folder
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]
+
+
+def test_overwrite_never_deletes_a_folder_gisplan_did_not_make(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(OutputError, match="not a gisplan output"):
+        run_scenario(yaml_path, out=mine, overwrite=True)
+    assert (mine / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_overwrite_never_deletes_the_inputs(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    (tmp_path / "in" / "run.json").write_text("{}", encoding="utf-8")  # even if it looks like one
+    with pytest.raises(OutputError, match=r"holds inputs of the run \(t\.yaml, 小区\.gpkg\)"):
+        run_scenario(yaml_path, out=tmp_path / "in", overwrite=True)
+    assert yaml_path.is_file()
+    assert (tmp_path / "in" / "小区.gpkg").is_file()
+
+
+def test_outputs_dir_is_relative_to_the_scenario_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    yaml_path.write_text(
+        yaml_path.read_text(encoding="utf-8") + "outputs: {dir: 结果}\n", encoding="utf-8"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = run_scenario(yaml_path)
+    assert result.out_dir == (tmp_path / "in" / "结果").resolve()
+    assert (tmp_path / "in" / "结果" / "run.json").is_file()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_broken_standards_table_is_reported_not_raised(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    (tmp_path / "in" / "std.csv").write_text("code,name\nk,幼儿园\n", encoding="utf-8")
+    yaml_path.write_text(
+        yaml_path.read_text(encoding="utf-8") + "standards: std.csv\n", encoding="utf-8"
+    )
+    report = validate_scenario(yaml_path)
+    assert [i.layer for i in report.errors] == ["standards"]
+    assert "facility_code" in report.errors[0].problem
+    with pytest.raises(ValidationError, match="standards"):
+        run_scenario(yaml_path, out=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
 
 
 def test_bad_data_leaves_no_output(tmp_path: Path) -> None:
