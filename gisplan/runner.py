@@ -377,6 +377,7 @@ def run_scenario(
 
 
 def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, started: str) -> None:
+    hashes: dict[Path, str] = {}  # a GeoPackage often holds several layers: hash it once
     inputs: list[dict[str, Any]] = []
     for kind, source in scenario.layers.items():
         inputs.extend(
@@ -385,7 +386,7 @@ def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, starte
                 "path": str(f),
                 "layer": source.layer,
                 "datum": scenario.layer_datum(kind),
-                "sha256": _sha256(f),
+                "sha256": hashes[f] if f in hashes else hashes.setdefault(f, _sha256(f)),
                 "bytes": f.stat().st_size,
                 "rows": len(result.layers.get(kind, ())),
             }
