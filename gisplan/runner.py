@@ -8,6 +8,7 @@ failed run never leaves a half-written output folder.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -377,7 +378,7 @@ def run_scenario(
 
 
 def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, started: str) -> None:
-    hashes: dict[Path, str] = {}  # a GeoPackage often holds several layers: hash it once
+    sha256 = functools.cache(_sha256)  # a GeoPackage often holds several layers: hash it once
     inputs: list[dict[str, Any]] = []
     for kind, source in scenario.layers.items():
         inputs.extend(
@@ -386,7 +387,7 @@ def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, starte
                 "path": str(f),
                 "layer": source.layer,
                 "datum": scenario.layer_datum(kind),
-                "sha256": hashes[f] if f in hashes else hashes.setdefault(f, _sha256(f)),
+                "sha256": sha256(f),
                 "bytes": f.stat().st_size,
                 "rows": len(result.layers.get(kind, ())),
             }
