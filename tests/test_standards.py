@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gisplan import standards
 from gisplan.errors import GisplanWarning, StandardsError
 from gisplan.standards import (
     LEVELS,
@@ -254,6 +257,65 @@ def test_user_table_unused_column_warns(tmp_path: Path) -> None:
 def test_user_table_missing_file(tmp_path: Path) -> None:
     with pytest.raises(StandardsError, match=r"nope\.csv: standards table not found"):
         load_standard(tmp_path / "nope.csv")
+
+
+def test_user_table_ragged_row(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "南京标准.csv",
+        "kindergarten,幼儿园,5min,300,amenity=kindergarten,,yes,\n"
+        "clinic,社区卫生服务站,5min,,amenity=clinic,GB 50180,2018,no,\n",
+    )
+    with pytest.raises(
+        StandardsError,
+        match=r"南京标准\.csv: line 3 has 9 cells but the header has 8: look for a stray or "
+        r"unquoted comma \(e\.g\. inside a name\), or quote that cell$",
+    ):
+        load_standard(path)
+
+
+def test_user_table_unterminated_quote(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "quote.csv",
+        "kindergarten,幼儿园,5min,300,,,yes,\n"
+        'clinic,"社区卫生服务站,5min,,,,no,\n'
+        "school,小学,10min,500,,,no,\n",
+    )
+    with pytest.raises(
+        StandardsError,
+        match=r"quote\.csv: line 3 opens a quote \(\"\) that is never closed: close the quote "
+        r'or remove the stray " from that line$',
+    ):
+        load_standard(path)
+
+
+def test_malformed_packaged_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "data").mkdir()
+    _write(tmp_path / "data" / "life_circle_standard.csv", "a,甲,5min,300,,,no,,extra\n")
+    fake = SimpleNamespace(files=lambda _: tmp_path, as_file=contextlib.nullcontext)
+    monkeypatch.setattr(standards, "resources", fake)
+    standards._packaged.cache_clear()
+    try:
+        with pytest.raises(
+            StandardsError,
+            match=r"packaged life_circle_standard\.csv: line 2 has 9 cells but the header has 8: "
+            r".*; the installed gisplan is damaged: reinstall it \(pip install "
+            r"--force-reinstall gisplan\), or pass your own table to load_standard\(path\)$",
+        ):
+            load_standard()
+    finally:
+        monkeypatch.undo()
+        standards._packaged.cache_clear()
+    assert len(load_standard()) == 31
+
+
+def test_control_characters_escaped(tmp_path: Path) -> None:
+    path = _write(tmp_path / "junk.csv", "kg\x00,幼儿园,5\x1bmin,300,,,no,\n")
+    with pytest.raises(StandardsError) as info:
+        load_standard(path)
+    message = str(info.value)
+    assert "\x00" not in message
+    assert "\x1b" not in message
+    assert "row 1 (kg\\x00) · level: unknown level '5\\x1bmin'" in message
 
 
 def test_validate_does_not_mutate() -> None:
