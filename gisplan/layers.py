@@ -43,6 +43,7 @@ from gisplan import crs as gcrs
 from gisplan import osm as gosm
 from gisplan import standards as gstandards
 from gisplan.errors import CRSError, GisplanWarning, LayerError, StandardsError
+from gisplan.standards import _csv_problem, _printable
 from gisplan.validation import ValidationReport
 
 if TYPE_CHECKING:
@@ -380,7 +381,7 @@ def read_file(
     ----------
     path
         A GeoPackage, GeoJSON, Shapefile (``.shp`` with its ``.dbf``/``.shx``/``.prj``),
-        CSV or XLSX file. Chinese file and folder names are fine.
+        CSV or XLSX file (old ``.xls`` workbooks too). Chinese file and folder names are fine.
     layer
         Layer of a multi-layer GeoPackage, or sheet of an XLSX workbook (default: the
         only spatial layer / the first sheet).
@@ -439,9 +440,10 @@ def read_file(
 
 def _read_spatial(path: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
     """Read a GeoPackage, GeoJSON, Shapefile or any other format GDAL knows."""
+    if path.suffix.lower() == ".shp":
+        _check_sidecars(path)
     try:
-        if layer is None:
-            layer = _only_layer(path)
+        layer = _only_layer(path) if layer is None else _existing_layer(path, layer)
         if encoding is None and path.suffix.lower() == ".shp":
             encoding = _shapefile_encoding(path)
         gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
@@ -453,6 +455,35 @@ def _read_spatial(path: Path, *, layer: str | None, encoding: str | None) -> gpd
         gdf = gpd.GeoDataFrame(gdf, geometry=gpd.GeoSeries([None] * len(gdf), index=gdf.index))
     logger.info("read %s: %d rows, CRS %s", path, len(gdf), gdf.crs)
     return gdf
+
+
+def _check_sidecars(path: Path) -> None:
+    """Check that a Shapefile's .dbf (attributes) and .shx (index) lie beside it."""
+    missing = [
+        str(path.with_suffix(suffix))
+        for suffix in (".dbf", ".shx")
+        if not any(path.with_suffix(s).exists() for s in (suffix, suffix.upper()))
+    ]
+    if missing:
+        raise LayerError(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing: a "
+            "shapefile needs .shp, .shx and .dbf side by side (and .prj for its CRS); "
+            "copy all of them"
+        )
+
+
+def _existing_layer(path: Path, layer: str) -> str:
+    """Return ``layer`` if the file holds it; ``LayerError`` listing the layers if not."""
+    names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    if layer in names:
+        return layer
+    folded = [n for n in names if n.casefold() == layer.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    raise LayerError(
+        f"{path} has no layer {_printable(layer)!r}; its layers are: "
+        f"{', '.join(_printable(n) for n in names)} (set 'layer:' to one of them)"
+    )
 
 
 def _only_layer(path: Path) -> str | None:
@@ -518,6 +549,9 @@ def _read_csv(path: Path, *, encoding: str | None) -> pd.DataFrame:
             logger.info("%s: not UTF-8; decoded as %s (GBK)", path, enc)
         header = text.lstrip("\ufeff").split("\n", 1)[0]
         sep = max((",", "\t", ";"), key=header.count)
+        problem = _csv_problem(text, sep=sep)
+        if problem is not None:
+            raise LayerError(f"{path}: {problem}")
         try:
             return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
@@ -529,18 +563,53 @@ def _read_csv(path: Path, *, encoding: str | None) -> pd.DataFrame:
 
 
 def _read_excel(path: Path, *, sheet: str | None) -> pd.DataFrame:
-    """Read one sheet of a workbook (the first unless ``sheet`` names one)."""
+    """Read one sheet of a workbook (the first unless ``sheet`` names one).
+
+    ``.xlsx``/``.xlsm`` are read with openpyxl, old ``.xls`` workbooks with python-calamine.
+    """
+    if path.suffix.lower() == ".xls":
+        return _read_xls(path, sheet=sheet)
     try:
-        book = pd.ExcelFile(path)
+        book = pd.ExcelFile(path, engine="openpyxl")
     except (ValueError, OSError, KeyError, zipfile.BadZipFile, InvalidFileException) as err:
         raise _unreadable(path, err) from err
     with book:
-        names = [str(n) for n in book.sheet_names]
-        if sheet is not None and sheet not in names:
-            raise LayerError(f"{path} has no sheet {sheet!r}; its sheets are: {', '.join(names)}")
-        frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
+        return _read_sheet(book, path, sheet)
+
+
+def _read_sheet(book: pd.ExcelFile, path: Path, sheet: str | None) -> pd.DataFrame:
+    names = [str(n) for n in book.sheet_names]
+    if sheet is not None and sheet not in names:
+        raise LayerError(f"{path} has no sheet {sheet!r}; its sheets are: {', '.join(names)}")
+    frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
     out: pd.DataFrame = frame.dropna(how="all")
     return out
+
+
+def _read_xls(path: Path, *, sheet: str | None) -> pd.DataFrame:
+    """Read an old Excel 97-2003 workbook with python-calamine."""
+    try:
+        from python_calamine import CalamineError  # noqa: PLC0415 - only .xls needs it
+    except ImportError as err:
+        raise LayerError(
+            f"{path}: reading .xls needs the python-calamine package "
+            "(pip install python-calamine); or save the workbook as .xlsx"
+        ) from err
+    try:
+        with pd.ExcelFile(path, engine="calamine") as book:
+            return _read_sheet(book, path, sheet)
+    except LayerError:
+        raise
+    except (CalamineError, ValueError, OSError, KeyError) as err:
+        cause = _printable(str(err).strip().rstrip("."))
+        raise LayerError(
+            f"cannot read {path} ({cause}); save it as .xlsx (Excel or WPS: File → Save As → "
+            "Excel Workbook) and use that file"
+        ) from err
+
+
+def _column_list(frame: pd.DataFrame) -> str:
+    return ", ".join(_printable(c) for c in frame.columns)
 
 
 def _find_column(frame: pd.DataFrame, candidates: tuple[str, ...]) -> Hashable | None:
@@ -563,7 +632,7 @@ def _table_to_gdf(
         if missing:
             raise LayerError(
                 f"{path}: coordinate column(s) {', '.join(map(repr, missing))} not found "
-                f"(x={x!r}, y={y!r}); the columns are: {', '.join(map(str, frame.columns))}"
+                f"(x={x!r}, y={y!r}); the columns are: {_column_list(frame)}"
             )
         used = [x, y]
         geometry = _points(frame[x], frame[y])
@@ -582,7 +651,7 @@ def _table_to_gdf(
             raise LayerError(
                 f"{path}: no coordinates found; add lon/lat (经度/纬度) or x/y columns or a WKT "
                 "column, or name the columns with x: and y: in the scenario; "
-                f"the columns are: {', '.join(map(str, frame.columns))}"
+                f"the columns are: {_column_list(frame)}"
             )
         used = [c for c in (wkt, *(pair or ())) if c is not None]
         geometry = np.full(len(frame), None, dtype=object)

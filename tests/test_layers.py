@@ -7,6 +7,7 @@ Fixtures are 100 m squares at x = 0, 200, 400 m east of (X0, Y0) in EPSG:4548
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -106,9 +107,118 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_corrupt_file(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"bad{suffix}"
     path.write_bytes(b"\x00\x01garbage\xff" * 20)
+    if suffix == ".shp":  # with its sidecars, so that the shapefile itself is what is damaged
+        for sidecar in (".dbf", ".shx"):
+            path.with_suffix(sidecar).write_bytes(b"junk")
     with pytest.raises(LayerError, match=r"cannot read .*bad.*undamaged GeoPackage") as info:
         read_file(path)
     assert info.value.__cause__ is not None
+
+
+def test_shapefile_missing_dbf_or_shx(tmp_path: Path) -> None:
+    path = tmp_path / "comm.shp"
+    short_communities().to_file(path, encoding="UTF-8", engine="pyogrio")
+    path.with_suffix(".dbf").unlink()
+    with pytest.raises(
+        LayerError,
+        match=r"comm\.dbf is missing: a shapefile needs \.shp, \.shx and \.dbf side by side "
+        r"\(and \.prj for its CRS\); copy all of them$",
+    ):
+        read_file(path)
+    path.with_suffix(".shx").unlink()
+    with pytest.raises(LayerError, match=r"comm\.dbf and .*comm\.shx are missing: a shapefile"):
+        read_layer(path, "communities")
+
+
+def test_wrong_geopackage_layer_lists_the_layers(tmp_path: Path) -> None:
+    path = tmp_path / "data.gpkg"
+    communities().to_file(path, layer="communities")
+    communities().to_file(path, layer="roads")
+    with pytest.raises(
+        LayerError,
+        match=r"data\.gpkg has no layer '小区'; its layers are: communities, roads "
+        r"\(set 'layer:' to one of them\)$",
+    ):
+        read_layer(path, "communities", layer="小区")
+    assert len(read_file(path, layer="Communities")) == 3  # GeoPackage names ignore case
+
+
+def test_ragged_csv_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "小区.csv"
+    path.write_text(
+        "小区编号,小区名称,建成年份,户数,经度,纬度\n"
+        "C1,幸福里,1995,320,116.39,39.90\n"
+        "C2,纺织厂宿舍,二号院,1988,120,116.40,39.91,x\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        LayerError,
+        match=r"小区\.csv: line 3 has 8 cells but the header has 6: look for a stray or unquoted "
+        r"comma \(e\.g\. inside a name\), or quote that cell$",
+    ):
+        read_file(path)
+    _, report = validate_layer(path, "communities")
+    assert report.errors[0].problem.endswith(
+        "line 3 has 8 cells but the header has 6: look for "
+        "a stray or unquoted comma (e.g. inside a name), "
+        "or quote that cell"
+    )
+    # one cell more on every row would silently shift the columns in pandas: also refused
+    path.write_text("编号,经度,纬度\nF1,幼儿园,116.39,39.90\n", encoding="utf-8")
+    with pytest.raises(LayerError, match="line 2 has 4 cells but the header has 3"):
+        read_file(path)
+
+
+def test_csv_quote_never_closed(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    path.write_text(
+        '编号,名称,经度,纬度\nF1,幸福里,116.39,39.90\nF2,"纺织厂,116.40,39.91\nF3,x,116.4,39.9\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        LayerError,
+        match=r"f\.csv: line 3 opens a quote \(\"\) that is never closed: close the quote or "
+        r'remove the stray " from that line$',
+    ):
+        read_file(path)
+
+
+XLS_FIXTURE = Path(__file__).parent / "data" / "layers" / "communities.xls"
+
+
+def test_xls_with_chinese_headers() -> None:
+    # made once with LibreOffice from an openpyxl workbook (sheet 小区); read with calamine
+    assert XLS_FIXTURE.stat().st_size < 20_000
+    raw = read_file(XLS_FIXTURE)
+    assert raw.columns.tolist() == ["小区编号", "小区名称", "建成年份", "户数", "geometry"]
+    with pytest.raises(
+        LayerError, match=r"communities\.xls has no sheet 'x'; its sheets are: 小区"
+    ):
+        read_file(XLS_FIXTURE, layer="x")
+    with pytest.warns(GisplanWarning, match="community given as a point"):
+        gdf = read_layer(XLS_FIXTURE, "communities", layer="小区", datum=CRS)
+    assert gdf["community_id"].tolist() == ["C1", "C2"]
+    assert gdf["name"].tolist() == ["幸福里", "纺织厂宿舍"]
+    assert gdf["built_year"].tolist() == [1995, 1988]
+    assert gdf["households"].tolist() == [320, 1200]
+    assert gdf.geometry.iloc[1].equals(Point(X0 + 250, Y0 + 50))
+
+
+def test_unreadable_xls_says_save_as_xlsx(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\x00\x01garbage\xff" * 20)
+    with pytest.raises(
+        LayerError,
+        match=r"cannot read .*old\.xls \(Cannot detect file format\); save it as \.xlsx "
+        r"\(Excel or WPS: File → Save As → Excel Workbook\) and use that file$",
+    ) as info:
+        read_file(path)
+    assert info.value.__cause__ is not None
+    monkeypatch.setitem(sys.modules, "python_calamine", None)  # not installed
+    with pytest.raises(
+        LayerError, match=r"reading \.xls needs the python-calamine package \(pip install"
+    ):
+        read_file(XLS_FIXTURE)
 
 
 def test_gbk_shapefile_without_cpg(tmp_path: Path) -> None:
