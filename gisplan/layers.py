@@ -26,7 +26,7 @@ import unicodedata
 import warnings
 import zipfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib import resources
 from pathlib import Path
@@ -239,7 +239,15 @@ def _split(value: str) -> tuple[str, ...]:
 def _schema_table() -> dict[str, LayerSchema]:
     text = resources.files("gisplan").joinpath("data/layer_schema.csv").read_text("utf-8")
     columns: dict[str, list[ColumnSpec]] = {kind: [] for kind in LAYER_KINDS}
-    for rec in csv.DictReader(text.splitlines()):
+    reader = csv.DictReader(io.StringIO(text))
+    for rec in reader:
+        if None in rec or None in rec.values():  # more or fewer cells than the header
+            msg = (
+                f"layer_schema.csv: line {reader.line_num} does not have one cell per column; "
+                "the installed gisplan is damaged: reinstall it (pip install --force-reinstall "
+                "gisplan)"
+            )
+            raise LayerError(msg)
         kind = rec["kind"].strip()
         if kind not in columns:
             msg = f"layer_schema.csv: unknown kind {kind!r}"
@@ -873,6 +881,8 @@ class _Ctx:
     schema: LayerSchema
     report: ValidationReport
     rows: list[str]
+    #: Positions of cells that could not be coerced, per canonical column.
+    bad: dict[str, set[int]] = field(default_factory=dict)
 
     def add(
         self,
@@ -882,9 +892,19 @@ class _Ctx:
         severity: Literal["error", "warning"] = "error",
         pos: int | None = None,
         column: str | None = None,
+        row: str | None = None,
     ) -> None:
-        row = None if pos is None else self.rows[pos]
-        self.report.add(self.label, problem, fix, severity=severity, row=row, column=column)
+        """Record an issue; user text in it is escaped so junk cells cannot garble a terminal."""
+        if pos is not None:
+            row = self.rows[pos]
+        self.report.add(
+            _printable(self.label),
+            _printable(problem),
+            _printable(fix),
+            severity=severity,
+            row=None if row is None else _printable(row),
+            column=None if column is None else _printable(column),
+        )
 
 
 def check_layer(
@@ -946,7 +966,7 @@ def check_layer(
     label = name or kind
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:  # noqa: SLF001
         report.add(
-            label,
+            _printable(label),
             "the layer has no geometry column",
             "read it with gisplan.layers.read_file or build a GeoDataFrame with geometry",
         )
@@ -958,7 +978,9 @@ def check_layer(
     ctx = _Ctx(kind=kind, label=label, schema=schema, report=report, rows=[])
     frame = _map_columns(frame, ctx, columns or {})
     ctx.rows = _row_labels(frame, schema)
+    _check_case_clashes(frame, ctx)
     _check_required(frame, ctx)
+    _check_not_empty(frame, ctx)
     frame = _coerce_columns(frame, ctx)
     ctx.rows = _row_labels(frame, schema)
     _check_ids(frame, ctx)
@@ -982,44 +1004,85 @@ def check_layer(
 
 
 def _map_columns(frame: gpd.GeoDataFrame, ctx: _Ctx, user: Mapping[str, str]) -> gpd.GeoDataFrame:
-    """Rename source columns to canonical names (exact, then user mapping, then aliases)."""
+    """Rename source columns to canonical names.
+
+    When several columns mean the same canonical column, the first of these wins: the
+    canonical name itself, the user's mapping, the Chinese label, other aliases (file order).
+    A canonical name or a user mapping settles it (warning, the others stay as extra
+    columns); two aliases alone are an error: only the user knows which one is right.
+    """
     user_norm = {str(k).strip(): v for k, v in user.items()}
     _check_user_columns(frame, ctx, user_norm)
-    claims: dict[str, list[tuple[int, Hashable]]] = {}
-    for col in frame.columns:
+    claims: dict[str, list[tuple[int, int, Hashable]]] = {}
+    for order, col in enumerate(frame.columns):
         if col == frame.geometry.name:
             continue
         match = _match_column(str(col).strip(), ctx, user_norm)
         if match is not None:
-            claims.setdefault(match[1], []).append((match[0], col))
+            claims.setdefault(match[1], []).append((match[0], order, col))
     rename: dict[Hashable, str] = {}
     for target, sources in claims.items():
-        ranked = sorted(sources, key=lambda s: (s[0], s[1] != target))
-        chosen = ranked[0][1]
+        ranked = sorted(sources, key=lambda s: (s[0], s[1]))
+        best, chosen = ranked[0][0], ranked[0][2]
         if len(ranked) > 1:
-            names = " and ".join(repr(str(c)) for _, c in ranked)
-            ctx.add(
-                f"columns {names} both mean {target!r} ({ctx.schema.column(target).label_zh}); "
-                f"using {str(chosen)!r}",
-                "remove or rename one of them, or map the right one under 'columns:'",
-                column=target,
-            )
+            _report_competing(ctx, target, ranked, settled=best <= _PRIORITY_USER)
         if chosen != target:
             rename[chosen] = target
             logger.info("%s: column %r -> %s", ctx.label, str(chosen), target)
     return frame.rename(columns=rename)
 
 
+#: Ranks of a column claiming a canonical name (lower wins).
+_PRIORITY_CANONICAL = 0  # the canonical name itself
+_PRIORITY_CANONICAL_CASE = 1  # the canonical name in other case (NAME in a Shapefile)
+_PRIORITY_USER = 2  # mapped under 'columns:'
+_PRIORITY_LABEL = 3  # the Chinese label (小区编号)
+_PRIORITY_ALIAS = 4  # any other alias
+
+
+def _report_competing(
+    ctx: _Ctx, target: str, ranked: list[tuple[int, int, Hashable]], *, settled: bool
+) -> None:
+    label_zh = ctx.schema.column(target).label_zh
+    best, _, chosen = ranked[0]
+    if settled:
+        how = " (mapped under 'columns:')" if best == _PRIORITY_USER else ""
+        for _, _, other in ranked[1:]:
+            ctx.add(
+                f"column {str(other)!r} also means {target!r} ({label_zh}); {str(chosen)!r} is "
+                f"used{how} and {str(other)!r} is kept as an extra column",
+                f"nothing to do if {str(chosen)!r} is the right one; otherwise remove or rename "
+                f"{str(chosen)!r}",
+                severity="warning",
+                column=target,
+            )
+        return
+    in_file = [repr(str(c)) for _, _, c in sorted(ranked, key=lambda s: s[1])]
+    names = ", ".join(in_file[:-1]) + " and " + in_file[-1]
+    ctx.add(
+        f"columns {names} {'both' if len(in_file) == 2 else 'all'} mean {target!r} "  # noqa: PLR2004
+        f"({label_zh}); which one is it?",
+        "rename or remove the other(s), or name the right one under 'columns:' in the "
+        f"scenario (e.g. columns: {{{in_file[0]}: {target}}})",
+        column=target,
+    )
+
+
 def _match_column(name: str, ctx: _Ctx, user: Mapping[str, str]) -> tuple[int, str] | None:
-    """Return ``(priority, canonical name)``: 0 canonical, 1 user mapping, 2 alias; or None."""
+    """Return ``(priority, canonical name)`` of a source column (see ``_PRIORITY_*``), or None."""
+    if name in ctx.schema.names:
+        return _PRIORITY_CANONICAL, name
     canonical = {n.lower(): n for n in ctx.schema.names}
     if name.lower() in canonical:
-        return 0, canonical[name.lower()]
+        return _PRIORITY_CANONICAL_CASE, canonical[name.lower()]
     if name in user and user[name] in ctx.schema.names:
-        return 1, user[name]
-    aliases = _alias_index(ctx.kind)
+        return _PRIORITY_USER, user[name]
     key = _norm_column(name)
-    return (2, aliases[key]) if key in aliases else None
+    for spec in ctx.schema.columns:
+        if key == _norm_column(spec.label_zh):
+            return _PRIORITY_LABEL, spec.name
+    aliases = _alias_index(ctx.kind)
+    return (_PRIORITY_ALIAS, aliases[key]) if key in aliases else None
 
 
 def _check_user_columns(frame: pd.DataFrame, ctx: _Ctx, user: Mapping[str, str]) -> None:
@@ -1035,10 +1098,43 @@ def _check_user_columns(frame: pd.DataFrame, ctx: _Ctx, user: Mapping[str, str])
         elif source not in present:
             ctx.add(
                 f"'columns:' names {source!r}, which is not in the file",
-                f"use one of the file's columns: {', '.join(map(str, frame.columns))}",
+                f"use one of the file's columns: {_column_list(frame)}",
                 severity="warning",
                 column=target,
             )
+
+
+def _ascii_lower(name: str) -> str:
+    return "".join(c.lower() if c.isascii() else c for c in name)
+
+
+def _check_case_clashes(frame: gpd.GeoDataFrame, ctx: _Ctx) -> None:
+    """GeoPackage and Shapefile column names ignore (ASCII) case: 'Note' and 'note' clash."""
+    groups: dict[str, list[str]] = {}
+    for col in frame.columns:
+        if col != frame.geometry.name:
+            groups.setdefault(_ascii_lower(str(col)), []).append(str(col))
+    for names in groups.values():
+        if len(names) > 1:
+            shown = " and ".join(repr(n) for n in names)
+            ctx.add(
+                f"columns {shown} differ only in case; a GeoPackage or Shapefile cannot hold "
+                "both, because its column names ignore case",
+                f"rename one of them (e.g. {names[-1]!r} to '{names[-1]}_2'), or remove it",
+                column=names[0],
+            )
+
+
+def _check_not_empty(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    if len(frame):
+        return
+    feature = _FEATURE_ZH[ctx.kind]
+    ctx.add(
+        "the layer has no rows",
+        f"check that this is the right file (and layer or sheet) and that it holds the "
+        f"{feature} data, one row per {feature}",
+        severity="error" if ctx.kind == "communities" else "warning",
+    )
 
 
 def _check_template_example(frame: pd.DataFrame, ctx: _Ctx) -> None:
@@ -1091,7 +1187,8 @@ def _check_required_values(frame: pd.DataFrame, ctx: _Ctx) -> None:
     for spec in ctx.schema.columns:
         if not spec.required or spec.name in skip or spec.name not in frame.columns:
             continue
-        empty = np.flatnonzero(frame[spec.name].isna().to_numpy())
+        bad = sorted(ctx.bad.get(spec.name, ()))  # already reported as not a year, number ...
+        empty = np.setdiff1d(np.flatnonzero(frame[spec.name].isna().to_numpy()), bad)
         if not len(empty):
             continue
         shown = ", ".join(ctx.rows[p] for p in empty[:_MAX_LISTED_ROWS])
@@ -1128,6 +1225,7 @@ def _coerce_columns(frame: gpd.GeoDataFrame, ctx: _Ctx) -> gpd.GeoDataFrame:
             values, bad = _coerce_rate_column(raw, spec, ctx)
         else:
             values, bad = coercers[spec.dtype](raw)
+        ctx.bad[spec.name] = {pos for pos, _, _ in bad}
         for pos, value, why in bad:
             ctx.add(
                 f"{spec.name} {_show(value)} is {why}",
@@ -1199,8 +1297,7 @@ def _check_ids(frame: pd.DataFrame, ctx: _Ctx) -> None:
     for value, where in positions.items():
         if len(where) > 1:
             rows = ", ".join(str(p + 1) for p in where)
-            ctx.report.add(
-                ctx.label,
+            ctx.add(
                 f"{id_col} {value!r} appears {len(where)} times (rows {rows})",
                 f"give each {_FEATURE_ZH[ctx.kind]} its own {id_col}",
                 row=value,
@@ -1789,7 +1886,7 @@ def validate_layer(
     except (LayerError, CRSError) as err:
         problem, _, fix = str(err).partition("; ")
         report = ValidationReport()
-        report.add(label, problem, fix or "check the file", column=None)
+        report.add(_printable(label), _printable(problem), _printable(fix or "check the file"))
         return None, report
     clean, report = check_layer(
         gdf,

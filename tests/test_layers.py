@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPoint, Point, Polygon, box
 
+from gisplan import layers
 from gisplan.errors import GisplanWarning, LayerError, ValidationError
 from gisplan.layers import (
     LAYER_KINDS,
@@ -461,15 +463,17 @@ def test_user_columns_before_aliases() -> None:
     assert report.ok
     assert clean["households"].tolist() == [120, 300, 80]
     # the user's choice wins over an alias ("户数" is an alias of households)
+    # and settles the clash: a warning, the alias stays as an extra column
     gdf2 = gdf.assign(户数=[1, 2, 3])
     clean2, report2 = check_layer(gdf2, "communities", columns={"住宅套数": "households"})
     assert clean2["households"].tolist() == [120, 300, 80]
-    assert errors(report2) == [
+    assert clean2["户数"].tolist() == [1, 2, 3]
+    assert errors(report2) == []
+    assert warns(report2) == [
         (
-            "[error] communities · households: columns '住宅套数' and '户数' both mean "
-            "'households' "
-            "(户数); using '住宅套数' → remove or rename one of them, or map the right one under "
-            "'columns:'"
+            "[warning] communities · households: column '户数' also means 'households' (户数); "
+            "'住宅套数' is used (mapped under 'columns:') and '户数' is kept as an extra column "
+            "→ nothing to do if '住宅套数' is the right one; otherwise remove or rename '住宅套数'"
         )
     ]
 
@@ -480,6 +484,152 @@ def test_two_aliases_for_one_column() -> None:
     _, report = check_layer(gdf, "communities")
     assert len(report.errors) == 1
     assert "'建成年代' and '建成年份' both mean 'built_year'" in report.errors[0].problem
+
+
+def test_two_aliases_error_does_not_pretend_to_choose() -> None:
+    gdf = communities().drop(columns=["community_id"]).assign(编号=["1", "2", "3"])
+    gdf["小区编号"] = ["C1", "C2", "C3"]
+    clean, report = check_layer(gdf, "communities")
+    assert errors(report) == [
+        (
+            "[error] communities · community_id: columns '编号' and '小区编号' both mean "
+            "'community_id' (小区编号); which one is it? → rename or remove the other(s), or "
+            "name the right one under 'columns:' in the scenario (e.g. columns: {'编号': "
+            "community_id})"
+        )
+    ]
+    assert clean["community_id"].tolist() == ["C1", "C2", "C3"]  # the Chinese label ranks first
+    _, report = check_layer(gdf, "communities", columns={"编号": "community_id"})
+    assert errors(report) == []  # naming one under 'columns:' settles it
+
+
+def test_arcgis_id_field_is_not_an_alias() -> None:
+    # every ArcGIS shapefile has an all-zero 'Id' field
+    gdf = communities().drop(columns=["community_id"])
+    gdf.insert(0, "Id", [0, 0, 0])
+    gdf["小区编号"] = ["C1", "C2", "C3"]
+    clean, report = check_layer(gdf, "communities")
+    assert messages(report) == []
+    assert clean["community_id"].tolist() == ["C1", "C2", "C3"]
+    assert clean["Id"].tolist() == [0, 0, 0]  # kept as an extra column
+    for kind in LAYER_KINDS:
+        for spec in layer_schema(kind).columns:
+            assert not {"id", "fid_code"} & {a.lower() for a in spec.aliases}, (kind, spec.name)
+    # a user can still say that 'Id' is the id
+    clean, report = check_layer(
+        gdf.drop(columns=["小区编号"]), "communities", columns={"Id": "community_id"}
+    )
+    assert "community_id '0' appears 3 times (rows 1, 2, 3)" in errors(report)[0]
+
+
+def test_canonical_name_wins_over_an_alias_with_a_warning() -> None:
+    gdf = communities(小区名称=["甲", "乙", "丙"])
+    clean, report = check_layer(gdf, "communities")
+    assert errors(report) == []
+    assert warns(report) == [
+        (
+            "[warning] communities · name: column '小区名称' also means 'name' (小区名称); "
+            "'name' is used and '小区名称' is kept as an extra column → nothing to do if 'name' "
+            "is the right one; otherwise remove or rename 'name'"
+        )
+    ]
+    assert clean["name"].tolist() == ["幸福里小区", "纺织厂宿舍", "建设路12号院"]
+    assert clean["小区名称"].tolist() == ["甲", "乙", "丙"]  # unchanged
+    # the canonical name also wins over the user's mapping
+    gdf = communities(ID=["x", "y", "z"])
+    clean, report = check_layer(gdf, "communities", columns={"ID": "community_id"})
+    assert errors(report) == []
+    assert [i.problem for i in report.warnings] == [
+        (
+            "column 'ID' also means 'community_id' (小区编号); 'community_id' is used and 'ID' "
+            "is kept as an extra column"
+        )
+    ]
+    assert clean["community_id"].tolist() == ["C1", "C2", "C3"]
+    assert clean["ID"].tolist() == ["x", "y", "z"]
+
+
+def test_columns_differing_only_in_case() -> None:
+    gdf = communities(Note=["a", "b", "c"], note=["x", "y", "z"])
+    clean, report = check_layer(gdf, "communities")
+    assert errors(report) == [
+        (
+            "[error] communities · Note: columns 'Note' and 'note' differ only in case; a "
+            "GeoPackage or Shapefile cannot hold both, because its column names ignore case → "
+            "rename one of them (e.g. 'note' to 'note_2'), or remove it"
+        )
+    ]
+    assert clean[["Note", "note"]].to_numpy().tolist() == [["a", "x"], ["b", "y"], ["c", "z"]]
+    _, report = check_layer(communities(备注=["a", "b", "c"], note=["x", "y", "z"]), "communities")
+    assert report.ok
+
+
+def test_layer_with_no_rows() -> None:
+    empty = communities().iloc[:0]
+    clean, report = check_layer(empty, "communities")
+    assert messages(report) == [
+        (
+            "[error] communities: the layer has no rows → check that this is the right file (and "
+            "layer or sheet) and that it holds the 小区 data, one row per 小区"
+        )
+    ]
+    assert len(clean) == 0
+    facilities = gpd.GeoDataFrame(
+        {"facility_id": pd.Series([], dtype=str), "type": pd.Series([], dtype=str)},
+        geometry=[],
+        crs=CRS,
+    )
+    _, report = check_layer(facilities, "facilities", name="设施")
+    assert report.ok
+    assert warns(report) == [
+        (
+            "[warning] 设施: the layer has no rows → check that this is the right file (and layer "
+            "or sheet) and that it holds the 设施 data, one row per 设施"
+        )
+    ]
+
+
+def test_control_characters_are_escaped_in_messages(tmp_path: Path) -> None:
+    path = tmp_path / "junk.csv"
+    path.write_text(
+        "小区编号,小区名称,建成年份,户数,经度,纬度\n"
+        "C1\x00,幸福里,19\x1b[2J95,320,116.39,39.90\n"
+        "C1\x00,纺织厂,1990,1\x07,116.40,39.91\n",
+        encoding="utf-8",
+    )
+    _, report = validate_layer(path, "communities", datum="WGS84")
+    shown = "\n".join(messages(report))
+    assert not any(ch in shown for ch in "\x00\x1b\x07")
+    assert (
+        "[error] communities · C1\\x00 (row 1) · built_year: built_year '19\\x1b[2J95' is not a "
+        "year → write a 4-digit year such as 1995"
+    ) in messages(report)
+    assert (
+        "[error] communities · C1\\x00 · community_id: community_id 'C1\\x00' appears 2 times "
+        "(rows 1, 2) → give each 小区 its own community_id"
+    ) in messages(report)
+    assert "households '1\\x07' is not a whole number" in shown
+
+
+def test_broken_layer_schema_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    text = (layers.resources.files("gisplan") / "data" / "layer_schema.csv").read_text("utf-8")
+    lines = text.splitlines()
+    lines[2] += ",extra"
+    (data / "layer_schema.csv").write_text("\n".join(lines), encoding="utf-8")
+    monkeypatch.setattr(layers, "resources", SimpleNamespace(files=lambda _: tmp_path))
+    layers._schema_table.cache_clear()
+    try:
+        with pytest.raises(
+            LayerError,
+            match=r"layer_schema\.csv: line 3 does not have one cell per column; the installed "
+            r"gisplan is damaged: reinstall it",
+        ):
+            layer_schema("communities")
+    finally:
+        monkeypatch.undo()
+        layers._schema_table.cache_clear()
 
 
 def test_bool_list_enum_rate_coercion() -> None:
@@ -613,6 +763,16 @@ def test_bad_built_years() -> None:
             "[error] communities · C1 · built_year: built_year 2099 is in the future (after "
             f"{pd.Timestamp.now().year}) → correct the year (a 4-digit year such as 1995)"
         ),
+    ]
+    assert warns(report) == []  # '九十年代' is not a year, not also "built_year empty"
+    # a really empty cell still is
+    _, report = check_layer(communities(built_year=["九十年代", None, "1995"]), "communities")
+    assert len(report.errors) == 1
+    assert warns(report) == [
+        (
+            "[warning] communities · built_year: built_year (建成年份) empty in 1 row(s): C2 → "
+            "fill it in; steps that need it cannot use these rows"
+        )
     ]
 
 
@@ -766,8 +926,11 @@ def test_unknown_datum() -> None:
 def test_lon_lat_swapped(tmp_path: Path) -> None:
     path = tmp_path / "f.csv"
     lon, lat = BEIJING
-    path.write_text(f"lon,lat,id,type\n{lat},{lon},F1,kindergarten\n{lon},{lat},F2,nursery\n")
-    gdf, report = validate_layer(path, "facilities", datum="WGS84")
+    path.write_text(
+        f"lon,lat,id,type\n{lat},{lon},F1,kindergarten\n{lon},{lat},F2,nursery\n",
+        encoding="utf-8",
+    )  # a bare 'id' is no alias (ArcGIS's Id is all 0): it is mapped
+    gdf, report = validate_layer(path, "facilities", datum="WGS84", columns={"id": "facility_id"})
     assert gdf is not None
     assert errors(report) == [
         (
