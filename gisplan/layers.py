@@ -42,8 +42,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 from gisplan import crs as gcrs
 from gisplan import osm as gosm
 from gisplan import standards as gstandards
+from gisplan._text import csv_problem, printable
 from gisplan.errors import CRSError, GisplanWarning, LayerError, StandardsError
-from gisplan.standards import _csv_problem, _printable
 from gisplan.validation import ValidationReport
 
 if TYPE_CHECKING:
@@ -489,8 +489,8 @@ def _existing_layer(path: Path, layer: str) -> str:
     if len(folded) == 1:
         return folded[0]
     raise LayerError(
-        f"{path} has no layer {_printable(layer)!r}; its layers are: "
-        f"{', '.join(_printable(n) for n in names)} (set 'layer:' to one of them)"
+        f"{path} has no layer {printable(layer)!r}; its layers are: "
+        f"{', '.join(printable(n) for n in names)} (set 'layer:' to one of them)"
     )
 
 
@@ -557,7 +557,7 @@ def _read_csv(path: Path, *, encoding: str | None) -> pd.DataFrame:
             logger.info("%s: not UTF-8; decoded as %s (GBK)", path, enc)
         header = text.lstrip("\ufeff").split("\n", 1)[0]
         sep = max((",", "\t", ";"), key=header.count)
-        problem = _csv_problem(text, sep=sep)
+        problem = csv_problem(text, sep=sep)
         if problem is not None:
             raise LayerError(f"{path}: {problem}")
         try:
@@ -609,7 +609,7 @@ def _read_xls(path: Path, *, sheet: str | None) -> pd.DataFrame:
     except LayerError:
         raise
     except (CalamineError, ValueError, OSError, KeyError) as err:
-        cause = _printable(str(err).strip().rstrip("."))
+        cause = printable(str(err).strip().rstrip("."))
         raise LayerError(
             f"cannot read {path} ({cause}); save it as .xlsx (Excel or WPS: File → Save As → "
             "Excel Workbook) and use that file"
@@ -617,7 +617,7 @@ def _read_xls(path: Path, *, sheet: str | None) -> pd.DataFrame:
 
 
 def _column_list(frame: pd.DataFrame) -> str:
-    return ", ".join(_printable(c) for c in frame.columns)
+    return ", ".join(printable(c) for c in frame.columns)
 
 
 def _find_column(frame: pd.DataFrame, candidates: tuple[str, ...]) -> Hashable | None:
@@ -898,12 +898,12 @@ class _Ctx:
         if pos is not None:
             row = self.rows[pos]
         self.report.add(
-            _printable(self.label),
-            _printable(problem),
-            _printable(fix),
+            printable(self.label),
+            printable(problem),
+            printable(fix),
             severity=severity,
-            row=None if row is None else _printable(row),
-            column=None if column is None else _printable(column),
+            row=None if row is None else printable(row),
+            column=None if column is None else printable(column),
         )
 
 
@@ -966,7 +966,7 @@ def check_layer(
     label = name or kind
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:  # noqa: SLF001
         report.add(
-            _printable(label),
+            printable(label),
             "the layer has no geometry column",
             "read it with gisplan.layers.read_file or build a GeoDataFrame with geometry",
         )
@@ -1243,9 +1243,10 @@ def _coerce_rate_column(
     values, bad, in_percent = _coerce_rate(raw)
     if in_percent:  # both forms are valid input; only a small bare number in % is doubtful
         logger.info("%s: %s is in percent (0–100); converted to 0–1", ctx.label, spec.name)
-        for pos, value in enumerate(values):
-            raw_text = str(raw.iloc[pos]).strip()
-            if 0 < value <= 0.01 and not raw_text.endswith("%"):  # noqa: PLR2004 - bare ≤ 1
+        small = np.flatnonzero((values > 0) & (values <= 0.01))  # noqa: PLR2004 - bare ≤ 1
+        for pos in map(int, small):
+            raw_text, value = str(raw.iloc[pos]).strip(), values.iloc[pos]
+            if not raw_text.endswith("%"):
                 ctx.add(
                     f"{spec.name} {raw_text} was read as {raw_text} % because the other "
                     "values of the column are percentages",
@@ -1886,7 +1887,7 @@ def validate_layer(
     except (LayerError, CRSError) as err:
         problem, _, fix = str(err).partition("; ")
         report = ValidationReport()
-        report.add(_printable(label), _printable(problem), _printable(fix or "check the file"))
+        report.add(printable(label), printable(problem), printable(fix or "check the file"))
         return None, report
     clean, report = check_layer(
         gdf,

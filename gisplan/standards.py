@@ -18,7 +18,6 @@ import io
 import logging
 import math
 import re
-import unicodedata
 import warnings
 from dataclasses import dataclass, fields
 from importlib import resources
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from gisplan._text import csv_problem, printable
 from gisplan.errors import GisplanWarning, StandardsError
 from gisplan.validation import ValidationReport
 
@@ -301,64 +301,6 @@ def _as_columns(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-# --------------------------------------------------------------------------- text helpers
-# Shared with gisplan.layers (which imports this module): plain-text checks of CSV files and
-# the escaping of user text shown in messages.
-
-#: Unicode categories shown escaped in messages: control, format (zero-width ...), surrogate,
-#: private use, unassigned, line and paragraph separators.
-_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-_SEP_NAMES = {",": "comma", "\t": "tab", ";": "semicolon"}
-
-
-def _printable(text: object) -> str:
-    r"""Return ``text`` with control and other invisible characters escaped as in ``repr``.
-
-    Chinese text and ordinary spaces are kept; ``"C1\x00"`` is shown as ``C1\x00`` so that a
-    junk cell cannot garble the terminal.
-
-    Examples
-    --------
-    >>> print(_printable("幸福里\x00\x1b[2J\t"))
-    幸福里\x00\x1b[2J\t
-    """
-    return "".join(
-        repr(c)[1:-1] if unicodedata.category(c) in _UNPRINTABLE else c for c in str(text)
-    )
-
-
-def _csv_problem(text: str, *, sep: str = ",", strict: bool = True) -> str | None:
-    """Return what makes ``text`` unreadable as a table, or ``None`` if its rows are fine.
-
-    Finds the first line with more cells than the header (pandas would shift or refuse it) and
-    a quote that is never closed. Lines count from 1 and include the header.
-    """
-    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=strict)
-    header: int | None = None
-    last_line = 0
-    try:
-        for row in reader:
-            start, last_line = last_line + 1, reader.line_num
-            if not row:
-                continue
-            if header is None:
-                header = len(row)
-            elif len(row) > header:
-                return (
-                    f"line {start} has {len(row)} cells but the header has {header}: look for a "
-                    f"stray or unquoted {_SEP_NAMES.get(sep, repr(sep))} (e.g. inside a name), "
-                    "or quote that cell"
-                )
-    except csv.Error as err:
-        if "end of data" not in str(err):  # a quote inside a cell: read leniently, as pandas
-            return _csv_problem(text, sep=sep, strict=False)
-        return (
-            f'line {last_line + 1} opens a quote (") that is never closed: '
-            'close the quote or remove the stray " from that line'
-        )
-    return None
-
-
 def _check_columns(df: pd.DataFrame, name: str, report: ValidationReport) -> None:
     known = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
     for col in REQUIRED_COLUMNS:
@@ -373,10 +315,10 @@ def _check_columns(df: pd.DataFrame, name: str, report: ValidationReport) -> Non
         if col not in known + DERIVED_COLUMNS:
             report.add(
                 name,
-                f"column '{_printable(col)}' is not used",
+                f"column '{printable(col)}' is not used",
                 "rename it to a known column or remove it",
                 severity="warning",
-                column=_printable(col),
+                column=printable(col),
             )
     if "verified" not in df.columns:
         report.add(
@@ -454,7 +396,7 @@ def validate_standard(df: pd.DataFrame, *, name: str = "standards") -> Validatio
     seen: dict[str, int] = {}
     for n, row in enumerate(df.to_dict("records"), start=1):
         code = _text(row["facility_code"]) if has_code else ""
-        where = f"row {n} ({_printable(code)})" if code else f"row {n}"
+        where = f"row {n} ({printable(code)})" if code else f"row {n}"
         if has_code and not code:
             report.add(
                 name,
@@ -466,7 +408,7 @@ def validate_standard(df: pd.DataFrame, *, name: str = "standards") -> Validatio
         elif has_code and code.lower() in seen:
             report.add(
                 name,
-                f"duplicate facility_code '{_printable(code)}' (rows {seen[code.lower()]} and {n})",
+                f"duplicate facility_code '{printable(code)}' (rows {seen[code.lower()]} and {n})",
                 "keep one row per facility type",
                 row=where,
                 column="facility_code",
@@ -476,7 +418,7 @@ def validate_standard(df: pd.DataFrame, *, name: str = "standards") -> Validatio
         for column in checked:
             found = _cell_problem(column, _text(row[column]))
             if found is not None:
-                report.add(name, _printable(found[0]), found[1], row=where, column=column)
+                report.add(name, printable(found[0]), found[1], row=where, column=column)
     return report
 
 
@@ -531,7 +473,7 @@ def _read_csv(source: Path, label: str, *, fix: str = "") -> pd.DataFrame:
             continue
         if encoding != "utf-8-sig":
             logger.info("%s: read with encoding %s", label, encoding)
-        problem = _csv_problem(text)
+        problem = csv_problem(text)
         if problem is not None:
             advice = f"; {fix}" if fix else ""
             raise StandardsError(f"{label}: {problem}{advice}")
@@ -539,7 +481,7 @@ def _read_csv(source: Path, label: str, *, fix: str = "") -> pd.DataFrame:
             return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
             raise StandardsError(
-                f"{label}: cannot read the table ({_printable(err)}); "
+                f"{label}: cannot read the table ({printable(err)}); "
                 + (fix or "save it as a UTF-8 CSV with one header line and one row per type")
             ) from err
     raise StandardsError(f"{label}: cannot decode the file as UTF-8 or GBK; save it as UTF-8 CSV")
