@@ -1775,6 +1775,34 @@ def _emit_warnings(report: ValidationReport, label: str) -> None:
         warnings.warn(f"{label}: {len(shown)} warning(s)\n{lines}", GisplanWarning, stacklevel=3)
 
 
+def _read_checked(
+    path: str | Path,
+    kind: str,
+    *,
+    layer: str | None,
+    datum: DatumLike | None,
+    columns: Mapping[str, str] | None,
+    encoding: str | None,
+    x: str | None,
+    y: str | None,
+    standard: pd.DataFrame | None,
+    name: str | None,
+) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+    """Read any supported file and check it (raises only when the file cannot be read)."""
+    gdf, from_table = _read_source(
+        path, kind, layer=layer, encoding=encoding, x=x, y=y, datum=datum, standard=standard
+    )
+    return check_layer(
+        gdf,
+        kind,
+        name=name,
+        datum=datum,
+        columns=columns,
+        standard=standard,
+        from_table=from_table,
+    )
+
+
 def read_layer(
     path: str | Path,
     kind: str,
@@ -1829,18 +1857,10 @@ def read_layer(
     >>> gisplan.layers.read_layer(path, "facilities").loc[0, ["facility_id", "type"]].tolist()
     ['F1', 'kindergarten']
     """
-    gdf, from_table = _read_source(
-        path, kind, layer=layer, encoding=encoding, x=x, y=y, datum=datum, standard=standard
-    )
-    clean, report = check_layer(
-        gdf,
-        kind,
-        name=name,
-        datum=datum,
-        columns=columns,
-        standard=standard,
-        from_table=from_table,
-    )
+    clean, report = _read_checked(
+        path, kind, layer=layer, datum=datum, columns=columns, encoding=encoding, x=x, y=y,
+        standard=standard, name=name,
+    )  # fmt: skip
     report.raise_if_fatal()
     _emit_warnings(report, name or kind)
     if target_crs is not None:
@@ -1881,23 +1901,15 @@ def validate_layer(
     """
     label = name or kind
     try:
-        gdf, from_table = _read_source(
-            path, kind, layer=layer, encoding=encoding, x=x, y=y, datum=datum, standard=standard
-        )
+        clean, report = _read_checked(
+            path, kind, layer=layer, datum=datum, columns=columns, encoding=encoding, x=x, y=y,
+            standard=standard, name=name,
+        )  # fmt: skip
     except (LayerError, CRSError) as err:
         problem, _, fix = str(err).partition("; ")
         report = ValidationReport()
         report.add(printable(label), printable(problem), printable(fix or "check the file"))
         return None, report
-    clean, report = check_layer(
-        gdf,
-        kind,
-        name=name,
-        datum=datum,
-        columns=columns,
-        standard=standard,
-        from_table=from_table,
-    )
     if target_crs is not None and report.ok:
         try:
             clean = gcrs.to_metric(clean, target=target_crs)
