@@ -1,0 +1,966 @@
+"""Life-circle service gaps (生活圈服务缺口): coverage per community and type, scores, 2SFCA.
+
+Pure pandas on the tables of :mod:`gisplan.access`; no graph is needed:
+
+* :func:`gap_table` — one row per community x facility type: walking distance, the radius
+  tested (override > standard's ``service_radius_m`` > level distance), covered or not,
+  shortfall in metres, households and residents affected;
+* :func:`community_gaps` — per community: how many types are missing, which (in Chinese),
+  and a weighted gap score (一老一小 types count double by default);
+* :func:`coverage_by_type` — per type: shares (0–1) of communities, households and
+  residents within the radius;
+* :func:`two_step_fca` — capacity-aware accessibility, classic two-step floating catchment
+  (Luo & Wang 2003) on the catchment pairs of ``access.facility_catchments``.
+
+Radii are **planning targets** (服务半径 "不宜大于", LIFE_CIRCLE.md §2), not legal limits.
+Administrative types (:data:`ADMINISTRATIVE_TYPES`: 街道办事处, 派出所, 社区服务中心) are one
+per 街道 and should be checked for existence within the sub-district (LIFE_CIRCLE.md §3);
+they are still measured by walking distance here, and their rows carry the note
+``"administrative: check existence per 街道"``.
+
+Residents (``population``) may be unknown for some communities: population-based figures
+then leave those communities out of both numerator and denominator, and
+:func:`coverage_by_type` says how many were left out (``communities_population_unknown``).
+Households are required.
+
+:data:`COLUMN_LABELS_ZH` gives a Chinese header (with units) for every output column, for
+exports to planners. No function modifies its inputs; outputs are sorted deterministically.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gisplan import standards as gstandards
+from gisplan.errors import LayerError, SchemaError, StandardsError
+from gisplan.standards import LevelDistances
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+__all__ = [
+    "ADMINISTRATIVE_NOTE",
+    "ADMINISTRATIVE_TYPES",
+    "COLUMN_LABELS_ZH",
+    "DEFAULT_WEIGHT",
+    "ONE_OLD_ONE_YOUNG",
+    "ONE_OLD_ONE_YOUNG_WEIGHT",
+    "GapOptions",
+    "community_gaps",
+    "coverage_by_type",
+    "gap_table",
+    "two_step_fca",
+]
+
+logger = logging.getLogger(__name__)
+
+#: "一老一小" types (elderly care, childcare), weighted up in the gap score by default.
+ONE_OLD_ONE_YOUNG: tuple[str, ...] = (
+    "elderly_day_care",
+    "nursing_home",
+    "elderly_care_home",
+    "community_canteen",
+    "kindergarten",
+    "nursery",
+)
+#: Default gap-score weight of a :data:`ONE_OLD_ONE_YOUNG` type.
+ONE_OLD_ONE_YOUNG_WEIGHT = 2.0
+#: Default gap-score weight of every other type.
+DEFAULT_WEIGHT = 1.0
+
+#: One per 街道 (LIFE_CIRCLE.md §3): existence within the sub-district matters, not walking.
+ADMINISTRATIVE_TYPES: tuple[str, ...] = (
+    "sub_district_office",
+    "police_station",
+    "community_service_center",
+)
+#: Note added to every row of an administrative type.
+ADMINISTRATIVE_NOTE = "administrative: check existence per 街道"
+
+#: Chinese header (with units) of every column the functions of this module return.
+COLUMN_LABELS_ZH: dict[str, str] = {
+    "community_id": "小区编号",
+    "name": "小区名称",
+    "type": "设施类型代码",
+    "type_zh": "设施类型",
+    "level": "生活圈层级",
+    "radius_m": "服务半径（m）",
+    "radius_source": "服务半径来源",
+    "dist_m": "步行距离（m）",
+    "facility_id": "最近设施编号",
+    "covered": "是否覆盖",
+    "shortfall_m": "超出距离（m）",
+    "households": "户数（户）",
+    "population": "人口（人）",
+    "households_affected": "未覆盖户数（户）",
+    "population_affected": "未覆盖人口（人）",
+    "note": "备注",
+    "n_types": "检查设施类型数（类）",
+    "n_missing": "缺失设施类型数（类）",
+    "missing_types": "缺失设施",
+    "gap_score": "缺口指数（0–1）",
+    "communities": "小区数（个）",
+    "communities_covered": "覆盖小区数（个）",
+    "share_communities": "覆盖小区比例",
+    "households_covered": "覆盖户数（户）",
+    "share_households": "覆盖户数比例",
+    "population_covered": "覆盖人口（人）",
+    "share_population": "覆盖人口比例",
+    "communities_population_unknown": "人口未知小区数（个）",
+    "accessibility": "可达性（容量/人）",
+    "n_facilities_within": "服务半径内设施数（个）",
+    "n_facilities_without_capacity": "服务半径内无容量设施数（个）",
+    "geometry": "几何图形",
+}
+
+_GAP_COLUMNS = [
+    "community_id",
+    "name",
+    "type",
+    "type_zh",
+    "level",
+    "radius_m",
+    "radius_source",
+    "dist_m",
+    "facility_id",
+    "covered",
+    "shortfall_m",
+    "households",
+    "population",
+    "households_affected",
+    "population_affected",
+    "note",
+]
+_MAX_LISTED = 10
+
+
+# --------------------------------------------------------------------------- options
+
+
+class _FrozenMapping(Mapping[str, float]):
+    """Read-only, hashable copy of a ``str -> float`` mapping (keeps options hashable)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, float]) -> None:
+        self._items = {str(k): float(v) for k, v in items.items()}
+
+    def __getitem__(self, key: str) -> float:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._items.items())))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._items == dict(other.items())
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return repr(self._items)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class GapOptions:
+    """Options of the gap step.
+
+    Parameters
+    ----------
+    radius_overrides
+        Radius in metres per facility code, replacing the standard's radius (each > 0).
+    weights
+        Gap-score weight per facility code (each >= 0). Types not listed (or all, when
+        ``None``) get :data:`ONE_OLD_ONE_YOUNG_WEIGHT` (2.0) for :data:`ONE_OLD_ONE_YOUNG`
+        types and :data:`DEFAULT_WEIGHT` (1.0) otherwise.
+    levels
+        Level distances used for types whose standard row has no ``service_radius_m``.
+
+    Raises
+    ------
+    StandardsError
+        If a radius is not a number of metres > 0 or a weight is negative (every problem
+        listed). Codes are checked against the standards table by :func:`gap_table`.
+
+    Examples
+    --------
+    >>> GapOptions(radius_overrides={"kindergarten": 500}).radius_overrides["kindergarten"]
+    500.0
+    >>> GapOptions(radius_overrides={"kindergarten": -5})
+    Traceback (most recent call last):
+    ...
+    gisplan.errors.StandardsError: GapOptions.radius_overrides: 'kindergarten' = -5 ...
+    """
+
+    radius_overrides: Mapping[str, float] = field(default_factory=dict)
+    weights: Mapping[str, float] | None = None
+    levels: LevelDistances = field(default_factory=LevelDistances)
+
+    def __post_init__(self) -> None:
+        """Check radii (> 0) and weights (>= 0); store read-only copies."""
+        problems = [
+            f"GapOptions.radius_overrides: {k!r} = {v!r} is not a radius; "
+            "write a number of metres > 0 (or remove it to use the standard's radius)"
+            for k, v in self.radius_overrides.items()
+            if not (_is_number(v) and math.isfinite(float(v)) and float(v) > 0)
+        ]
+        problems += [
+            f"GapOptions.weights: {k!r} = {v!r} is not a weight; write a number >= 0"
+            for k, v in (self.weights or {}).items()
+            if not (_is_number(v) and math.isfinite(float(v)) and float(v) >= 0)
+        ]
+        problems += [
+            f"GapOptions: facility code {k!r} is not text; write the code, e.g. 'kindergarten'"
+            for k in [*self.radius_overrides, *(self.weights or {})]
+            if not isinstance(k, str)
+        ]
+        if problems:
+            raise StandardsError("\n".join(problems))
+        object.__setattr__(self, "radius_overrides", _FrozenMapping(self.radius_overrides))
+        if self.weights is not None:
+            object.__setattr__(self, "weights", _FrozenMapping(self.weights))
+
+
+def _weight(code: str, options: GapOptions) -> float:
+    if options.weights is not None and code in options.weights:
+        return float(options.weights[code])
+    return ONE_OLD_ONE_YOUNG_WEIGHT if code in ONE_OLD_ONE_YOUNG else DEFAULT_WEIGHT
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _listed(values: Iterable[object]) -> str:
+    items = [str(v) for v in values]
+    more = f" and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else ""
+    return ", ".join(items[:_MAX_LISTED]) + more
+
+
+def _require_columns(frame: pd.DataFrame, columns: Sequence[str], *, what: str, fix: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{what}: column(s) {', '.join(repr(c) for c in missing)} missing "
+            f"(columns: {', '.join(map(str, frame.columns))}); {fix}"
+        )
+
+
+def _unique_ids(ids: pd.Series[Any], *, what: str, column: str) -> None:
+    dup = ids[ids.duplicated()].unique()
+    if len(dup):
+        raise LayerError(f"{what}: {column} not unique: {_listed(dup)}; keep one row per id")
+
+
+def _counts(values: pd.Series[Any], *, what: str, column: str, required: bool) -> pd.Series[Any]:
+    """Return a non-negative whole-number column as ``Int64`` (``<NA>`` where missing)."""
+    numbers = pd.to_numeric(values, errors="coerce").astype("Float64")
+    problems = []
+    missing = numbers.isna() & values.notna()
+    if missing.any():
+        problems.append(f"not a number in rows {_listed(values.index[missing])}")
+    if required and values.isna().any():
+        problems.append(f"missing in rows {_listed(values.index[values.isna()])}")
+    bad = (numbers < 0).fillna(value=False) | (numbers % 1 != 0).fillna(value=False)
+    if bad.any():
+        problems.append(f"negative or not whole in rows {_listed(values.index[bad])}")
+    if problems:
+        raise SchemaError(
+            f"{what}: {column} {'; '.join(problems)}; write whole numbers >= 0"
+            + ("" if required else " or leave the cell empty")
+        )
+    return numbers.astype("Int64")
+
+
+def _community_attributes(communities: pd.DataFrame) -> pd.DataFrame:
+    """Return ``community_id, name, households, population`` (counts as ``Int64``)."""
+    what = "communities"
+    _require_columns(
+        communities,
+        ["community_id", "households"],
+        what=what,
+        fix="read the layer with gisplan.read_layer (maps 小区编号/户数) or add the columns",
+    )
+    _unique_ids(communities["community_id"], what=what, column="community_id")
+    out: pd.DataFrame = pd.DataFrame(index=communities.index)
+    out["community_id"] = communities["community_id"]
+    out["name"] = communities["name"] if "name" in communities.columns else pd.NA
+    out["households"] = _counts(
+        communities["households"], what=what, column="households", required=True
+    )
+    population = communities["population"] if "population" in communities.columns else None
+    if population is None:
+        out["population"] = pd.Series(pd.NA, index=communities.index, dtype="Int64")
+    else:
+        out["population"] = _counts(population, what=what, column="population", required=False)
+    return out
+
+
+def _standard_table(standard: pd.DataFrame | None) -> pd.DataFrame:
+    if standard is None:
+        packaged: pd.DataFrame = gstandards.load_standard()
+        return packaged
+    if "facility_code" in standard.columns:
+        indexed: pd.DataFrame = standard.set_index("facility_code")
+        return indexed
+    return standard
+
+
+def _unknown_codes(table: pd.DataFrame, codes: Iterable[str], *, where: str) -> list[str]:
+    known = set(map(str, table.index))
+    problems = []
+    for code in dict.fromkeys(codes):
+        if code not in known:
+            close = gstandards.suggest_codes(str(code), table)
+            hint = f"did you mean {' or '.join(close)}?" if close else "no close code"
+            problems.append(f"{where} {code!r} is not a facility code of the standard; {hint}")
+    return problems
+
+
+def _type_order(types: Iterable[str], table: pd.DataFrame) -> list[str]:
+    rank = {str(c): i for i, c in enumerate(table.index)}
+    present = set(types)
+    return [c for c in rank if c in present]
+
+
+def _short_name(name: object) -> str:
+    text = "" if name is None or (isinstance(name, float) and math.isnan(name)) else str(name)
+    return re.split("[\uff08(]", text, maxsplit=1)[0].strip()
+
+
+def _join_notes(*parts: pd.Series[Any]) -> pd.Series[Any]:
+    """Join text columns (same index) with ``"; "``, skipping empty parts."""
+    index = parts[0].index
+    arrays = [p.to_numpy(dtype=object) for p in parts]
+    has_text = np.zeros(len(index), dtype=bool)
+    for array in arrays:
+        has_text |= array != ""
+    out = np.full(len(index), "", dtype=object)
+    rows = np.flatnonzero(has_text)
+    out[rows] = ["; ".join(str(a[i]) for a in arrays if a[i]) for i in rows]
+    joined: pd.Series[Any] = pd.Series(out, index=index, dtype=str)
+    return joined
+
+
+# --------------------------------------------------------------------------- gap table
+
+
+def _radii(table: pd.DataFrame, types: Sequence[str], options: GapOptions) -> pd.DataFrame:
+    """Radius and its source per type: override > ``service_radius_m`` > level distance."""
+    rows = []
+    for code in types:
+        row = table.loc[code]
+        service = pd.to_numeric(pd.Series([row["service_radius_m"]]), errors="coerce").iloc[0]
+        if code in options.radius_overrides:
+            radius, source = float(options.radius_overrides[code]), "override"
+        elif pd.notna(service):
+            radius, source = float(service), "standard"
+        else:
+            radius, source = options.levels.for_level(str(row["level"])), "level"
+        rows.append(
+            {
+                "type": code,
+                "type_zh": _short_name(row["name_zh"]),
+                "level": str(row["level"]),
+                "radius_m": radius,
+                "radius_source": source,
+            }
+        )
+    radii: pd.DataFrame = pd.DataFrame(
+        rows, columns=["type", "type_zh", "level", "radius_m", "radius_source"]
+    )
+    radii["radius_m"] = radii["radius_m"].astype("float64")
+    return radii
+
+
+def gap_table(
+    distances: pd.DataFrame,
+    communities: gpd.GeoDataFrame,
+    *,
+    standard: pd.DataFrame | None = None,
+    options: GapOptions = GapOptions(),
+) -> pd.DataFrame:
+    """Return coverage per community and facility type.
+
+    Parameters
+    ----------
+    distances
+        Long table of :func:`gisplan.access.nearest_facilities`: ``community_id, type,
+        dist_m`` (NaN = unreachable) and optionally ``facility_id, note, method``.
+    communities
+        Communities with ``community_id`` (unique) and ``households`` (whole numbers);
+        ``name`` and ``population`` (may be missing per row) are used when present.
+    standard
+        Standards table from :func:`gisplan.standards.load_standard`; ``None`` loads the
+        packaged one.
+    options
+        Radius overrides, weights and level distances.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per community x type present in ``distances`` (a community with no row for
+        a type gets ``dist_m`` NaN and a note), RangeIndex, sorted by ``community_id`` then
+        by type in **standard table order**. Columns ``community_id, name, type, type_zh``
+        (Chinese name before its first bracket), ``level, radius_m, radius_source``
+        (``"override" | "standard" | "level"``), ``dist_m, facility_id, covered`` (boolean;
+        unreachable -> False), ``shortfall_m`` (``max(dist_m - radius_m, 0)``; NaN when
+        unreachable), ``households, population, households_affected, population_affected``
+        (Int64; 0 when covered, ``<NA>`` when the population is unknown) and ``note``
+        (why a distance is missing, straight-line estimates, administrative types).
+
+    Raises
+    ------
+    StandardsError
+        If a type, radius override or weight code is not in the standards table (with
+        suggestions).
+    SchemaError
+        If a required column is missing or households are missing or not whole numbers.
+    LayerError
+        If ids are duplicated or ``distances`` names communities not in ``communities``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"community_id": ["c1", "c2"], "type": "kindergarten",
+    ...                   "dist_m": [250.0, 400.0]})
+    >>> c = pd.DataFrame({"community_id": ["c1", "c2"], "households": [120, 300]})
+    >>> gap_table(d, c)[["community_id", "covered", "shortfall_m", "households_affected"]]
+      community_id  covered  shortfall_m  households_affected
+    0           c1     True          0.0                    0
+    1           c2    False        100.0                  300
+    """
+    _require_columns(
+        distances,
+        ["community_id", "type", "dist_m"],
+        what="distances",
+        fix="pass the table returned by gisplan.access.nearest_facilities",
+    )
+    table = _standard_table(standard)
+    comm = _community_attributes(communities)
+
+    dist = distances.copy()
+    dist["type"] = dist["type"].astype(str)
+    dist["dist_m"] = pd.to_numeric(dist["dist_m"], errors="coerce").astype("float64")
+    problems = _unknown_codes(table, dist["type"].unique(), where="distances: type")
+    problems += _unknown_codes(table, options.radius_overrides, where="radius override")
+    problems += _unknown_codes(table, options.weights or {}, where="weight")
+    if problems:
+        raise StandardsError(
+            "\n".join(problems) + "\n(codes: gisplan.standards.facility_codes(standard))"
+        )
+    if dist.duplicated(["community_id", "type"]).any():
+        dup = dist.loc[dist.duplicated(["community_id", "type"]), ["community_id", "type"]]
+        raise LayerError(
+            f"distances: more than one row for {_listed(map(tuple, dup.to_numpy()))}; "
+            "keep one row per community and type (nearest_facilities returns that)"
+        )
+    strangers = dist.loc[~dist["community_id"].isin(comm["community_id"]), "community_id"]
+    if len(strangers):
+        raise LayerError(
+            f"distances: communities not in the communities layer: {_listed(strangers.unique())}; "
+            "compute distances from the same communities"
+        )
+    if (dist["dist_m"] < 0).any():
+        raise LayerError("distances: negative dist_m; distances must be metres >= 0")
+
+    types = _type_order(dist["type"].unique(), table)
+    radii = _radii(table, types, options)
+    ids = comm["community_id"].sort_values(kind="stable").to_numpy()
+    grid = pd.DataFrame(
+        {
+            "community_id": np.repeat(ids, len(types)),
+            "type": np.tile(np.asarray(types, dtype=object), len(ids)),
+        }
+    )
+    grid["community_id"] = grid["community_id"].astype(comm["community_id"].dtype)
+    keep = [
+        c for c in ("community_id", "type", "dist_m", "facility_id", "note", "method") if c in dist
+    ]
+    out = grid.merge(dist[keep], on=["community_id", "type"], how="left", indicator=True)
+    out = out.merge(radii, on="type", how="left").merge(comm, on="community_id", how="left")
+    out["community_id"] = out["community_id"].astype(comm["community_id"].dtype)
+
+    if "facility_id" not in out.columns:
+        out["facility_id"] = pd.NA
+    reachable = out["dist_m"].notna()
+    out["covered"] = (reachable & (out["dist_m"] <= out["radius_m"])).astype("boolean")
+    out["shortfall_m"] = (out["dist_m"] - out["radius_m"]).clip(lower=0.0)
+    not_covered = ~out["covered"]
+    out["households_affected"] = out["households"].where(not_covered, 0).astype("Int64")
+    out["population_affected"] = out["population"].where(not_covered, 0).astype("Int64")
+
+    dist_note = out["note"].fillna("").astype(str) if "note" in out else _blank_text(out)
+    method = out["method"].fillna("network").astype(str) if "method" in out else None
+    method_note = (
+        ("estimated: " + method).where(method != "network", "")
+        if method is not None
+        else _blank_text(out)
+    )
+    no_row = pd.Series(
+        np.where(out["_merge"] == "left_only", "no distance for this community and type", ""),
+        index=out.index,
+        dtype=str,
+    )
+    admin = pd.Series(
+        np.where(out["type"].isin(ADMINISTRATIVE_TYPES), ADMINISTRATIVE_NOTE, ""),
+        index=out.index,
+        dtype=str,
+    )
+    out["note"] = _join_notes(dist_note, method_note, no_row, admin)
+
+    result: pd.DataFrame = out[_GAP_COLUMNS]
+    n_unknown = int(comm["population"].isna().sum())
+    if n_unknown:
+        logger.info(
+            "gaps: %d of %d communities have no population; population figures leave them out",
+            n_unknown,
+            len(comm),
+        )
+    logger.info(
+        "gaps: %d communities x %d types, %d community-type pairs not covered",
+        len(ids),
+        len(types),
+        int(not_covered.sum()),
+    )
+    return result
+
+
+def _blank_text(frame: pd.DataFrame) -> pd.Series[Any]:
+    return pd.Series("", index=frame.index, dtype=str)
+
+
+# --------------------------------------------------------------------------- per community
+
+
+def _first_seen_rank(types: pd.Series[Any]) -> pd.Series[Any]:
+    """Rank of each type by first appearance (gap_table rows follow the standard order)."""
+    order = {t: i for i, t in enumerate(pd.unique(types))}
+    return types.map(order)
+
+
+def community_gaps(
+    gaps: pd.DataFrame,
+    communities: gpd.GeoDataFrame,
+    *,
+    options: GapOptions = GapOptions(),
+) -> gpd.GeoDataFrame:
+    """Return the missing facility types and a weighted gap score per community.
+
+    Parameters
+    ----------
+    gaps
+        Table from :func:`gap_table` (``community_id, type, covered``; ``type_zh`` used for
+        the Chinese list when present).
+    communities
+        Communities with ``community_id`` and ``households`` (``name``, ``population``
+        optional); its index, row order, geometry and CRS are kept.
+    options
+        Gap-score weights (see :class:`GapOptions`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``community_id, name, n_types`` (types checked, Int64), ``n_missing``
+        (types not covered, Int64), ``missing_types`` (Chinese names joined with "、", in
+        the order types first appear in ``gaps``: standard order for :func:`gap_table`),
+        ``gap_score`` (sum of weights of missing types / sum of weights checked, 0–1; NaN
+        when no type was checked or all weights are 0), ``households, population,
+        geometry``.
+
+    Raises
+    ------
+    SchemaError, LayerError
+        On missing columns, duplicate ids, or ``gaps`` rows for unknown communities.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"community_id": ["c1", "c1"], "type": ["kindergarten", "bus_stop"],
+    ...                   "type_zh": ["幼儿园", "公交车站"], "covered": [False, True]})
+    >>> c = gpd.GeoDataFrame({"community_id": ["c1"], "households": [120]},
+    ...                      geometry=[box(0, 0, 100, 100)], crs=4548)
+    >>> out = community_gaps(g, c)
+    >>> int(out.loc[0, "n_missing"]), out.loc[0, "missing_types"], float(out.loc[0, "gap_score"])
+    (1, '幼儿园', 0.6666666666666666)
+    """
+    _require_columns(
+        gaps,
+        ["community_id", "type", "covered"],
+        what="gaps",
+        fix="pass the table returned by gisplan.gaps.gap_table",
+    )
+    comm = _community_attributes(communities)
+    strangers = gaps.loc[~gaps["community_id"].isin(comm["community_id"]), "community_id"]
+    if len(strangers):
+        raise LayerError(
+            f"gaps: communities not in the communities layer: {_listed(strangers.unique())}; "
+            "pass the communities the gap table was built from"
+        )
+    g = pd.DataFrame(
+        {
+            "community_id": gaps["community_id"].to_numpy(),
+            "type": gaps["type"].astype(str).to_numpy(),
+            "type_zh": (gaps["type_zh"] if "type_zh" in gaps.columns else gaps["type"]).to_numpy(),
+            "missing": ~gaps["covered"].astype("boolean").fillna(value=False).to_numpy(bool),
+        }
+    )
+    weights = {code: _weight(code, options) for code in g["type"].unique()}
+    g["weight"] = g["type"].map(weights).astype("float64")
+    g["weight_missing"] = g["weight"].where(g["missing"], 0.0)
+    g["rank"] = _first_seen_rank(g["type"])
+    g = g.sort_values("rank", kind="stable")
+    per = g.groupby("community_id", sort=False).agg(
+        n_types=("type", "size"),
+        n_missing=("missing", "sum"),
+        weight=("weight", "sum"),
+        weight_missing=("weight_missing", "sum"),
+    )
+    listed: dict[Any, list[str]] = {}
+    missing = g[g["missing"]]
+    for cid, name in zip(missing["community_id"], missing["type_zh"], strict=True):
+        listed.setdefault(cid, []).append(str(name))
+    key = comm["community_id"]
+    out = pd.DataFrame(index=comm.index)
+    out["community_id"] = key
+    out["name"] = comm["name"]
+    out["n_types"] = key.map(per["n_types"]).fillna(0).astype("Int64")
+    out["n_missing"] = key.map(per["n_missing"]).fillna(0).astype("Int64")
+    out["missing_types"] = pd.Series(
+        ["、".join(listed.get(k, ())) for k in key], index=key.index, dtype=str
+    )
+    weight = key.map(per["weight"]).astype("float64")
+    score = key.map(per["weight_missing"]).astype("float64") / weight.where(weight > 0)
+    out["gap_score"] = score.astype("float64")
+    out["households"] = comm["households"]
+    out["population"] = comm["population"]
+    if isinstance(communities, gpd.GeoDataFrame) and communities.geometry.name in communities:
+        return gpd.GeoDataFrame(out, geometry=communities.geometry.copy(), crs=communities.crs)
+    return gpd.GeoDataFrame(out)
+
+
+# --------------------------------------------------------------------------- per type
+
+
+def coverage_by_type(gaps: pd.DataFrame) -> pd.DataFrame:
+    """Return coverage shares (0–1) per facility type.
+
+    Parameters
+    ----------
+    gaps
+        Table from :func:`gap_table` (``community_id, type, covered, households``;
+        ``population`` may hold ``<NA>``; ``type_zh, radius_m`` used when present).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per type, in the order types first appear in ``gaps`` (standard order for
+        :func:`gap_table`), RangeIndex. Columns ``type, type_zh, radius_m, communities,
+        communities_covered, share_communities, households, households_covered,
+        share_households, population, population_covered, share_population,
+        communities_population_unknown``. Counts are Int64, shares float 0–1 (NaN when the
+        denominator is 0). Population figures leave out communities whose population is
+        unknown (counted in ``communities_population_unknown``); ``population`` is
+        ``<NA>`` when no community of the type has one.
+
+    Examples
+    --------
+    >>> g = pd.DataFrame({"community_id": ["c1", "c2", "c3"], "type": "kindergarten",
+    ...                   "covered": [True, False, False], "households": [100, 200, 100],
+    ...                   "population": [300, None, 200]})
+    >>> cov = coverage_by_type(g)
+    >>> cov[["share_communities", "share_households", "share_population"]].iloc[0].tolist()
+    [0.3333333333333333, 0.25, 0.6]
+    """
+    _require_columns(
+        gaps,
+        ["community_id", "type", "covered", "households"],
+        what="gaps",
+        fix="pass the table returned by gisplan.gaps.gap_table",
+    )
+    covered = gaps["covered"].astype("boolean").fillna(value=False).to_numpy(bool)
+    households = pd.to_numeric(gaps["households"], errors="coerce").astype("Float64")
+    population = (
+        pd.to_numeric(gaps["population"], errors="coerce").astype("Float64")
+        if "population" in gaps.columns
+        else pd.Series(pd.NA, index=gaps.index, dtype="Float64")
+    )
+    g = pd.DataFrame(
+        {
+            "type": gaps["type"].astype(str).to_numpy(),
+            "type_zh": (gaps["type_zh"] if "type_zh" in gaps.columns else gaps["type"]).to_numpy(),
+            "radius_m": (
+                pd.to_numeric(gaps["radius_m"], errors="coerce")
+                if "radius_m" in gaps.columns
+                else pd.Series(np.nan, index=gaps.index)
+            ).to_numpy(float),
+            "covered": covered,
+            "households": households.to_numpy(),
+            "households_covered": households.where(covered, 0).to_numpy(),
+            "population": population.to_numpy(),
+            "population_covered": population.where(covered, 0).to_numpy(),
+            "population_unknown": population.isna().to_numpy(bool),
+        }
+    )
+    per = g.groupby("type", sort=False).agg(
+        type_zh=("type_zh", "first"),
+        radius_m=("radius_m", "first"),
+        communities=("covered", "size"),
+        communities_covered=("covered", "sum"),
+        households=("households", "sum"),
+        households_covered=("households_covered", "sum"),
+        population=("population", lambda s: s.sum(min_count=1)),
+        population_covered=("population_covered", lambda s: s.sum(min_count=1)),
+        communities_population_unknown=("population_unknown", "sum"),
+    )
+    out = per.reset_index()
+    for col in (
+        "communities",
+        "communities_covered",
+        "households",
+        "households_covered",
+        "population",
+        "population_covered",
+        "communities_population_unknown",
+    ):
+        out[col] = out[col].astype("Float64").round().astype("Int64")
+    out["radius_m"] = out["radius_m"].astype("float64")
+    for share, total in (
+        ("share_communities", "communities"),
+        ("share_households", "households"),
+        ("share_population", "population"),
+    ):
+        num = out[f"{total}_covered"].astype("float64")
+        den = out[total].astype("Float64").where(out[total] > 0).astype("float64")
+        out[share] = (num / den).astype("float64")
+    columns = [
+        "type",
+        "type_zh",
+        "radius_m",
+        "communities",
+        "communities_covered",
+        "share_communities",
+        "households",
+        "households_covered",
+        "share_households",
+        "population",
+        "population_covered",
+        "share_population",
+        "communities_population_unknown",
+    ]
+    result: pd.DataFrame = out[columns]
+    return result
+
+
+# --------------------------------------------------------------------------- 2SFCA
+
+
+def _fca_pairs(
+    catchments: pd.DataFrame, communities: pd.DataFrame, facilities: pd.DataFrame, demand: str
+) -> pd.DataFrame:
+    """Return the checked catchment pairs with ``capacity`` and ``demand`` columns."""
+    _unique_ids(communities["community_id"], what="communities", column="community_id")
+    _unique_ids(facilities["facility_id"], what="facilities", column="facility_id")
+    pairs: pd.DataFrame = catchments[["community_id", "facility_id", "type"]].copy()
+    pairs["type"] = pairs["type"].astype(str)
+    if pairs.duplicated(["community_id", "facility_id"]).any():
+        raise LayerError("catchments: a community-facility pair is listed twice; keep one row")
+    unknown = []
+    for frame, id_col in ((communities, "community_id"), (facilities, "facility_id")):
+        strangers = pairs.loc[~pairs[id_col].isin(frame[id_col]), id_col]
+        if len(strangers):
+            unknown.append(f"{id_col} {_listed(strangers.unique())}")
+    if unknown:
+        raise LayerError(
+            f"catchments: unknown {'; '.join(unknown)}; use the layers the catchments came from"
+        )
+    capacity = pd.to_numeric(facilities["capacity"], errors="coerce").astype("float64")
+    need = pd.to_numeric(communities[demand], errors="coerce").astype("float64")
+    if (capacity < 0).any() or (need < 0).any():
+        raise LayerError("2SFCA: capacity and demand must be >= 0; fix the negative values")
+    pairs["capacity"] = pairs["facility_id"].map(
+        pd.Series(capacity.to_numpy(), index=facilities["facility_id"].to_numpy())
+    )
+    pairs["demand"] = pairs["community_id"].map(
+        pd.Series(need.to_numpy(), index=communities["community_id"].to_numpy())
+    )
+    return pairs
+
+
+def _fca_ratios(pairs: pd.DataFrame, demand: str) -> pd.DataFrame:
+    """Return the pairs of facilities with a capacity, with ``R_j`` as ``ratio`` (step 1)."""
+    no_cap = pairs["capacity"].isna()
+    if no_cap.any():
+        ids = pairs.loc[no_cap, "facility_id"].drop_duplicates().sort_values(kind="stable")
+        logger.warning("2SFCA: %d facilities without capacity left out: %s", len(ids), _listed(ids))
+    used = pairs[~no_cap]
+    unknown_demand = used["demand"].isna()
+    if unknown_demand.any():
+        ids = used.loc[unknown_demand, "community_id"].drop_duplicates().sort_values(kind="stable")
+        logger.warning(
+            "2SFCA: %d communities with unknown %s left out of facility ratios: %s",
+            len(ids),
+            demand,
+            _listed(ids),
+        )
+    load = used.groupby("facility_id", sort=True)["demand"].sum(min_count=1)
+    ratio = used["facility_id"].map(used.groupby("facility_id")["capacity"].first() / load)
+    with_ratio: pd.DataFrame = used.assign(ratio=ratio.where(np.isfinite(ratio), 0.0).fillna(0.0))
+    return with_ratio
+
+
+def two_step_fca(
+    catchments: pd.DataFrame,
+    communities: pd.DataFrame,
+    facilities: pd.DataFrame,
+    *,
+    demand: str | None = None,
+) -> pd.DataFrame:
+    """Return capacity-aware accessibility by the classic two-step floating catchment.
+
+    Step 1, per facility ``j``: ``R_j = capacity_j / sum(demand_k)`` over the communities
+    ``k`` within its radius. Step 2, per community ``i`` and type: ``A_i = sum(R_j)`` over
+    the facilities ``j`` of the type within reach (Luo & Wang 2003; no distance decay).
+    Every pair in ``catchments`` counts as within the radius.
+
+    Facilities without a capacity (NaN) are left out, with a logged warning and a count
+    per row (``n_facilities_without_capacity``). Communities with unknown demand (NaN)
+    are left out of the facility ratios (warning) but still get ``A_i``. A facility whose
+    catchment holds no demand at all adds nothing.
+
+    Parameters
+    ----------
+    catchments
+        Pairs of :func:`gisplan.access.facility_catchments`: ``community_id, facility_id,
+        type`` (``dist_m`` is not used).
+    communities
+        ``community_id`` (unique) and the ``demand`` column.
+    facilities
+        ``facility_id`` (unique) and ``capacity`` (NaN = unknown, else >= 0).
+    demand
+        Column of ``communities`` holding the demand. ``None``: ``population`` when that
+        column exists and holds a value, else ``households`` (logged).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per community x type (types of ``catchments``), sorted by ``community_id``
+        then ``type``, RangeIndex: ``community_id, type, accessibility`` (capacity per unit
+        of demand; 0 with no facility within reach), ``n_facilities_within`` (facilities
+        with a capacity, Int64), ``n_facilities_without_capacity`` (Int64), ``note``.
+
+    Raises
+    ------
+    SchemaError
+        If a required column is missing (including ``capacity`` and ``demand``).
+    LayerError
+        On duplicate ids, negative capacities or demand, duplicate pairs, or pairs naming
+        unknown communities or facilities.
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"community_id": ["c1", "c2"], "facility_id": "f1",
+    ...                       "type": "kindergarten"})
+    >>> comm = pd.DataFrame({"community_id": ["c1", "c2"], "population": [100, 300]})
+    >>> fac = pd.DataFrame({"facility_id": ["f1"], "capacity": [80.0]})
+    >>> two_step_fca(pairs, comm, fac)["accessibility"].tolist()
+    [0.2, 0.2]
+    """
+    _require_columns(
+        catchments,
+        ["community_id", "facility_id", "type"],
+        what="catchments",
+        fix="pass the table returned by gisplan.access.facility_catchments",
+    )
+    if demand is None:
+        has_population = (
+            "population" in communities.columns and communities["population"].notna().any()
+        )
+        demand = "population" if has_population else "households"
+        if not has_population:
+            logger.info("2SFCA: no population given; demand is households")
+    _require_columns(
+        communities,
+        ["community_id", demand],
+        what="communities",
+        fix="add the demand column or choose another with demand=... (e.g. 'households')",
+    )
+    _require_columns(
+        facilities,
+        ["facility_id", "capacity"],
+        what="facilities",
+        fix="2SFCA needs a capacity per facility (规模: places, beds, ...)",
+    )
+    pairs = _fca_pairs(catchments, communities, facilities, demand)
+    no_cap = pairs["capacity"].isna()
+    used = _fca_ratios(pairs, demand)
+    known_types = [*pairs["type"]]
+    if "type" in facilities.columns:
+        known_types += [str(t) for t in facilities["type"].dropna()]
+    types = sorted(set(known_types))
+    ids_sorted = pd.Series(communities["community_id"]).sort_values(kind="stable").to_numpy()
+    grid = pd.DataFrame(
+        {
+            "community_id": np.repeat(ids_sorted, len(types)),
+            "type": np.tile(np.asarray(types, dtype=object), len(ids_sorted)),
+        }
+    )
+    grid["community_id"] = grid["community_id"].astype(communities["community_id"].dtype)
+    key = ["community_id", "type"]
+    a = used.groupby(key, sort=False).agg(
+        accessibility=("ratio", "sum"), n_facilities_within=("ratio", "size")
+    )
+    b = pairs[no_cap].groupby(key, sort=False).size().rename("n_facilities_without_capacity")
+    out = grid.merge(a, on=key, how="left").merge(b, on=key, how="left")
+    out["community_id"] = out["community_id"].astype(communities["community_id"].dtype)
+    out["accessibility"] = out["accessibility"].fillna(0.0).astype("float64")
+    for col in ("n_facilities_within", "n_facilities_without_capacity"):
+        out[col] = out[col].fillna(0).astype("Int64")
+    need = pd.to_numeric(communities[demand], errors="coerce")
+    demand_unknown = out["community_id"].map(
+        pd.Series(need.isna().to_numpy(), index=communities["community_id"].to_numpy())
+    )
+    out["note"] = _join_notes(
+        pd.Series(
+            np.where(demand_unknown, f"{demand} unknown: left out of facility ratios", ""),
+            index=out.index,
+            dtype=str,
+        ),
+        pd.Series(
+            np.where(
+                out["n_facilities_without_capacity"] > 0,
+                "facilities without capacity left out",
+                "",
+            ),
+            index=out.index,
+            dtype=str,
+        ),
+    )
+    result: pd.DataFrame = out[
+        [
+            "community_id",
+            "type",
+            "accessibility",
+            "n_facilities_within",
+            "n_facilities_without_capacity",
+            "note",
+        ]
+    ]
+    return result
