@@ -1,0 +1,108 @@
+"""Tables for people: Excel workbooks with Chinese headers, units and number formats.
+
+Bureaus exchange results as Excel files. :func:`write_workbook` writes one sheet per table
+with Chinese column headers (units in the header), a bold frozen header row, sensible
+column widths and number formats (percentages for ``share_*``, thousands separators for
+counts, whole metres for ``*_m``). Geometry columns are left out.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
+
+__all__ = ["number_format", "write_workbook"]
+
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_MAX_WIDTH = 48
+
+
+def number_format(column: str) -> str | None:
+    """Return the Excel number format for a column, chosen by its unit suffix.
+
+    Examples
+    --------
+    >>> [number_format(c) for c in ("share_households", "dist_m", "households", "name")]
+    ['0.0%', '#,##0', '#,##0', None]
+    """
+    if column.startswith("share_") or column.endswith("_share"):
+        return "0.0%"
+    if column.endswith(("_m", "_m2")):
+        return "#,##0"
+    if column.endswith(("_yuan", "_wan_yuan")):
+        return "#,##0.00"
+    if column in {"households", "population", "buildings"} or column.startswith(
+        ("n_", "households", "population", "communities")
+    ):
+        return "#,##0"
+    if column in {"gap_score", "accessibility"}:
+        return "0.000"
+    return None
+
+
+def _cell(value: object) -> object:
+    """Excel-safe value: NA → empty, tuples → joined text, numpy scalars → Python."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (tuple, list)):
+        return "、".join(map(str, value))
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def write_workbook(
+    path: Path,
+    sheets: Mapping[str, pd.DataFrame],
+    *,
+    labels: Mapping[str, str] | None = None,
+) -> None:
+    """Write tables to one Excel workbook, one sheet each.
+
+    Parameters
+    ----------
+    path
+        The ``.xlsx`` file to write (replaced if it exists).
+    sheets
+        Sheet name (Chinese is fine, ≤ 31 characters) → table. A ``geometry`` column is
+        dropped.
+    labels
+        Column name → header text (e.g. ``{"dist_m": "步行距离（m）"}``); unlabelled columns
+        keep their name.
+    """
+    labels = labels or {}
+    book = Workbook()
+    default = book.active
+    if default is not None:
+        book.remove(default)
+    for name, frame in sheets.items():
+        table = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
+        ws = book.create_sheet(name[:31])
+        headers = [labels.get(str(c), str(c)) for c in table.columns]
+        ws.append(headers)
+        for row in table.itertuples(index=False):
+            ws.append([_cell(v) for v in row])
+        for col, (column, header) in enumerate(zip(table.columns, headers, strict=True), start=1):
+            head = ws.cell(row=1, column=col)
+            head.font, head.fill = _HEADER_FONT, _HEADER_FILL
+            head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            fmt = number_format(str(column))
+            if fmt is not None:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+                    cell.number_format = fmt
+            longest = max([len(header) * 2, *(len(str(v)) for v in table[column].head(200))])
+            ws.column_dimensions[get_column_letter(col)].width = min(
+                max(longest + 2, 8), _MAX_WIDTH
+            )
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = ws.dimensions
+    book.save(path)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+from shapely.geometry import Point
+
+from gisplan.report import write_workbook
+
+
+def test_workbook_headers_formats_and_values(tmp_path: Path) -> None:
+    coverage = pd.DataFrame(
+        {
+            "type": ["kindergarten", "nursery"],
+            "radius_m": [300.0, 300.0],
+            "share_households": [0.25, float("nan")],
+            "households": [1200, 80],
+        }
+    )
+    gaps = gpd.GeoDataFrame(
+        {"community_id": ["C1"], "missing_types": [("幼儿园", "托儿所")], "gap_score": [0.5]},
+        geometry=[Point(0, 0)],
+    )
+    path = tmp_path / "结果.xlsx"
+    labels = {"type": "设施类型", "radius_m": "半径（m）", "share_households": "覆盖户数比例"}
+    write_workbook(path, {"覆盖率": coverage, "小区缺口": gaps}, labels=labels)
+
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["覆盖率", "小区缺口"]
+    ws = book["覆盖率"]
+    assert [c.value for c in ws[1]] == ["设施类型", "半径（m）", "覆盖户数比例", "households"]
+    assert [c.value for c in ws[2]] == ["kindergarten", 300, 0.25, 1200]
+    assert ws["C3"].value is None  # NaN -> empty cell
+    assert ws["C2"].number_format == "0.0%"
+    assert ws["B2"].number_format == "#,##0"
+    assert ws.freeze_panes == "A2"
+    assert ws["A1"].font.bold
+    ws2 = book["小区缺口"]
+    # the geometry column is left out
+    assert [c.value for c in ws2[1]] == ["community_id", "missing_types", "gap_score"]
+    assert [c.value for c in ws2[2]] == ["C1", "幼儿园、托儿所", 0.5]
