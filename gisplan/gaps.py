@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,7 +41,7 @@ import pandas as pd
 
 from gisplan import standards as gstandards
 from gisplan.errors import LayerError, SchemaError, StandardsError
-from gisplan.standards import LevelDistances
+from gisplan.standards import LevelDistances, short_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -342,11 +341,6 @@ def _type_order(types: Iterable[str], table: pd.DataFrame) -> list[str]:
     return [c for c in rank if c in present]
 
 
-def _short_name(name: object) -> str:
-    text = "" if name is None or (isinstance(name, float) and math.isnan(name)) else str(name)
-    return re.split("[\uff08(]", text, maxsplit=1)[0].strip()
-
-
 def _join_notes(*parts: pd.Series[Any]) -> pd.Series[Any]:
     """Join text columns (same index) with ``"; "``, skipping empty parts."""
     index = parts[0].index
@@ -379,7 +373,7 @@ def _radii(table: pd.DataFrame, types: Sequence[str], options: GapOptions) -> pd
         rows.append(
             {
                 "type": code,
-                "type_zh": _short_name(row["name_zh"]),
+                "type_zh": short_name(row["name_zh"]),
                 "level": str(row["level"]),
                 "radius_m": radius,
                 "radius_source": source,

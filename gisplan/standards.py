@@ -41,6 +41,7 @@ __all__ = [
     "match_osm",
     "osm_rules",
     "resolve_type",
+    "short_name",
     "suggest_codes",
     "validate_standard",
 ]
@@ -581,9 +582,22 @@ def facility_codes(table: pd.DataFrame | None = None) -> list[str]:
     return [str(c) for c in _table(table).index]
 
 
-def _short_name(name: str) -> str:
+def _before_bracket(name: str) -> str:
     """Return the part of a Chinese name before its first bracket (full-width or ASCII)."""
     return re.split("[\uff08(]", name, maxsplit=1)[0].strip()
+
+
+def short_name(name: object) -> str:
+    """Return a facility's Chinese name without its bracketed notes, for labels.
+
+    Examples
+    --------
+    >>> short_name("小型多功能运动（球类）场地"), short_name("社区服务站（含居委会）")
+    ('小型多功能运动场地', '社区服务站')
+    """
+    if name is None or (isinstance(name, float) and math.isnan(name)):
+        return ""
+    return re.sub(r"\s*[\uff08(][^\uff08\uff09()]*[\uff09)]", "", str(name)).strip()
 
 
 def resolve_type(value: str, table: pd.DataFrame | None = None) -> str | None:
@@ -613,7 +627,7 @@ def resolve_type(value: str, table: pd.DataFrame | None = None) -> str | None:
         if name == text:
             return code
     for code, name in zip(codes, names, strict=True):
-        if _short_name(name) == text:
+        if text in {_before_bracket(name), short_name(name)}:
             return code
     return None
 
@@ -638,7 +652,7 @@ def suggest_codes(value: str, table: pd.DataFrame | None = None, n: int = 3) -> 
     scored: list[tuple[float, int, str]] = []
     for i, (code, name) in enumerate(zip(t.index, names, strict=True)):
         best = 0.0
-        for cand in {str(code).lower(), name.lower(), _short_name(name).lower()}:
+        for cand in {str(code).lower(), name.lower(), _before_bracket(name).lower()}:
             if not cand:
                 continue
             ratio = difflib.SequenceMatcher(None, text, cand).ratio()

@@ -363,9 +363,9 @@ def test_missing_types_follow_standard_order() -> None:
 def test_type_zh_cuts_before_full_width_bracket() -> None:
     rows = [("c1", "elderly_day_care", math.nan), ("c1", "community_service_station", math.nan)]
     gap = gap_table(_distances(rows), _communities())
-    assert gap["type_zh"].unique().tolist() == ["社区服务站", "老年人日间照料中心"]
+    assert gap["type_zh"].unique().tolist() == ["社区服务站", "老年人日间照料中心/社区日间照料中心"]
     out = community_gaps(gap, _communities())
-    assert out.loc[0, "missing_types"] == "社区服务站、老年人日间照料中心"
+    assert out.loc[0, "missing_types"] == "社区服务站、老年人日间照料中心/社区日间照料中心"
 
 
 def test_custom_weights_and_zero_weights(toy: pd.DataFrame) -> None:
