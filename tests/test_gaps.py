@@ -360,7 +360,7 @@ def test_missing_types_follow_standard_order() -> None:
     assert out.loc[1, "missing_types"] == "初中、小学、幼儿园"  # no row at all: uncovered
 
 
-def test_type_zh_cuts_before_full_width_bracket() -> None:
+def test_type_zh_drops_bracketed_notes() -> None:
     rows = [("c1", "elderly_day_care", math.nan), ("c1", "community_service_station", math.nan)]
     gap = gap_table(_distances(rows), _communities())
     assert gap["type_zh"].unique().tolist() == ["社区服务站", "老年人日间照料中心/社区日间照料中心"]
