@@ -10,14 +10,18 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import unicodedata
 from collections import defaultdict
 from pathlib import Path  # noqa: TC003 - typer reads annotations at run time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gisplan._version import __version__
 from gisplan.errors import GisplanError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["app", "main"]
 
@@ -92,8 +96,41 @@ def run(
     typer.echo(f"坐标系 metric CRS: {result.crs.to_string()} — {result.crs.name}")
     for kind, gdf in result.layers.items():
         typer.echo(f"  {kind:<12} {len(gdf):>6} rows")
+    if "coverage" in result.results:
+        _echo_coverage(result.results["coverage"])
     typer.echo(f"警告 warnings: {len(result.report.warnings)} (see validation_issues.csv)")
     typer.echo(f"输出 outputs: {result.out_dir}  ({time.perf_counter() - t0:.1f} s)")
+
+
+def _pct(value: object) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if number != number else f"{number:6.1%}"  # noqa: PLR0124 - NaN check
+
+
+def _pad(text: str, width: int, *, right: bool = False) -> str:
+    """Pad to a terminal width, counting CJK characters as two columns."""
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    fill = " " * max(width - shown, 0)
+    return fill + text if right else text + fill
+
+
+def _echo_coverage(coverage: pd.DataFrame) -> None:
+    """Print the per-type coverage summary: share of communities, households, residents."""
+    typer.echo("15分钟生活圈覆盖 life-circle coverage (share within the standard distance):")
+    head = ["半径 m", "小区", "户数", "人口"]
+    typer.echo("  " + _pad("设施类型 type", 44) + "".join(_pad(h, 9, right=True) for h in head))
+    for row in coverage.itertuples(index=False):
+        cells = [
+            f"{row.radius_m:.0f}",
+            _pct(row.share_communities),
+            _pct(row.share_households),
+            _pct(row.share_population),
+        ]
+        label = f"{row.type_zh} {row.type}"
+        typer.echo("  " + _pad(label, 44) + "".join(_pad(c.strip(), 9, right=True) for c in cells))
 
 
 @app.command()

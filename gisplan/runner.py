@@ -26,6 +26,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import pyogrio
 import pyproj
 from tqdm.auto import tqdm
@@ -34,6 +35,7 @@ from gisplan import crs as gcrs
 from gisplan._version import __version__
 from gisplan.errors import OutputError, ScenarioError, StandardsError
 from gisplan.layers import validate_layer
+from gisplan.report import write_workbook
 from gisplan.scenario import Scenario, load_scenario
 from gisplan.standards import load_standard
 from gisplan.validation import ValidationReport
@@ -41,9 +43,9 @@ from gisplan.validation import ValidationReport
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    import geopandas as gpd
+    import pandas as pd
 
-__all__ = ["RunResult", "load_layers", "run_scenario", "validate_scenario"]
+__all__ = ["RunResult", "load_layers", "run_access", "run_scenario", "validate_scenario"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,15 @@ logger = logging.getLogger(__name__)
 GPKG_NAME = "results.gpkg"
 RUN_JSON = "run.json"
 RUN_LOG = "run.log"
+XLSX_NAME = "results.xlsx"
+
+#: Result tables shown in the Excel workbook, with their Chinese sheet names.
+_EXCEL_SHEETS = {
+    "coverage": "覆盖率",
+    "community_gaps": "小区缺口",
+    "gaps": "缺口明细",
+    "accessibility_2sfca": "设施容量可达性",
+}
 ISSUES_CSV = "validation_issues.csv"
 
 #: The packaged life-circle table, hashed into run.json when the scenario names none.
@@ -74,6 +85,9 @@ class RunResult:
         The validated input layers, in ``crs``, keyed by kind.
     report
         Every issue found (warnings only: a run with fatal issues raises instead).
+    results
+        Result tables and layers of the steps run, e.g. ``gaps``, ``coverage``,
+        ``community_gaps`` (access step), keyed by output name.
     out_dir
         The output folder, or ``None`` when nothing was written.
     timings_s
@@ -84,6 +98,7 @@ class RunResult:
     crs: pyproj.CRS
     layers: dict[str, gpd.GeoDataFrame]
     report: ValidationReport
+    results: dict[str, pd.DataFrame] = field(default_factory=dict)
     out_dir: Path | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
 
@@ -174,6 +189,99 @@ def load_layers(
     return projected, metric, report
 
 
+def run_access(
+    scenario: Scenario,
+    layers: dict[str, gpd.GeoDataFrame],
+    report: ValidationReport,
+) -> dict[str, pd.DataFrame]:
+    """Run the life-circle step of a scenario: distances, gaps and coverage.
+
+    Parameters
+    ----------
+    scenario
+        A scenario with an ``access:`` section.
+    layers
+        Its validated layers in the run's metric CRS (see :func:`load_layers`).
+    report
+        Network warnings (disconnected pieces, dropped edges) are added to it.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``origins``, ``gaps`` (community × type), ``community_gaps`` (polygons),
+        ``coverage`` (per type), and ``accessibility_2sfca`` / ``service_areas`` when asked for
+        or when facilities carry a capacity.
+    """
+    from gisplan import access, gaps, network  # noqa: PLC0415 - only runs that ask for it
+
+    section = scenario.access
+    if section is None:
+        return {}
+    standard = load_standard(scenario.standards)
+    if section.types == "all":
+        types = [
+            str(code)
+            for code, level in standard["level"].items()
+            if section.levels is None or level in section.levels
+        ]
+    else:
+        types = list(section.types)
+    options = access.AccessOptions(
+        max_snap_m=section.max_snap_m,
+        limit_m=section.limit_m,
+        straight_line_factor=section.straight_line_factor,
+    )
+    gap_options = gaps.GapOptions(radius_overrides=section.radius_m, weights=section.weights)
+    communities, facilities = layers["communities"], layers["facilities"]
+    graph = None
+    if section.straight_line_factor is not None:
+        origins = gpd.GeoDataFrame(
+            {
+                "community_id": communities["community_id"],
+                "origin_id": communities["community_id"].astype(str) + "-c",
+                "origin_source": "centroid",
+            },
+            geometry=communities.representative_point(),
+            crs=communities.crs,
+        )
+        logger.info(
+            "access: straight-line distances x %s (no network)", options.straight_line_factor
+        )
+        distances = access.straight_line_nearest(
+            origins, facilities, factor=section.straight_line_factor, types=types
+        )
+    else:
+        graph = network.build_graph(layers["network"])
+        report.extend(graph.report)
+        origins = access.community_origins(
+            communities, graph, entrances=layers.get("entrances"), options=options
+        )
+        distances = access.nearest_facilities(
+            graph, origins, facilities, types=types, options=options
+        )
+    gap = gaps.gap_table(distances, communities, standard=standard, options=gap_options)
+    results: dict[str, pd.DataFrame] = {
+        "origins": origins,
+        "gaps": gap,
+        "community_gaps": gaps.community_gaps(gap, communities, options=gap_options),
+        "coverage": gaps.coverage_by_type(gap),
+    }
+    first_radius = gap.groupby("type", sort=False)["radius_m"].first()
+    radius = {str(code): float(r) for code, r in first_radius.items()}
+    has_capacity = "capacity" in facilities.columns and facilities["capacity"].notna().any()
+    if graph is not None and has_capacity:
+        catchments = access.facility_catchments(
+            graph, origins, facilities, radius_m=radius, options=options
+        )
+        results["accessibility_2sfca"] = gaps.two_step_fca(catchments, communities, facilities)
+    if graph is not None and section.service_areas:
+        chosen = facilities[facilities["type"].isin(types)]
+        results["service_areas"] = access.service_areas(
+            graph, chosen, radius_m=radius, options=options
+        )
+    return results
+
+
 def validate_scenario(scenario: Scenario | str | Path) -> ValidationReport:
     """Check a scenario and all its layers; return every problem found.
 
@@ -214,11 +322,12 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _writable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _writable(frame: pd.DataFrame) -> pd.DataFrame:
     """Copy with list-valued cells joined as text (GeoPackage has no list type)."""
-    out = gdf.copy()
+    out: pd.DataFrame = frame.copy()
+    geometry = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
     for col in out.columns:
-        if col == out.geometry.name or out[col].dtype != object:
+        if col == geometry or out[col].dtype != object:
             continue
         if out[col].map(lambda v: isinstance(v, (tuple, list))).any():
             out[col] = out[col].map(
@@ -227,7 +336,14 @@ def _writable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
+def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
+    from gisplan.gaps import COLUMN_LABELS_ZH  # noqa: PLC0415
+
+    sheets = {zh: results[key] for key, zh in _EXCEL_SHEETS.items() if key in results}
+    write_workbook(path, sheets, labels=COLUMN_LABELS_ZH)
+
+
+def _write_gpkg(layers: dict[str, pd.DataFrame], path: Path) -> None:
     previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GPKG_DATE})
     try:
@@ -345,6 +461,11 @@ def run_scenario(
         t = time.perf_counter()
         layers, metric, report = load_layers(scenario, progress=progress)
         timings["layers"] = time.perf_counter() - t
+        results: dict[str, pd.DataFrame] = {}
+        if scenario.access is not None:
+            t = time.perf_counter()
+            results.update(run_access(scenario, layers, report))
+            timings["access"] = time.perf_counter() - t
         for issue in report:
             logger.info("%s", issue.format())
         result = RunResult(
@@ -352,6 +473,7 @@ def run_scenario(
             crs=metric,
             layers=layers,
             report=report,
+            results=results,
             out_dir=out_dir,
             timings_s=timings,
         )
@@ -364,8 +486,10 @@ def run_scenario(
     tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; outputs are meant to be shared
     try:
         t = time.perf_counter()
-        _write_gpkg(layers, tmp / GPKG_NAME)
+        _write_gpkg({**layers, **results}, tmp / GPKG_NAME)
         report.to_frame().to_csv(tmp / ISSUES_CSV, index=False, encoding="utf-8-sig")
+        if results:
+            _write_excel(results, tmp / XLSX_NAME)
         timings["write"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t0
         _write_run_json(tmp / RUN_JSON, scenario, result, started=started)
@@ -409,7 +533,7 @@ def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, starte
             "name": result.crs.name,
             "chosen": scenario.metric_crs,
         },
-        "steps": ["layers"],
+        "steps": ["layers", *(["access"] if scenario.access is not None else [])],
         "layers": {kind: len(gdf) for kind, gdf in result.layers.items()},
         "outputs": {
             f.name: _sha256(f) for f in sorted(path.parent.iterdir()) if f.name != path.name

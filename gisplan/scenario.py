@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -37,10 +38,11 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
-from gisplan.errors import CRSError, ScenarioError
+from gisplan.errors import CRSError, ScenarioError, StandardsError
 from gisplan.layers import LAYER_KINDS
 
 __all__ = [
+    "AccessSection",
     "LayerSource",
     "Layers",
     "Outputs",
@@ -143,6 +145,57 @@ class Layers(_Model):
         return [(k, s) for k in LAYER_KINDS if (s := getattr(self, k)) is not None]
 
 
+class AccessSection(_Model):
+    """Options of the 15-minute life-circle step (``access:``)."""
+
+    types: Literal["all"] | list[str] = Field(
+        default="all", description="'all' (the standard table) or a list of facility codes."
+    )
+    levels: list[Literal["15min", "10min", "5min", "neighbourhood"]] | None = Field(
+        default=None, description="Keep only types of these life-circle levels (default: all)."
+    )
+    radius_m: dict[str, float] = Field(
+        default_factory=dict, description="Radius overrides in metres per facility code."
+    )
+    weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Gap-score weights per facility code (default 一老一小 ×2).",
+    )
+    max_snap_m: float = Field(
+        default=200.0, gt=0, description="Points farther from the network are flagged."
+    )
+    limit_m: float | None = Field(default=None, gt=0, description="Optional search limit.")
+    straight_line_factor: float | None = Field(
+        default=None,
+        ge=1.0,
+        description="Use straight-line distance x factor instead of the network (explicit only).",
+    )
+    service_areas: bool = Field(default=False, description="Also write network service areas.")
+
+    @field_validator("radius_m")
+    @classmethod
+    def _positive_radius(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if not v > 0}
+        if bad:
+            msg = f"radii must be positive metres: {', '.join(bad)}; fix or remove them"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("weights")
+    @classmethod
+    def _non_negative_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if v < 0}
+        if bad:
+            msg = f"weights must be zero or more: {', '.join(bad)}; fix or remove them"
+            raise ValueError(msg)
+        return value
+
+    def codes(self) -> list[str]:
+        """Return every facility code the section names (types, radius and weight keys)."""
+        named = [] if self.types == "all" else list(self.types)
+        return list(dict.fromkeys([*named, *self.radius_m, *self.weights]))
+
+
 class Outputs(_Model):
     """What the run writes and where."""
 
@@ -180,6 +233,9 @@ class Scenario(_Model):
     standards: Path | None = Field(
         default=None, description="Your own life-circle standards CSV (default: packaged table)."
     )
+    access: AccessSection | None = Field(
+        default=None, description="15-minute life-circle distances and service gaps."
+    )
     outputs: Outputs = Field(default_factory=Outputs)
     source: Path | None = Field(default=None, description="The YAML file (set by load_scenario).")
 
@@ -208,6 +264,35 @@ class Scenario(_Model):
     @classmethod
     def _standards_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         return None if value is None else _resolve_existing(value, info)
+
+    @model_validator(mode="after")
+    def _access_codes_known(self) -> Scenario:
+        if self.access is None:
+            return self
+        from gisplan.standards import load_standard, suggest_codes  # noqa: PLC0415
+
+        try:
+            table = load_standard(self.standards)
+        except StandardsError:  # reported by the layer checks, with its own fix
+            return self
+        unknown = [c for c in self.access.codes() if c not in table.index]
+        if unknown:
+            names = ", ".join(f"'{c}'" for c in unknown)
+            hints = ", ".join(
+                f"{c} → {' / '.join(suggest_codes(c, table)) or '(no close code)'}" for c in unknown
+            )
+            msg = f"access: facility codes not in the standards table: {names}; closest: {hints}"
+            raise ValueError(msg)
+        if self.layers.facilities is None:
+            msg = "access: needs a facilities layer; add layers.facilities"
+            raise ValueError(msg)
+        if self.layers.network is None and self.access.straight_line_factor is None:
+            msg = (
+                "access: needs a network layer; add layers.network (or, only if there is no "
+                "network, state access.straight_line_factor, e.g. 1.3)"
+            )
+            raise ValueError(msg)
+        return self
 
     def layer_datum(self, kind: str) -> str | None:
         """Return the datum stated for ``kind`` (its own, else the scenario's)."""
@@ -268,8 +353,10 @@ def _problems(err: PydanticValidationError) -> list[tuple[str, str, str]]:
             problems.append((key, "required key is missing", "add it to the scenario"))
         else:
             msg = str(e["msg"]).removeprefix("Value error, ")
+            if not loc and (m := re.match(r"^([a-z_.]+): (.*)$", msg, flags=re.DOTALL)):
+                key, msg = m.groups()  # a whole-scenario check names its key in front
             problem, _, fix = msg.rpartition("; ") if "; " in msg else (msg, "", "")
-            got = f" (got {e.get('input')!r})" if "input" in e else ""
+            got = f" (got {e.get('input')!r})" if loc and "input" in e else ""
             problems.append((key, problem + got, fix or "correct the value"))
     # a misspelt required key is one problem, not two
     return [p for p in problems if not (p[1] == "required key is missing" and p[0] in suggested)]

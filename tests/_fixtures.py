@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-from shapely.geometry import Point, box
+from shapely.geometry import LineString, Point, box
 
 #: CGCS2000 / 3-degree Gauss-Kruger CM 117E; x offset 500 km, a point near 117E 35N.
 CRS = "EPSG:4548"
@@ -49,6 +49,30 @@ def write_project(folder: Path, *, communities_gdf: gpd.GeoDataFrame | None = No
         "layers:\n"
         "  communities: 小区.gpkg\n"
         "  facilities: {path: 小区.gpkg, layer: facilities}\n",
+        encoding="utf-8",
+    )
+    return yaml_path
+
+
+def write_access_project(folder: Path) -> Path:
+    """The three squares, a street 10 m south of them, one gate each on the south side."""
+    yaml_path = write_project(folder)
+    gpkg = folder / "小区.gpkg"
+    x0, y0 = X0, Y0
+    gpd.GeoDataFrame(
+        {"highway": ["residential"]},
+        geometry=[LineString([(x0 - 100, y0 - 10), (x0 + 600, y0 - 10)])],
+        crs="EPSG:4548",
+    ).to_file(gpkg, layer="network")
+    gpd.GeoDataFrame(
+        {"community_id": ["c1", "c2", "c3"]},
+        geometry=[Point(x0 + 50, y0), Point(x0 + 250, y0), Point(x0 + 450, y0)],
+        crs="EPSG:4548",
+    ).to_file(gpkg, layer="entrances")
+    yaml_path.write_text(
+        "name: t\nlayers:\n  communities: 小区.gpkg\n  facilities: 小区.gpkg\n"
+        "  network: 小区.gpkg\n  entrances: 小区.gpkg\n"
+        "access: {types: [kindergarten, primary_school]}\n",
         encoding="utf-8",
     )
     return yaml_path

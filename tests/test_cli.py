@@ -7,7 +7,7 @@ import pytest
 from gisplan import ScenarioError, __version__
 from gisplan.cli import main
 
-from _fixtures import communities, write_project
+from _fixtures import communities, write_access_project, write_project
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -70,3 +70,15 @@ def test_scenario_error_is_one_readable_message(
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError):
         main(["--debug", "run", str(tmp_path / "missing.yaml")])
+
+
+def test_run_prints_the_coverage_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    yaml_path = write_access_project(tmp_path / "in")
+    code, out, _ = _run(["run", str(yaml_path), "--out", str(tmp_path / "o")], capsys)
+    assert code == 0
+    lines = {line.split()[1]: line.split()[2:] for line in out.splitlines() if "%" in line}
+    # radius, share of communities, households, residents (no population column: –)
+    assert lines["kindergarten"] == ["300", "66.7%", "84.0%", "–"]
+    assert lines["primary_school"] == ["500", "66.7%", "76.0%", "–"]

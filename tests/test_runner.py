@@ -4,12 +4,14 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import openpyxl
+import pyogrio
 import pytest
 from shapely.geometry import Point
 
 from gisplan import OutputError, ValidationError, run_scenario, validate_scenario
 
-from _fixtures import communities, write_project
+from _fixtures import communities, write_access_project, write_project
 
 
 def test_run_writes_outputs_in_metric_crs(tmp_path: Path) -> None:
@@ -179,3 +181,40 @@ def test_entrances_must_reference_communities(tmp_path: Path) -> None:
     report = validate_scenario(yaml_path)
     assert [(i.layer, i.row) for i in report.errors] == [("entrances", "row 2")]
     assert "c9" in report.errors[0].problem
+
+
+def test_access_step_distances_gaps_and_outputs(tmp_path: Path) -> None:
+    yaml_path = write_access_project(tmp_path / "in")
+    out = tmp_path / "out"
+    result = run_scenario(yaml_path, out=out)
+    gaps = result.results["gaps"].set_index(["community_id", "type"])
+    # gate -> street 10 m, along the street, street -> facility (kindergarten 60 m, school 160 m)
+    assert gaps.loc[("c1", "kindergarten"), "dist_m"] == pytest.approx(70.0)
+    assert gaps.loc[("c2", "kindergarten"), "dist_m"] == pytest.approx(270.0)
+    assert gaps.loc[("c3", "kindergarten"), "dist_m"] == pytest.approx(470.0)
+    assert gaps.loc[("c3", "kindergarten"), "shortfall_m"] == pytest.approx(170.0)
+    assert gaps.loc[("c1", "primary_school"), "dist_m"] == pytest.approx(570.0)
+    assert gaps.loc[("c1", "primary_school"), "shortfall_m"] == pytest.approx(70.0)
+    # rows: community, then types in the standard table's order (primary school before kindergarten)
+    assert gaps["covered"].tolist() == [False, True, True, True, True, False]
+    coverage = result.results["coverage"].set_index("type")
+    assert coverage.loc["kindergarten", "share_households"] == pytest.approx(420 / 500)
+    assert coverage.loc["primary_school", "share_households"] == pytest.approx(380 / 500)
+    assert coverage.loc["kindergarten", "share_communities"] == pytest.approx(2 / 3)
+    layers = dict(pyogrio.list_layers(out / "results.gpkg"))
+    assert {"gaps", "coverage", "community_gaps", "origins"} <= set(layers)
+    assert layers["community_gaps"] == "Polygon"
+    book = openpyxl.load_workbook(out / "results.xlsx")
+    assert book.sheetnames == ["覆盖率", "小区缺口", "缺口明细"]
+    assert "步行距离（m）" in [c.value for c in book["缺口明细"][1]]
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["steps"] == ["layers", "access"]
+    assert "access" in record["timings_s"]
+
+
+def test_access_step_is_deterministic(tmp_path: Path) -> None:
+    yaml_path = write_access_project(tmp_path / "in")
+    run_scenario(yaml_path, out=tmp_path / "a")
+    run_scenario(yaml_path, out=tmp_path / "b")
+    a = (tmp_path / "a" / "results.gpkg").read_bytes()
+    assert a == (tmp_path / "b" / "results.gpkg").read_bytes()

@@ -101,3 +101,45 @@ def test_scenario_is_frozen(tmp_path: Path) -> None:
 def test_scenario_from_dict_requires_mapping() -> None:
     with pytest.raises(ScenarioError, match="mapping"):
         scenario_from_dict(["not", "a", "mapping"])  # type: ignore[arg-type]
+
+
+def _access(tmp_path: Path, section: str, *, network: bool = True) -> Path:
+    layers = "layers: {communities: a.gpkg, facilities: a.gpkg"
+    layers += ", network: a.gpkg}\n" if network else "}\n"
+    return _write(tmp_path, layers + "access: " + section + "\n")
+
+
+def test_access_section_defaults(tmp_path: Path) -> None:
+    sc = load_scenario(_access(tmp_path, "{}"))
+    assert sc.access is not None
+    assert sc.access.types == "all"
+    assert sc.access.max_snap_m == 200.0
+    assert sc.access.straight_line_factor is None
+
+
+def test_access_unknown_code_gets_the_closest(tmp_path: Path) -> None:
+    path = _access(tmp_path, "{types: [kindergarden, nursery], weights: {nursery: 3}}")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    [(key, problem, fix)] = info.value.problems
+    assert key == "access"
+    assert problem == "facility codes not in the standards table: 'kindergarden'"
+    assert fix == "closest: kindergarden → kindergarten"
+
+
+def test_access_bad_values_all_at_once(tmp_path: Path) -> None:
+    path = _access(tmp_path, "{radius_m: {nursery: -3}, max_snap_m: 0, levels: [20min]}")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    keys = {key for key, _, _ in info.value.problems}
+    assert keys == {"access.radius_m", "access.max_snap_m", "access.levels.0"}
+    assert "radii must be positive metres: nursery" in str(info.value)
+
+
+def test_access_needs_a_network_unless_straight_line_is_stated(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="access: needs a network layer") as info:
+        load_scenario(_access(tmp_path, "{}", network=False))
+    assert info.value.problems[0][0] == "access"
+    sc = load_scenario(_access(tmp_path, "{straight_line_factor: 1.3}", network=False))
+    assert sc.access is not None
+    assert sc.access.straight_line_factor == 1.3
