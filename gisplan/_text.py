@@ -6,7 +6,7 @@ import csv
 import io
 import unicodedata
 
-__all__ = ["csv_problem", "printable"]
+__all__ = ["csv_problem", "display_width", "printable"]
 
 
 #: Unicode categories shown escaped in messages: control, format (zero-width ...), surrogate,
@@ -61,3 +61,14 @@ def csv_problem(text: str, *, sep: str = ",", strict: bool = True) -> str | None
             'close the quote or remove the stray " from that line'
         )
     return None
+
+
+def display_width(text: object) -> int:
+    """Return how many terminal/spreadsheet columns ``text`` takes: CJK characters count two.
+
+    Examples
+    --------
+    >>> display_width("幼儿园 kindergarten")
+    19
+    """
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))

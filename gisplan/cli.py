@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import sys
 import time
-import unicodedata
 from collections import defaultdict
 from pathlib import Path  # noqa: TC003 - typer reads annotations at run time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from gisplan._text import display_width
 from gisplan._version import __version__
 from gisplan.errors import GisplanError
 
@@ -112,8 +112,7 @@ def _pct(value: object) -> str:
 
 def _pad(text: str, width: int, *, right: bool = False) -> str:
     """Pad to a terminal width, counting CJK characters as two columns."""
-    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    fill = " " * max(width - shown, 0)
+    fill = " " * max(width - display_width(text), 0)
     return fill + text if right else text + fill
 
 

@@ -16,6 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from gisplan._text import display_width
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
@@ -99,10 +101,16 @@ def write_workbook(
             if fmt is not None:
                 for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
                     cell.number_format = fmt
-            longest = max([len(header) * 2, *(len(str(v)) for v in table[column].head(200))])
+            sample = table[column].head(200)
+            longest = max([display_width(header), *(display_width(_cell(v) or "") for v in sample)])
             ws.column_dimensions[get_column_letter(col)].width = min(
                 max(longest + 2, 8), _MAX_WIDTH
             )
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = ws.dimensions
+        ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE  # printed: A4 landscape, one page wide
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = "1:1"
     book.save(path)

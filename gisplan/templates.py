@@ -32,6 +32,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from gisplan._text import display_width
 from gisplan.errors import OutputError
 from gisplan.layers import LAYER_KINDS, layer_schema
 from gisplan.standards import load_standard
@@ -111,8 +112,6 @@ _HEADER_FONT = Font(bold=True)
 _REQUIRED_FILL = PatternFill("solid", fgColor="FFF2CC")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _EXAMPLE_FONT = Font(italic=True, color="808080")
-#: Code points above this (CJK and full-width forms) take two columns in Excel.
-_LAST_NARROW_CODEPOINT = 0x2E7F
 
 
 def header_label(spec: ColumnSpec) -> str:
@@ -148,11 +147,6 @@ def _example_value(spec: ColumnSpec) -> str | float | None:
         number = float(text)
         return int(number) if number.is_integer() else number
     return text
-
-
-def _width(text: str) -> float:
-    """Approximate display width of a header: CJK characters count double."""
-    return sum(2 if ord(ch) > _LAST_NARROW_CODEPOINT else 1 for ch in text) + 4
 
 
 def _data_sheet(book: Workbook, kind: str) -> None:
@@ -203,7 +197,7 @@ def _data_sheet(book: Workbook, kind: str) -> None:
         head.font = _HEADER_FONT
         head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.cell(row=2, column=col).font = _EXAMPLE_FONT
-        ws.column_dimensions[get_column_letter(col)].width = max(_width(text), 10.0)
+        ws.column_dimensions[get_column_letter(col)].width = max(display_width(text) + 4.0, 10.0)
     if "wkt" in _COORD_HEADERS[kind]:
         ws.column_dimensions[get_column_letter(len(headers))].width = 40.0
     ws.freeze_panes = "A2"
