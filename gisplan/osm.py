@@ -31,12 +31,14 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 from gisplan.crs import choose_metric_crs
 from gisplan.errors import LayerError
-from gisplan.standards import match_osm, osm_rules
+from gisplan.standards import osm_matcher, osm_rules
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from shapely.geometry.base import BaseGeometry
+
+    Matcher = Callable[[Mapping[str, str]], str | None]
 
 __all__ = [
     "RESIDENTIAL_BUILDINGS",
@@ -248,6 +250,10 @@ def _way_geometry(way: osmium.osm.Way) -> tuple[BaseGeometry | None, BaseGeometr
     return polygon, LineString(coords)
 
 
+def _no_match(tags: Mapping[str, str]) -> str | None:  # noqa: ARG001 - facilities not asked for
+    return None
+
+
 def _scan(
     path: str | Path,
     *,
@@ -258,12 +264,13 @@ def _scan(
 ) -> _Scan:
     scan = _Scan()
     rule_keys = {k for _, alt in osm_rules(standard) for k, _, _ in alt} if facilities else set()
+    match = osm_matcher(standard) if facilities else _no_match
     wkb = osmium.geom.WKBFactory()
     for obj in _objects(path, areas=facilities or communities):
         if isinstance(obj, osmium.osm.Node):
             if facilities and len(obj.tags) and obj.location.valid():
                 tags = _tags(obj)
-                if rule_keys & tags.keys() and (code := match_osm(tags, standard)):
+                if rule_keys & tags.keys() and (code := match(tags)):
                     point = Point(obj.location.lon, obj.location.lat)
                     scan.facilities.append((f"osm:n{obj.id}", code, tags.get("name"), "n", point))
         elif isinstance(obj, osmium.osm.Way):
@@ -274,12 +281,12 @@ def _scan(
                 facilities=facilities,
                 communities=communities,
                 rule_keys=rule_keys,
-                standard=standard,
+                match=match,
             )
         elif isinstance(obj, osmium.osm.Relation):
             if facilities and len(obj.tags):
                 tags = _tags(obj)
-                if rule_keys & tags.keys() and match_osm(tags, standard):
+                if rule_keys & tags.keys() and match(tags):
                     scan.facility_relations.add(obj.id)
         elif isinstance(obj, osmium.osm.Area) and not obj.from_way():
             _scan_area(
@@ -289,7 +296,7 @@ def _scan(
                 facilities=facilities,
                 communities=communities,
                 rule_keys=rule_keys,
-                standard=standard,
+                match=match,
             )
     return scan
 
@@ -302,7 +309,7 @@ def _scan_way(
     facilities: bool,
     communities: bool,
     rule_keys: set[str],
-    standard: pd.DataFrame | None,
+    match: Matcher,
 ) -> None:
     if not len(way.tags):
         return
@@ -317,7 +324,7 @@ def _scan_way(
                 scan.excluded["no node locations in the file"] += 1
         else:
             scan.excluded[reason] += 1
-    code = match_osm(tags, standard) if facilities and rule_keys & tags.keys() else None
+    code = match(tags) if facilities and rule_keys & tags.keys() else None
     is_landuse = communities and tags.get("landuse") == "residential"
     is_building = communities and tags.get("building") in RESIDENTIAL_BUILDINGS
     if not (code or is_landuse or is_building):
@@ -342,14 +349,14 @@ def _scan_area(
     facilities: bool,
     communities: bool,
     rule_keys: set[str],
-    standard: pd.DataFrame | None,
+    match: Matcher,
 ) -> None:
     """Handle a multipolygon relation assembled by osmium (ways are read directly)."""
     if not len(area.tags):
         return
     tags = _tags(area)
     rel = area.orig_id()
-    code = match_osm(tags, standard) if facilities and rule_keys & tags.keys() else None
+    code = match(tags) if facilities and rule_keys & tags.keys() else None
     is_landuse = communities and tags.get("landuse") == "residential"
     is_building = communities and tags.get("building") in RESIDENTIAL_BUILDINGS
     if not (code or is_landuse or is_building):

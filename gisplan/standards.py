@@ -31,7 +31,7 @@ from gisplan.errors import GisplanWarning, StandardsError
 from gisplan.validation import ValidationReport
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 __all__ = [
     "LEVELS",
@@ -39,6 +39,7 @@ __all__ = [
     "facility_codes",
     "load_standard",
     "match_osm",
+    "osm_matcher",
     "osm_rules",
     "resolve_type",
     "short_name",
@@ -244,6 +245,44 @@ def _condition_holds(tags: Mapping[str, str], key: str, value: str | re.Pattern[
     return found == value or value in (part.strip() for part in found.split(";"))
 
 
+def osm_matcher(table: pd.DataFrame | None = None) -> Callable[[Mapping[str, str]], str | None]:
+    """Return a function ``tags -> facility code or None`` with the rules parsed once.
+
+    Use it when matching many OSM objects (an extract has millions): the rules of ``table``
+    are parsed, ordered (see :func:`match_osm`) and indexed by tag key a single time, and
+    each object is tested only against the rules whose first key it carries.
+
+    Raises
+    ------
+    StandardsError
+        If an ``osm_tags`` cell cannot be parsed.
+
+    Examples
+    --------
+    >>> match = osm_matcher()
+    >>> match({"amenity": "kindergarten"}), match({"highway": "footway"})
+    ('kindergarten', None)
+    """
+    try:
+        rules = _sorted_rules(_rule_key(_table(table)))
+    except ValueError as err:
+        raise StandardsError(f"osm_tags cannot be parsed: {err}") from err
+    by_key: dict[str, list[int]] = {}
+    for rank, (_, conditions) in enumerate(rules):
+        if conditions:
+            by_key.setdefault(conditions[0][0], []).append(rank)
+
+    def match(tags: Mapping[str, str]) -> str | None:
+        candidates = sorted(r for key in tags.keys() & by_key.keys() for r in by_key[key])
+        for rank in candidates:
+            code, conditions = rules[rank]
+            if all(_condition_holds(tags, k, v) for k, _, v in conditions):
+                return code
+        return None
+
+    return match
+
+
 def match_osm(tags: Mapping[str, str], table: pd.DataFrame | None = None) -> str | None:
     """Return the facility code whose OSM rule matches ``tags``, or ``None``.
 
@@ -251,6 +290,7 @@ def match_osm(tags: Mapping[str, str], table: pd.DataFrame | None = None) -> str
     ``amenity=school + name~小学`` wins over a plain one-tag rule; ties go to table order
     (deterministic). ``=`` also matches one part of a ``;``-joined tag value
     (``amenity=school;kindergarten``); ``~`` searches the regex anywhere in the value.
+    For many objects use :func:`osm_matcher`, which parses the rules once.
 
     Parameters
     ----------
@@ -272,14 +312,7 @@ def match_osm(tags: Mapping[str, str], table: pd.DataFrame | None = None) -> str
     >>> match_osm({"amenity": "kindergarten", "name": "阳光托儿所"})
     'nursery'
     """
-    try:
-        rules = _sorted_rules(_rule_key(_table(table)))
-    except ValueError as err:
-        raise StandardsError(f"osm_tags cannot be parsed: {err}") from err
-    for code, conditions in rules:
-        if all(_condition_holds(tags, k, v) for k, _, v in conditions):
-            return code
-    return None
+    return osm_matcher(table)(tags)
 
 
 # --------------------------------------------------------------------------- validation
