@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccessOptions",
+    "NearestSearch",
     "community_origins",
     "facility_catchments",
     "nearest_facilities",
@@ -526,6 +527,105 @@ def _sorted_facilities(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 # --------------------------------------------------------------------------- nearest
 
 
+class NearestSearch:
+    """Origins and facilities snapped once, then one exact search per facility type.
+
+    :func:`nearest_facilities` is built on it; use it directly to ask many questions of the
+    same points (e.g. several types in a loop, or in a benchmark) without the table.
+
+    Parameters
+    ----------
+    graph
+        The walking graph.
+    origins
+        Points with ``community_id, origin_id``; kept sorted by those (``.origins``).
+    facilities
+        Points with ``facility_id, type``; kept sorted by id (``.facilities``).
+    options
+        :class:`AccessOptions` (``max_snap_m``, ``limit_m``).
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString
+    >>> g = gisplan.network.build_graph(
+    ...     gpd.GeoDataFrame(geometry=[LineString([(0, 0), (200, 0)])], crs=4548))
+    >>> o = gpd.GeoDataFrame({"community_id": ["C1"], "origin_id": ["C1-E1"]},
+    ...                      geometry=[Point(20, 5)], crs=4548)
+    >>> f = gpd.GeoDataFrame({"facility_id": ["F1"], "type": ["kindergarten"]},
+    ...                      geometry=[Point(180, -10)], crs=4548)
+    >>> dist, fac = gisplan.access.NearestSearch(g, o, f).nearest("kindergarten")
+    >>> dist.tolist(), fac.tolist()
+    ([175.0], [0])
+    """
+
+    def __init__(
+        self,
+        graph: WalkGraph,
+        origins: gpd.GeoDataFrame,
+        facilities: gpd.GeoDataFrame,
+        *,
+        options: AccessOptions | None = None,
+    ) -> None:
+        options = options or AccessOptions()
+        _check_layer(origins, graph, "origins", ["community_id", "origin_id"])
+        _check_layer(facilities, graph, "facilities", ["facility_id", "type"])
+        self.graph = graph
+        self.origins = _sorted_origins(origins)
+        self.facilities = _sorted_facilities(facilities)
+        self.origin_snap = snap_points(graph, self.origins, max_snap_m=options.max_snap_m)
+        self.facility_snap = snap_points(graph, self.facilities, max_snap_m=options.max_snap_m)
+        _log_far(self.origins, self.origin_snap, "origins", "origin_id", options)
+        _log_far(self.facilities, self.facility_snap, "facilities", "facility_id", options)
+        self.limit = np.inf if options.limit_m is None else float(options.limit_m)
+        self._valid = np.flatnonzero(~self.origin_snap.far)
+        self._ends = _origin_offsets(graph, self.origin_snap, self._valid)
+        self._ftype = self.facilities["type"].to_numpy(dtype=object)
+
+    def nearest(self, facility_type: str) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Return, per origin (in ``.origins`` order), the distance and nearest facility.
+
+        Returns
+        -------
+        dist, facility
+            Metres (``inf`` when unreachable) and the facility's position in
+            ``.facilities`` (-1 when unreachable).
+        """
+        graph, f_snap, valid_o = self.graph, self.facility_snap, self._valid
+        n = len(self.origins)
+        dist = np.full(n, np.inf)
+        fac = np.full(n, -1, dtype=np.int64)
+        sel = np.flatnonzero((self._ftype == facility_type) & ~f_snap.far)
+        if not (len(sel) and len(valid_o)):
+            return dist, fac
+        u, v, off_u, off_v = self._ends
+        aug, virtual = _augment(graph, f_snap, sel)
+        d_node, _, src = dijkstra(
+            aug,
+            directed=True,
+            indices=virtual,
+            min_only=True,
+            return_predecessors=True,
+            limit=self.limit,
+        )
+        du, dv = d_node[u] + off_u, d_node[v] + off_v
+        best = np.minimum(du, dv)
+        source = np.where(dv < du, src[v], src[u])
+        fpos = np.where(np.isfinite(best), source - graph.n_nodes, -1)
+        op, fp, d_same = _same_edge(self.origin_snap, valid_o, f_snap, sel)
+        if len(op):
+            # same-edge pairs: keep the shortest per origin, ties to the lowest id
+            order = np.lexsort((fp, d_same, op))
+            first = order[_first_of_groups(op[order])]
+            op1, fp1, d1 = op[first], fp[first], d_same[first]
+            better = (d1 < best[op1]) | ((d1 == best[op1]) & (fp1 < fpos[op1]))
+            best[op1[better]] = d1[better]
+            fpos[op1[better]] = fp1[better]
+        best[best > self.limit] = np.inf
+        dist[valid_o] = best
+        fac[valid_o] = np.where(np.isfinite(best), sel[np.maximum(fpos, 0)], -1)
+        return dist, fac
+
+
 def nearest_facilities(
     graph: WalkGraph,
     origins: gpd.GeoDataFrame,
@@ -584,55 +684,20 @@ def nearest_facilities(
         return straight_line_nearest(
             origins, facilities, factor=options.straight_line_factor, types=types
         )
-    _check_layer(origins, graph, "origins", ["community_id", "origin_id"])
-    _check_layer(facilities, graph, "facilities", ["facility_id", "type"])
-    o = _sorted_origins(origins)
-    f = _sorted_facilities(facilities)
-    o_snap = snap_points(graph, o, max_snap_m=options.max_snap_m)
-    f_snap = snap_points(graph, f, max_snap_m=options.max_snap_m)
-    _log_far(o, o_snap, "origins", "origin_id", options)
-    _log_far(f, f_snap, "facilities", "facility_id", options)
-    limit = np.inf if options.limit_m is None else float(options.limit_m)
-
+    search = NearestSearch(graph, origins, facilities, options=options)
+    o, f, o_snap, f_snap = (
+        search.origins,
+        search.facilities,
+        search.origin_snap,
+        search.facility_snap,
+    )
     comm_code, comm_ids = pd.factorize(o["community_id"], sort=True)
     comm_code = np.asarray(comm_code, dtype=np.int64)
-    valid_o = np.flatnonzero(~o_snap.far)
-    u, v, off_u, off_v = _origin_offsets(graph, o_snap, valid_o)
     ftype = f["type"].to_numpy(dtype=object)
     fid = f["facility_id"].to_numpy(dtype=object)
     frames = []
     for t in _types(f, types):
-        sel = np.flatnonzero((ftype == t) & ~f_snap.far)
-        any_of_type = bool((ftype == t).any())
-        dist = np.full(len(o), np.inf)
-        fac = np.full(len(o), -1, dtype=np.int64)
-        if len(sel) and len(valid_o):
-            aug, virtual = _augment(graph, f_snap, sel)
-            d_node, _, src = dijkstra(
-                aug,
-                directed=True,
-                indices=virtual,
-                min_only=True,
-                return_predecessors=True,
-                limit=limit,
-            )
-            du, dv = d_node[u] + off_u, d_node[v] + off_v
-            best = np.minimum(du, dv)
-            pick_v = dv < du
-            source = np.where(pick_v, src[v], src[u])
-            fpos = np.where(np.isfinite(best), source - graph.n_nodes, -1)
-            op, fp, d_same = _same_edge(o_snap, valid_o, f_snap, sel)
-            if len(op):
-                # same-edge pairs: keep the shortest per origin, ties to the lowest id
-                order = np.lexsort((fp, d_same, op))
-                first = order[_first_of_groups(op[order])]
-                op1, fp1, d1 = op[first], fp[first], d_same[first]
-                better = (d1 < best[op1]) | ((d1 == best[op1]) & (fp1 < fpos[op1]))
-                best[op1[better]] = d1[better]
-                fpos[op1[better]] = fp1[better]
-            best[best > limit] = np.inf
-            dist[valid_o] = best
-            fac[valid_o] = np.where(np.isfinite(best), sel[np.maximum(fpos, 0)], -1)
+        dist, fac = search.nearest(t)
         frames.append(
             _community_rows(
                 t,
@@ -643,10 +708,10 @@ def nearest_facilities(
                 dist=dist,
                 fac=fac,
                 fid=fid,
-                sel=sel,
+                sel=np.flatnonzero((ftype == t) & ~f_snap.far),
                 graph=graph,
                 options=options,
-                any_of_type=any_of_type,
+                any_of_type=bool((ftype == t).any()),
             )
         )
     out = _concat_results(frames)
