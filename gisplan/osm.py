@@ -34,7 +34,7 @@ from gisplan.errors import LayerError
 from gisplan.standards import osm_matcher, osm_rules
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Collection, Iterator, Mapping
 
     from shapely.geometry.base import BaseGeometry
 
@@ -106,12 +106,13 @@ _COMMUNITY_COLUMNS = [
     "built_year",
     "households",
 ]
+_OSM_LAYERS = ("communities", "facilities", "network")
 _KIND_NAMES = {"n": "node", "w": "way", "r": "relation"}
 
 
 @dataclass(frozen=True, slots=True)
 class OsmLayers:
-    """The three layers read from one OSM file (all EPSG:4326).
+    """The layers read from one OSM file (all EPSG:4326); ``None`` for a layer not asked for.
 
     Attributes
     ----------
@@ -123,9 +124,9 @@ class OsmLayers:
         See :func:`read_osm_network`.
     """
 
-    communities: gpd.GeoDataFrame
-    facilities: gpd.GeoDataFrame
-    network: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame | None
+    facilities: gpd.GeoDataFrame | None
+    network: gpd.GeoDataFrame | None
 
 
 # --------------------------------------------------------------------------- reading
@@ -664,6 +665,7 @@ def read_osm(
     *,
     standard: pd.DataFrame | None = None,
     group_distance_m: float = 25.0,
+    layers: Collection[str] = ("communities", "facilities", "network"),
 ) -> OsmLayers:
     """Read communities, facilities and the walking network from one OSM file in one pass.
 
@@ -671,6 +673,9 @@ def read_osm(
     ----------
     path
         An ``.osm`` XML or ``.osm.pbf`` file.
+    layers
+        Which of ``communities``, ``facilities``, ``network`` to read (the others are
+        ``None``); fewer layers read faster.
     standard
         Facility table for :func:`read_osm_facilities`; ``None`` uses the packaged one.
     group_distance_m
@@ -687,9 +692,15 @@ def read_osm(
         If the file is missing or cannot be read as OSM XML/PBF.
     """
     _check_distance(group_distance_m)
-    scan = _scan(path, network=True, facilities=True, communities=True, standard=standard)
+    unknown = set(layers) - set(_OSM_LAYERS)
+    if unknown:
+        raise LayerError(
+            f"read_osm: unknown layer(s) {sorted(unknown)}; choose from {', '.join(_OSM_LAYERS)}"
+        )
+    want = {name: name in layers for name in _OSM_LAYERS}
+    scan = _scan(path, **want, standard=standard)
     return OsmLayers(
-        communities=_community_frame(scan, path, group_distance_m),
-        facilities=_facility_frame(scan, path),
-        network=_network_frame(scan, path),
+        communities=_community_frame(scan, path, group_distance_m) if want["communities"] else None,
+        facilities=_facility_frame(scan, path) if want["facilities"] else None,
+        network=_network_frame(scan, path) if want["network"] else None,
     )

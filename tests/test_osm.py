@@ -378,6 +378,15 @@ def test_read_osm_equals_single_readers(facility_osm: Path) -> None:
     pd.testing.assert_frame_equal(layers.communities, read_osm_communities(facility_osm))
 
 
+def test_read_osm_only_some_layers(facility_osm: Path) -> None:
+    layers = read_osm(facility_osm, layers=("network", "facilities"))
+    assert layers.communities is None
+    pd.testing.assert_frame_equal(layers.facilities, read_osm_facilities(facility_osm))
+    pd.testing.assert_frame_equal(layers.network, read_osm_network(facility_osm))
+    with pytest.raises(LayerError, match=r"unknown layer\(s\) \['roads'\]"):
+        read_osm(facility_osm, layers=("roads",))
+
+
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(LayerError, match=r"nope\.osm: OSM file not found"):
         read_osm(tmp_path / "nope.osm")
