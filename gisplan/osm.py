@@ -146,10 +146,15 @@ def _osm_file(path: str | Path) -> osmium.io.File:
     return osmium.io.File(str(p), "osm" if head.startswith(b"<") else "pbf")
 
 
-def _objects(path: str | Path, *, areas: bool) -> Iterator[object]:
-    """Yield the objects of an OSM file (node locations on ways; areas if asked)."""
+def _objects(path: str | Path, *, areas: bool, keys: Collection[str]) -> Iterator[object]:
+    """Yield the objects of an OSM file that carry one of ``keys``.
+
+    Node locations are added to ways, and areas assembled if asked; the key filter runs in
+    C++, so Python never sees the other objects.
+    """
     processor = osmium.FileProcessor(_osm_file(path))
     processor = processor.with_areas() if areas else processor.with_locations()
+    processor = processor.with_filter(osmium.filter.KeyFilter(*sorted(keys)))
     it = iter(processor)
     while True:
         try:
@@ -267,7 +272,9 @@ def _scan(
     rule_keys = {k for _, alt in osm_rules(standard) for k, _, _ in alt} if facilities else set()
     match = osm_matcher(standard) if facilities else _no_match
     wkb = osmium.geom.WKBFactory()
-    for obj in _objects(path, areas=facilities or communities):
+    keys = rule_keys | ({"highway"} if network else set())
+    keys |= {"landuse", "building"} if communities else set()
+    for obj in _objects(path, areas=facilities or communities, keys=keys):
         if isinstance(obj, osmium.osm.Node):
             if facilities and len(obj.tags) and obj.location.valid():
                 tags = _tags(obj)
