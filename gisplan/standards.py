@@ -245,6 +245,22 @@ def _condition_holds(tags: Mapping[str, str], key: str, value: str | re.Pattern[
     return found == value or value in (part.strip() for part in found.split(";"))
 
 
+def _index_rules(
+    rules: tuple[tuple[str, tuple[tuple[str, str, str | re.Pattern[str]], ...]], ...],
+) -> tuple[dict[tuple[str, str], list[int]], dict[str, list[int]]]:
+    """Index rule ranks by their first condition: ``(key, value)`` for ``=``, key for ``~``."""
+    by_value: dict[tuple[str, str], list[int]] = {}
+    by_key: dict[str, list[int]] = {}
+    for rank, (_, conditions) in enumerate(rules):
+        if conditions:
+            key, op, value = conditions[0]
+            if op == "=":
+                by_value.setdefault((key, str(value)), []).append(rank)
+            else:
+                by_key.setdefault(key, []).append(rank)
+    return by_value, by_key
+
+
 def osm_matcher(table: pd.DataFrame | None = None) -> Callable[[Mapping[str, str]], str | None]:
     """Return a function ``tags -> facility code or None`` with the rules parsed once.
 
@@ -267,14 +283,17 @@ def osm_matcher(table: pd.DataFrame | None = None) -> Callable[[Mapping[str, str
         rules = _sorted_rules(_rule_key(_table(table)))
     except ValueError as err:
         raise StandardsError(f"osm_tags cannot be parsed: {err}") from err
-    by_key: dict[str, list[int]] = {}
-    for rank, (_, conditions) in enumerate(rules):
-        if conditions:
-            by_key.setdefault(conditions[0][0], []).append(rank)
+    by_value, by_key = _index_rules(rules)
 
     def match(tags: Mapping[str, str]) -> str | None:
-        candidates = sorted(r for key in tags.keys() & by_key.keys() for r in by_key[key])
-        for rank in candidates:
+        candidates: set[int] = set()
+        for key, value in tags.items():
+            candidates.update(by_key.get(key, ()))
+            candidates.update(by_value.get((key, value), ()))
+            if ";" in value:  # "amenity=school;kindergarten" matches either part
+                for part in value.split(";"):
+                    candidates.update(by_value.get((key, part.strip()), ()))
+        for rank in sorted(candidates):
             code, conditions = rules[rank]
             if all(_condition_holds(tags, k, v) for k, _, v in conditions):
                 return code
