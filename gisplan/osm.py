@@ -107,6 +107,8 @@ _COMMUNITY_COLUMNS = [
     "households",
 ]
 _OSM_LAYERS = ("communities", "facilities", "network")
+#: Tags read besides the facility rules' keys: walkability, names, community skeleton.
+_READ_KEYS = frozenset({"highway", "foot", "access", "area", "name", "landuse", "building"})
 _KIND_NAMES = {"n": "node", "w": "way", "r": "relation"}
 
 
@@ -169,8 +171,9 @@ def _objects(path: str | Path, *, areas: bool, keys: Collection[str]) -> Iterato
         yield obj
 
 
-def _tags(obj: osmium.osm.OSMObject) -> dict[str, str]:  # type: ignore[type-arg]
-    return {t.k: t.v for t in obj.tags}
+def _tags(obj: osmium.osm.OSMObject, keys: Collection[str]) -> dict[str, str]:  # type: ignore[type-arg]
+    """Return the object's tags among ``keys`` (the only ones any layer reads)."""
+    return {k: v for k in keys if (v := obj.tags.get(k)) is not None}
 
 
 def _runs(way: osmium.osm.Way) -> list[list[tuple[int, float, float]]]:
@@ -274,10 +277,11 @@ def _scan(
     wkb = osmium.geom.WKBFactory()
     keys = rule_keys | ({"highway"} if network else set())
     keys |= {"landuse", "building"} if communities else set()
+    read = sorted(keys | _READ_KEYS)
     for obj in _objects(path, areas=facilities or communities, keys=keys):
         if isinstance(obj, osmium.osm.Node):
             if facilities and len(obj.tags) and obj.location.valid():
-                tags = _tags(obj)
+                tags = _tags(obj, read)
                 if rule_keys & tags.keys() and (code := match(tags)):
                     point = Point(obj.location.lon, obj.location.lat)
                     scan.facilities.append((f"osm:n{obj.id}", code, tags.get("name"), "n", point))
@@ -289,11 +293,12 @@ def _scan(
                 facilities=facilities,
                 communities=communities,
                 rule_keys=rule_keys,
+                read=read,
                 match=match,
             )
         elif isinstance(obj, osmium.osm.Relation):
             if facilities and len(obj.tags):
-                tags = _tags(obj)
+                tags = _tags(obj, read)
                 if rule_keys & tags.keys() and match(tags):
                     scan.facility_relations.add(obj.id)
         elif isinstance(obj, osmium.osm.Area) and not obj.from_way():
@@ -304,6 +309,7 @@ def _scan(
                 facilities=facilities,
                 communities=communities,
                 rule_keys=rule_keys,
+                read=read,
                 match=match,
             )
     return scan
@@ -318,10 +324,11 @@ def _scan_way(
     communities: bool,
     rule_keys: set[str],
     match: Matcher,
+    read: Collection[str],
 ) -> None:
     if not len(way.tags):
         return
-    tags = _tags(way)
+    tags = _tags(way, read)
     if network and "highway" in tags:
         reason = _walk_rule(tags)
         if reason is None:
@@ -358,11 +365,12 @@ def _scan_area(
     communities: bool,
     rule_keys: set[str],
     match: Matcher,
+    read: Collection[str],
 ) -> None:
     """Handle a multipolygon relation assembled by osmium (ways are read directly)."""
     if not len(area.tags):
         return
-    tags = _tags(area)
+    tags = _tags(area, read)
     rel = area.orig_id()
     code = match(tags) if facilities and rule_keys & tags.keys() else None
     is_landuse = communities and tags.get("landuse") == "residential"
