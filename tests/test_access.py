@@ -17,8 +17,10 @@ from shapely.ops import substring
 from gisplan.access import (
     AccessOptions,
     _substrings,
+    building_distances,
     community_origins,
     facility_catchments,
+    k_nearest_within,
     nearest_facilities,
     service_areas,
     straight_line_nearest,
@@ -571,3 +573,72 @@ def test_demo_kindergartens(repo_root) -> None:
     assert res["dist_m"].notna().all()
     share = float((res["dist_m"] <= 300).mean())
     assert 0.05 < share < 0.3  # 14 kindergartens, all far from the old core
+
+
+# --------------------------------------------------------------------------- buildings, k nearest
+
+
+def test_building_distances_weighted_by_residents(caplog: pytest.LogCaptureFixture) -> None:
+    x0, y0 = 500_000.0, 3_875_000.0
+    street = gpd.GeoDataFrame(
+        geometry=[
+            LineString([(x0, y0), (x0 + 400, y0)]),
+            LineString([(x0, y0 + 5000), (x0 + 50, y0 + 5000)]),
+        ],
+        crs=4548,
+    )
+    graph = build_graph(street)
+    comm = gpd.GeoDataFrame(
+        {"community_id": ["C1", "C2"]},
+        geometry=[box(x0, y0 + 5, x0 + 400, y0 + 105), box(x0, y0 + 4990, x0 + 50, y0 + 5040)],
+        crs=4548,
+    )
+    bld = gpd.GeoDataFrame(
+        {"population": [30, 10, None, 7, 99]},
+        geometry=[
+            box(x0 + 10, y0 + 10, x0 + 30, y0 + 30),  # C1, 20 m from the street at x=20
+            box(x0 + 310, y0 + 10, x0 + 330, y0 + 30),  # C1, at x=320
+            box(x0 + 110, y0 + 10, x0 + 130, y0 + 30),  # C1, at x=120, unknown residents -> 1
+            box(x0 + 10, y0 + 5001, x0 + 20, y0 + 5011),  # C2, on a piece with no facility
+            box(x0 + 900, y0 + 900, x0 + 910, y0 + 910),  # in no community
+        ],
+        crs=4548,
+    )
+    fac = gpd.GeoDataFrame(
+        {"facility_id": ["F1"], "type": ["kindergarten"]}, geometry=[Point(x0 + 20, y0)], crs=4548
+    )
+    with caplog.at_level("WARNING", logger="gisplan.access"):
+        out = building_distances(graph, bld, comm, fac, radius_m={"kindergarten": 150})
+    assert "1 of 5 lie outside every community" in caplog.text
+    c1 = out.set_index("community_id").loc["C1"]
+    # distances 20, 320, 120 (each = 20 m snap + along the street); weights 30, 10, 1
+    assert c1["dist_weighted_m"] == pytest.approx((30 * 20 + 10 * 320 + 1 * 120) / 41)
+    assert (c1["dist_min_m"], c1["dist_max_m"]) == (pytest.approx(20.0), pytest.approx(320.0))
+    assert c1["share_within_radius"] == pytest.approx(31 / 41)
+    assert (c1["n_buildings"], c1["n_unreachable"], c1["weight_total"]) == (3, 0, 41.0)
+    c2 = out.set_index("community_id").loc["C2"]
+    assert np.isnan(c2["dist_weighted_m"])
+    assert (c2["n_buildings"], c2["n_unreachable"]) == (1, 1)
+    assert c2["share_within_radius"] == 0.0
+
+
+def test_k_nearest_within_orders_and_ties() -> None:
+    pairs = pd.DataFrame(
+        {
+            "community_id": ["C2", "C1", "C1", "C1", "C1"],
+            "facility_id": ["F9", "F4", "F2", "F3", "F1"],
+            "type": ["nursery", "kindergarten", "kindergarten", "kindergarten", "nursery"],
+            "dist_m": [10.0, 120.0, 90.0, 90.0, 250.0],
+        }
+    )
+    out = k_nearest_within(pairs, k=2)
+    assert out[["community_id", "type"]].to_numpy().tolist() == [
+        ["C1", "kindergarten"],
+        ["C1", "nursery"],
+        ["C2", "nursery"],
+    ]
+    assert out["n_within"].tolist() == [3, 1, 1]
+    assert out["nearest_ids"].tolist() == ["F2、F3", "F1", "F9"]  # tie at 90 m -> lower id first
+    assert out["nearest_dist_m"].tolist() == [(90.0, 90.0), (250.0,), (10.0,)]
+    with pytest.raises(ScenarioError, match="k must be 1 or more"):
+        k_nearest_within(pairs, k=0)
