@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pyproj
 from tqdm.auto import tqdm
@@ -42,8 +43,6 @@ from gisplan.validation import ValidationReport
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    import pandas as pd
 
 __all__ = ["RunResult", "load_layers", "run_access", "run_scenario", "validate_scenario"]
 
@@ -268,12 +267,16 @@ def run_access(
     }
     first_radius = gap.groupby("type", sort=False)["radius_m"].first()
     radius = {str(code): float(r) for code, r in first_radius.items()}
-    has_capacity = "capacity" in facilities.columns and facilities["capacity"].notna().any()
-    if graph is not None and has_capacity:
+    # capacity-aware accessibility (2SFCA) for the types whose facilities carry a capacity
+    with_capacity = facilities[facilities.get("capacity", pd.Series(dtype=float)).notna()]
+    capacity_types = [t for t in radius if t in set(with_capacity["type"])]
+    if graph is not None and capacity_types:
+        capacity_radius = {t: radius[t] for t in capacity_types}
+        chosen = facilities[facilities["type"].isin(capacity_types)]
         catchments = access.facility_catchments(
-            graph, origins, facilities, radius_m=radius, options=options
+            graph, origins, chosen, radius_m=capacity_radius, options=options
         )
-        results["accessibility_2sfca"] = gaps.two_step_fca(catchments, communities, facilities)
+        results["accessibility_2sfca"] = gaps.two_step_fca(catchments, communities, chosen)
     if graph is not None and section.service_areas:
         chosen = facilities[facilities["type"].isin(types)]
         results["service_areas"] = access.service_areas(

@@ -218,3 +218,18 @@ def test_access_step_is_deterministic(tmp_path: Path) -> None:
     run_scenario(yaml_path, out=tmp_path / "b")
     a = (tmp_path / "a" / "results.gpkg").read_bytes()
     assert a == (tmp_path / "b" / "results.gpkg").read_bytes()
+
+
+def test_access_step_2sfca_for_types_with_capacity(tmp_path: Path) -> None:
+    yaml_path = write_access_project(tmp_path / "in")
+    fac = gpd.read_file(tmp_path / "in" / "小区.gpkg", layer="facilities")
+    fac["capacity"] = [60.0, None]  # the kindergarten has 60 places, the school no figure
+    fac.to_file(tmp_path / "in" / "小区.gpkg", layer="facilities")
+    result = run_scenario(yaml_path, write=False)
+    acc = result.results["accessibility_2sfca"]
+    assert set(acc["type"]) == {"kindergarten"}  # no capacity figures: no 2SFCA for schools
+    # c1 (70 m) and c2 (270 m) share the 60 places; demand = households (no population column)
+    by_id = acc.set_index("community_id")["accessibility"]
+    assert by_id["c1"] == pytest.approx(60 / 420)
+    assert by_id["c2"] == pytest.approx(60 / 420)
+    assert by_id["c3"] == 0.0
