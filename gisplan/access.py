@@ -1351,6 +1351,7 @@ def service_areas(
     *,
     radius_m: float | Mapping[str, float],
     buffer_m: float = 20.0,
+    simplify_m: float = 1.0,
     options: AccessOptions | None = None,
 ) -> gpd.GeoDataFrame:
     """Return each facility's walkable area within its radius.
@@ -1370,6 +1371,10 @@ def service_areas(
         skipped, and logged).
     buffer_m
         Half-width of the area around reached streets.
+    simplify_m
+        Outlines are simplified to this tolerance (and buffered with few segments per
+        quarter circle) so that a city's service areas stay small enough for web maps;
+        0 keeps every vertex.
     options
         :class:`AccessOptions` (``max_snap_m``).
 
@@ -1433,7 +1438,10 @@ def service_areas(
         order = np.argsort(owner, kind="stable")
         multi = shapely.multilinestrings(lines[order], indices=owner[order])
         has = np.unique(owner)
-        geoms[has] = shapely.buffer(np.asarray(multi)[has], buffer_m)
+        areas = shapely.buffer(np.asarray(multi)[has], buffer_m, quad_segs=4)
+        if simplify_m > 0:
+            areas = shapely.simplify(areas, simplify_m, preserve_topology=True)
+        geoms[has] = areas
     n_empty = int(
         np.isin(
             np.arange(len(f)),
