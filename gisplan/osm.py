@@ -171,11 +171,6 @@ def _objects(path: str | Path, *, areas: bool, keys: Collection[str]) -> Iterato
         yield obj
 
 
-def _tags(obj: osmium.osm.OSMObject, keys: Collection[str]) -> dict[str, str]:  # type: ignore[type-arg]
-    """Return the object's tags among ``keys`` (the only ones any layer reads)."""
-    return {k: v for k in keys if (v := obj.tags.get(k)) is not None}
-
-
 def _runs(way: osmium.osm.Way) -> list[list[tuple[int, float, float]]]:
     """Split a way's nodes into runs with known locations: ``[(ref, lon, lat), ...]``."""
     runs: list[list[tuple[int, float, float]]] = [[]]
@@ -263,6 +258,34 @@ def _no_match(tags: Mapping[str, str]) -> str | None:  # noqa: ARG001 - faciliti
     return None
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """What one pass looks for, and how it tells facilities and community parts apart."""
+
+    network: bool
+    facilities: bool
+    communities: bool
+    rule_keys: frozenset[str]
+    match: Matcher
+    read: tuple[str, ...]  # the tag keys read from each object
+
+    def tags(self, obj: osmium.osm.OSMObject) -> dict[str, str]:  # type: ignore[type-arg]
+        """Return the object's tags among the keys some layer reads."""
+        return {k: v for k in self.read if (v := obj.tags.get(k)) is not None}
+
+    def facility(self, tags: Mapping[str, str]) -> str | None:
+        """Return the facility code of an object, if facilities are read and it is one."""
+        if not self.facilities or not self.rule_keys & tags.keys():
+            return None
+        return self.match(tags)
+
+    def community_part(self, tags: Mapping[str, str]) -> tuple[bool, bool]:
+        """Return (is residential landuse, is a residential building)."""
+        if not self.communities:
+            return False, False
+        return tags.get("landuse") == "residential", tags.get("building") in RESIDENTIAL_BUILDINGS
+
+
 def _scan(
     path: str | Path,
     *,
@@ -273,63 +296,39 @@ def _scan(
 ) -> _Scan:
     scan = _Scan()
     rule_keys = {k for _, alt in osm_rules(standard) for k, _, _ in alt} if facilities else set()
-    match = osm_matcher(standard) if facilities else _no_match
-    wkb = osmium.geom.WKBFactory()
     keys = rule_keys | ({"highway"} if network else set())
     keys |= {"landuse", "building"} if communities else set()
-    read = sorted(keys | _READ_KEYS)
+    want = _Wanted(
+        network=network,
+        facilities=facilities,
+        communities=communities,
+        rule_keys=frozenset(rule_keys),
+        match=osm_matcher(standard) if facilities else _no_match,
+        read=tuple(sorted(keys | _READ_KEYS)),
+    )
+    wkb = osmium.geom.WKBFactory()
     for obj in _objects(path, areas=facilities or communities, keys=keys):
         if isinstance(obj, osmium.osm.Node):
             if facilities and len(obj.tags) and obj.location.valid():
-                tags = _tags(obj, read)
-                if rule_keys & tags.keys() and (code := match(tags)):
+                tags = want.tags(obj)
+                if code := want.facility(tags):
                     point = Point(obj.location.lon, obj.location.lat)
                     scan.facilities.append((f"osm:n{obj.id}", code, tags.get("name"), "n", point))
         elif isinstance(obj, osmium.osm.Way):
-            _scan_way(
-                scan,
-                obj,
-                network=network,
-                facilities=facilities,
-                communities=communities,
-                rule_keys=rule_keys,
-                read=read,
-                match=match,
-            )
+            _scan_way(scan, obj, want)
         elif isinstance(obj, osmium.osm.Relation):
-            if facilities and len(obj.tags):
-                tags = _tags(obj, read)
-                if rule_keys & tags.keys() and match(tags):
-                    scan.facility_relations.add(obj.id)
+            if facilities and len(obj.tags) and want.facility(want.tags(obj)):
+                scan.facility_relations.add(obj.id)
         elif isinstance(obj, osmium.osm.Area) and not obj.from_way():
-            _scan_area(
-                scan,
-                obj,
-                wkb,
-                facilities=facilities,
-                communities=communities,
-                rule_keys=rule_keys,
-                read=read,
-                match=match,
-            )
+            _scan_area(scan, obj, wkb, want)
     return scan
 
 
-def _scan_way(
-    scan: _Scan,
-    way: osmium.osm.Way,
-    *,
-    network: bool,
-    facilities: bool,
-    communities: bool,
-    rule_keys: set[str],
-    match: Matcher,
-    read: Collection[str],
-) -> None:
+def _scan_way(scan: _Scan, way: osmium.osm.Way, want: _Wanted) -> None:
     if not len(way.tags):
         return
-    tags = _tags(way, read)
-    if network and "highway" in tags:
+    tags = want.tags(way)
+    if want.network and "highway" in tags:
         reason = _walk_rule(tags)
         if reason is None:
             runs = _runs(way)
@@ -339,9 +338,8 @@ def _scan_way(
                 scan.excluded["no node locations in the file"] += 1
         else:
             scan.excluded[reason] += 1
-    code = match(tags) if facilities and rule_keys & tags.keys() else None
-    is_landuse = communities and tags.get("landuse") == "residential"
-    is_building = communities and tags.get("building") in RESIDENTIAL_BUILDINGS
+    code = want.facility(tags)
+    is_landuse, is_building = want.community_part(tags)
     if not (code or is_landuse or is_building):
         return
     polygon, line = _way_geometry(way)
@@ -357,24 +355,15 @@ def _scan_way(
 
 
 def _scan_area(
-    scan: _Scan,
-    area: osmium.osm.Area,
-    wkb: osmium.geom.WKBFactory,
-    *,
-    facilities: bool,
-    communities: bool,
-    rule_keys: set[str],
-    match: Matcher,
-    read: Collection[str],
+    scan: _Scan, area: osmium.osm.Area, wkb: osmium.geom.WKBFactory, want: _Wanted
 ) -> None:
     """Handle a multipolygon relation assembled by osmium (ways are read directly)."""
     if not len(area.tags):
         return
-    tags = _tags(area, read)
+    tags = want.tags(area)
     rel = area.orig_id()
-    code = match(tags) if facilities and rule_keys & tags.keys() else None
-    is_landuse = communities and tags.get("landuse") == "residential"
-    is_building = communities and tags.get("building") in RESIDENTIAL_BUILDINGS
+    code = want.facility(tags)
+    is_landuse, is_building = want.community_part(tags)
     if not (code or is_landuse or is_building):
         return
     try:
