@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = [
+    "COLUMN_LABELS_ZH",
     "AccessOptions",
     "NearestSearch",
     "building_distances",
@@ -55,6 +56,22 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Chinese headers (with units) of the tables built here, for Excel exports.
+COLUMN_LABELS_ZH: dict[str, str] = {
+    "dist_weighted_m": "人口加权步行距离（m）",
+    "dist_min_m": "最近楼栋距离（m）",
+    "dist_max_m": "最远楼栋距离（m）",
+    "n_buildings": "楼栋数（栋）",
+    "n_unreachable": "不可达楼栋数（栋）",
+    "weight_total": "权重合计（人或户）",
+    "share_within_radius": "服务半径内人口比例",
+    "n_within": "服务半径内设施数（个）",
+    "nearest_ids": "最近设施编号",
+    "nearest_dist_m": "最近设施距离（m）",
+    "origin_id": "出入口编号",
+    "origin_source": "出入口来源",
+}
 
 #: Derived entrances of one community are at least about this far apart along its boundary.
 ENTRANCE_GAP_M = 50.0

@@ -1,6 +1,6 @@
 """Read input layers in every common format, map Chinese column names, validate everything at once.
 
-The six layer kinds (:data:`LAYER_KINDS`) and their columns are described by one table,
+The layer kinds (:data:`LAYER_KINDS`) and their columns are described by one table,
 ``gisplan/data/layer_schema.csv`` (:func:`layer_schema`). Reading happens in two steps:
 
 * :func:`read_file` reads a GeoPackage, GeoJSON, Shapefile, CSV or XLSX file as it is
@@ -74,6 +74,7 @@ LAYER_KINDS: tuple[str, ...] = (
     "projects",
     "sites",
     "entrances",
+    "buildings",
 )
 
 #: Anything :func:`gisplan.crs.parse_datum` accepts: a name, an EPSG code, a CRS or a Datum.
@@ -88,6 +89,7 @@ _GEOMETRY: dict[str, GeometryKind] = {
     "projects": "polygon",
     "sites": "point_or_polygon",
     "entrances": "point",
+    "buildings": "polygon",
 }
 _ID_COLUMN: dict[str, str | None] = {
     "communities": "community_id",
@@ -96,6 +98,7 @@ _ID_COLUMN: dict[str, str | None] = {
     "projects": "project_id",
     "sites": "site_id",
     "entrances": None,
+    "buildings": None,
 }
 #: What one feature of each kind is called in Chinese (used in fix hints).
 _FEATURE_ZH: dict[str, str] = {
@@ -105,6 +108,7 @@ _FEATURE_ZH: dict[str, str] = {
     "projects": "片区项目",
     "sites": "备选用地",
     "entrances": "出入口",
+    "buildings": "楼栋",
 }
 _DTYPES = ("str", "int", "float", "year", "rate", "bool", "list", "enum")
 

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import pandas as pd
 import pyogrio
 import pyproj
 from tqdm.auto import tqdm
@@ -43,6 +42,8 @@ from gisplan.validation import ValidationReport
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    import pandas as pd
 
 __all__ = ["RunResult", "load_layers", "run_access", "run_scenario", "validate_scenario"]
 
@@ -60,6 +61,7 @@ _EXCEL_SHEETS = {
     "community_gaps": "小区缺口",
     "gaps": "缺口明细",
     "accessibility_2sfca": "设施容量可达性",
+    "building_access": "楼栋人口加权距离",
 }
 ISSUES_CSV = "validation_issues.csv"
 
@@ -268,8 +270,11 @@ def run_access(
     first_radius = gap.groupby("type", sort=False)["radius_m"].first()
     radius = {str(code): float(r) for code, r in first_radius.items()}
     # capacity-aware accessibility (2SFCA) for the types whose facilities carry a capacity
-    with_capacity = facilities[facilities.get("capacity", pd.Series(dtype=float)).notna()]
-    capacity_types = [t for t in radius if t in set(with_capacity["type"])]
+    if "capacity" in facilities.columns:
+        have = set(facilities.loc[facilities["capacity"].notna(), "type"])
+    else:
+        have = set()
+    capacity_types = [t for t in radius if t in have]
     if graph is not None and capacity_types:
         capacity_radius = {t: radius[t] for t in capacity_types}
         chosen = facilities[facilities["type"].isin(capacity_types)]
@@ -277,6 +282,19 @@ def run_access(
             graph, origins, chosen, radius_m=capacity_radius, options=options
         )
         results["accessibility_2sfca"] = gaps.two_step_fca(catchments, communities, chosen)
+    if graph is not None and "buildings" in layers:
+        buildings = layers["buildings"]
+        weight = next((c for c in ("population", "households") if c in buildings.columns), None)
+        results["building_access"] = access.building_distances(
+            graph,
+            buildings,
+            communities,
+            facilities,
+            weight=weight,
+            radius_m=radius,
+            types=types,
+            options=options,
+        )
     if graph is not None and section.service_areas:
         chosen = facilities[facilities["type"].isin(types)]
         results["service_areas"] = access.service_areas(
@@ -340,10 +358,10 @@ def _writable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
-    from gisplan.gaps import COLUMN_LABELS_ZH  # noqa: PLC0415
+    from gisplan import access, gaps  # noqa: PLC0415
 
     sheets = {zh: results[key] for key, zh in _EXCEL_SHEETS.items() if key in results}
-    write_workbook(path, sheets, labels=COLUMN_LABELS_ZH)
+    write_workbook(path, sheets, labels={**gaps.COLUMN_LABELS_ZH, **access.COLUMN_LABELS_ZH})
 
 
 def _write_gpkg(layers: dict[str, pd.DataFrame], path: Path) -> None:

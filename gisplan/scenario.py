@@ -132,6 +132,7 @@ class Layers(_Model):
     projects: LayerSource | None = None
     sites: LayerSource | None = None
     entrances: LayerSource | None = None
+    buildings: LayerSource | None = None
 
     @model_validator(mode="before")
     @classmethod

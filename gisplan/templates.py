@@ -87,6 +87,7 @@ _GEOMETRY_TYPE = {
     "projects": "Polygon",
     "sites": "Polygon",
     "entrances": "Point",
+    "buildings": "Polygon",
 }
 _PANDAS_DTYPE = {
     "str": "object",

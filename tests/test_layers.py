@@ -80,7 +80,15 @@ def warns(report: object) -> list[str]:
 
 
 def test_layer_schema_from_csv() -> None:
-    assert LAYER_KINDS == ("communities", "facilities", "network", "projects", "sites", "entrances")
+    assert LAYER_KINDS == (
+        "communities",
+        "facilities",
+        "network",
+        "projects",
+        "sites",
+        "entrances",
+        "buildings",
+    )
     schema = layer_schema("communities")
     assert schema.geometry == "polygon"
     assert schema.id_column == "community_id"

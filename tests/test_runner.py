@@ -7,7 +7,7 @@ import geopandas as gpd
 import openpyxl
 import pyogrio
 import pytest
-from shapely.geometry import Point
+from shapely.geometry import Point, box
 
 from gisplan import OutputError, ValidationError, run_scenario, validate_scenario
 
@@ -233,3 +233,29 @@ def test_access_step_2sfca_for_types_with_capacity(tmp_path: Path) -> None:
     assert by_id["c1"] == pytest.approx(60 / 420)
     assert by_id["c2"] == pytest.approx(60 / 420)
     assert by_id["c3"] == 0.0
+
+
+def test_access_step_with_a_buildings_layer(tmp_path: Path) -> None:
+    yaml_path = write_access_project(tmp_path / "in")
+    x0, y0 = 500_000.0, 3_875_000.0
+    gpd.GeoDataFrame(
+        {"居住人口": [10, 30]},
+        geometry=[
+            box(x0 + 10, y0 + 10, x0 + 30, y0 + 30),  # centre (20, 20): 30 m to the street
+            box(x0 + 70, y0 + 60, x0 + 90, y0 + 80),  # centre (80, 70): 80 m to the street
+        ],
+        crs="EPSG:4548",
+    ).to_file(tmp_path / "in" / "小区.gpkg", layer="buildings")
+    text = yaml_path.read_text(encoding="utf-8").replace(
+        "  entrances: 小区.gpkg\n", "  entrances: 小区.gpkg\n  buildings: 小区.gpkg\n"
+    )
+    yaml_path.write_text(text, encoding="utf-8")
+    result = run_scenario(yaml_path, out=tmp_path / "out")
+    rows = result.results["building_access"].set_index(["community_id", "type"])
+    kg = rows.loc[("c1", "kindergarten")]
+    # street 30 / 80 m, along it 30 m to x=50, then 60 m up to the kindergarten at (50, 50)
+    assert (kg["dist_min_m"], kg["dist_max_m"]) == (pytest.approx(120.0), pytest.approx(170.0))
+    assert kg["dist_weighted_m"] == pytest.approx((10 * 120 + 30 * 170) / 40)
+    assert kg["share_within_radius"] == pytest.approx(1.0)
+    book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
+    assert "楼栋人口加权距离" in book.sheetnames
