@@ -117,8 +117,9 @@ def publicity_schedule(
 
     Examples
     --------
-    >>> publicity_schedule(["C1"], dt.date(2025, 9, 26)).iloc[0].tolist()[1:]
-    [datetime.date(2025, 9, 26), datetime.date(2025, 10, 9), 5, 14]
+    >>> row = publicity_schedule(["C1"], dt.date(2025, 9, 26)).iloc[0]
+    >>> row["publicity_start"], row["publicity_end"], int(row["calendar_days"])
+    (datetime.date(2025, 9, 26), datetime.date(2025, 10, 9), 14)
     """
     first, last = publicity_period(start, working_days=working_days)
     ids = list(community_ids)
