@@ -98,6 +98,9 @@ def run(
         typer.echo(f"  {kind:<12} {len(gdf):>6} rows")
     if "coverage" in result.results:
         _echo_coverage(result.results["coverage"])
+    if "eligibility" in result.results:
+        counts = result.results["eligibility"]["status_zh"].value_counts(sort=False)
+        typer.echo("改造资格 eligibility: " + "，".join(f"{k} {v}" for k, v in counts.items()))
     typer.echo(f"警告 warnings: {len(result.report.warnings)} (see validation_issues.csv)")
     typer.echo(f"输出 outputs: {result.out_dir}  ({time.perf_counter() - t0:.1f} s)")
 

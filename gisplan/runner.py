@@ -57,6 +57,7 @@ XLSX_NAME = "results.xlsx"
 
 #: Result tables shown in the Excel workbook, with their Chinese sheet names.
 _EXCEL_SHEETS = {
+    "eligibility": "改造资格",
     "coverage": "覆盖率",
     "community_gaps": "小区缺口",
     "gaps": "缺口明细",
@@ -358,10 +359,11 @@ def _writable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
-    from gisplan import access, gaps  # noqa: PLC0415
+    from gisplan import access, eligibility, gaps  # noqa: PLC0415
 
     sheets = {zh: results[key] for key, zh in _EXCEL_SHEETS.items() if key in results}
-    write_workbook(path, sheets, labels={**gaps.COLUMN_LABELS_ZH, **access.COLUMN_LABELS_ZH})
+    labels = {**gaps.COLUMN_LABELS_ZH, **access.COLUMN_LABELS_ZH, **eligibility.COLUMN_LABELS_ZH}
+    write_workbook(path, sheets, labels=labels)
 
 
 def _write_gpkg(layers: dict[str, pd.DataFrame], path: Path) -> None:
@@ -487,6 +489,14 @@ def run_scenario(
             t = time.perf_counter()
             results.update(run_access(scenario, layers, report))
             timings["access"] = time.perf_counter() - t
+        if scenario.eligibility is not None:
+            from gisplan.eligibility import assess  # noqa: PLC0415
+
+            t = time.perf_counter()
+            results["eligibility"] = assess(
+                layers["communities"], rules=scenario.eligibility.rules()
+            )
+            timings["eligibility"] = time.perf_counter() - t
         for issue in report:
             logger.info("%s", issue.format())
         result = RunResult(
@@ -554,7 +564,11 @@ def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, starte
             "name": result.crs.name,
             "chosen": scenario.metric_crs,
         },
-        "steps": ["layers", *(["access"] if scenario.access is not None else [])],
+        "steps": [
+            "layers",
+            *(["access"] if scenario.access is not None else []),
+            *(["eligibility"] if scenario.eligibility is not None else []),
+        ],
         "layers": {kind: len(gdf) for kind, gdf in result.layers.items()},
         "outputs": {
             f.name: _sha256(f) for f in sorted(path.parent.iterdir()) if f.name != path.name

@@ -21,11 +21,13 @@ Example scenario::
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import difflib
 import logging
 import re
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -41,8 +43,12 @@ from pydantic import ValidationError as PydanticValidationError
 from gisplan.errors import CRSError, ScenarioError, StandardsError
 from gisplan.layers import LAYER_KINDS
 
+if TYPE_CHECKING:
+    from gisplan.eligibility import EligibilityRules
+
 __all__ = [
     "AccessSection",
+    "EligibilitySection",
     "LayerSource",
     "Layers",
     "Outputs",
@@ -197,6 +203,62 @@ class AccessSection(_Model):
         return list(dict.fromkeys([*named, *self.radius_m, *self.weights]))
 
 
+def _rate(value: float | None) -> float | None:
+    if value is not None and not 0 < value <= 1:
+        msg = f"a rate must be a fraction in (0, 1]; write 0.67, not 67; got {value}"
+        raise ValueError(msg)
+    return value
+
+
+class EligibilitySection(_Model):
+    """Options of the eligibility step (``eligibility:``): a preset, then overrides."""
+
+    preset: str = Field(
+        default="national", description="national | linxia | tongnan | linyi (seed cities)."
+    )
+    plan_year: int = Field(ge=2000, le=2100, description="Year the plan is made for.")
+    cutoff: dt.date | None = Field(
+        default=None, description="Built on or before this date (overrides the preset)."
+    )
+    expropriation_within_years: int | None = Field(default=None, ge=0)
+    min_participation: float | None = Field(default=None, description="Fraction, e.g. 0.67.")
+    min_approval: float | None = Field(default=None, description="Fraction, e.g. 0.67.")
+    require_state_land: bool | None = None
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str) -> str:
+        from gisplan.eligibility import preset  # noqa: PLC0415
+
+        try:
+            preset(value)
+        except ScenarioError as err:
+            raise ValueError(str(err)) from err
+        return value
+
+    @field_validator("min_participation", "min_approval")
+    @classmethod
+    def _fraction(cls, value: float | None) -> float | None:
+        return _rate(value)
+
+    def rules(self) -> EligibilityRules:
+        """Return the preset's rules with this section's overrides and plan year."""
+        from gisplan.eligibility import preset  # noqa: PLC0415
+
+        overrides = {
+            key: getattr(self, key)
+            for key in (
+                "cutoff",
+                "expropriation_within_years",
+                "min_participation",
+                "min_approval",
+                "require_state_land",
+            )
+            if getattr(self, key) is not None
+        }
+        return dataclasses.replace(preset(self.preset), plan_year=self.plan_year, **overrides)
+
+
 class Outputs(_Model):
     """What the run writes and where."""
 
@@ -236,6 +298,9 @@ class Scenario(_Model):
     )
     access: AccessSection | None = Field(
         default=None, description="15-minute life-circle distances and service gaps."
+    )
+    eligibility: EligibilitySection | None = Field(
+        default=None, description="Who qualifies for renovation, with a reason per rule."
     )
     outputs: Outputs = Field(default_factory=Outputs)
     source: Path | None = Field(default=None, description="The YAML file (set by load_scenario).")

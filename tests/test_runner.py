@@ -259,3 +259,24 @@ def test_access_step_with_a_buildings_layer(tmp_path: Path) -> None:
     assert kg["share_within_radius"] == pytest.approx(1.0)
     book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
     assert "楼栋人口加权距离" in book.sheetnames
+
+
+def test_eligibility_step(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    yaml_path.write_text(
+        yaml_path.read_text(encoding="utf-8")
+        + "eligibility: {preset: national, plan_year: 2027, require_state_land: false}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = run_scenario(yaml_path, out=out)
+    table = result.results["eligibility"].set_index("community_id")
+    # built 1985 / 1998 / 2003 against end-2000; the survey columns of the other rules are
+    # absent, so those communities stay "unknown — needs survey", never a silent pass
+    assert table["status"].tolist() == ["unknown", "unknown", "not_eligible"]
+    assert "BUILT_AFTER_CUTOFF" in table.loc["c3", "reason_codes"]
+    assert table.loc["c1", "rule_built_year"] == "pass"
+    book = openpyxl.load_workbook(out / "results.xlsx")
+    assert book.sheetnames[0] == "改造资格"
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["steps"] == ["layers", "eligibility"]

@@ -143,3 +143,34 @@ def test_access_needs_a_network_unless_straight_line_is_stated(tmp_path: Path) -
     sc = load_scenario(_access(tmp_path, "{straight_line_factor: 1.3}", network=False))
     assert sc.access is not None
     assert sc.access.straight_line_factor == 1.3
+
+
+def test_eligibility_section_preset_and_overrides(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "layers: {communities: a.gpkg}\n"
+        "eligibility: {preset: linyi, plan_year: 2027, min_approval: 0.7}\n",
+    )
+    sc = load_scenario(path)
+    assert sc.eligibility is not None
+    rules = sc.eligibility.rules()
+    assert rules.cutoff.isoformat() == "2005-12-31"  # the Linyi preset
+    assert (rules.plan_year, rules.min_approval) == (2027, 0.7)
+    assert rules.min_participation == pytest.approx(2 / 3)  # preset default kept
+
+
+def test_eligibility_section_bad_values_at_once(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "layers: {communities: a.gpkg}\neligibility: {preset: linyy, min_participation: 67}\n",
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    problems = {key: (problem, fix) for key, problem, fix in info.value.problems}
+    assert set(problems) == {
+        "eligibility.preset",
+        "eligibility.plan_year",
+        "eligibility.min_participation",
+    }
+    assert "linyi" in " ".join(problems["eligibility.preset"])
+    assert "write 0.67, not 67" in " ".join(problems["eligibility.min_participation"])
