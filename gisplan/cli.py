@@ -101,6 +101,10 @@ def run(
     if "eligibility" in result.results:
         counts = result.results["eligibility"]["status_zh"].value_counts(sort=False)
         typer.echo("改造资格 eligibility: " + "，".join(f"{k} {v}" for k, v in counts.items()))
+    if "scheme_costs" in result.results:
+        costs = result.results["scheme_costs"]
+        total = float(costs["cost_wan_yuan"].sum())
+        typer.echo(f"改造方案 schemes: {len(costs)} 个小区，估算总投资 {total:,.2f} 万元")
     typer.echo(f"警告 warnings: {len(result.report.warnings)} (see validation_issues.csv)")
     typer.echo(f"输出 outputs: {result.out_dir}  ({time.perf_counter() - t0:.1f} s)")
 

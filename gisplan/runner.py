@@ -45,7 +45,14 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-__all__ = ["RunResult", "load_layers", "run_access", "run_scenario", "validate_scenario"]
+__all__ = [
+    "RunResult",
+    "load_layers",
+    "run_access",
+    "run_scenario",
+    "run_schemes",
+    "validate_scenario",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +65,8 @@ XLSX_NAME = "results.xlsx"
 #: Result tables shown in the Excel workbook, with their Chinese sheet names.
 _EXCEL_SHEETS = {
     "eligibility": "改造资格",
+    "scheme_costs": "改造方案造价",
+    "schemes": "改造方案明细",
     "coverage": "覆盖率",
     "community_gaps": "小区缺口",
     "gaps": "缺口明细",
@@ -304,6 +313,41 @@ def run_access(
     return results
 
 
+def run_schemes(
+    scenario: Scenario,
+    communities: gpd.GeoDataFrame,
+    results: dict[str, pd.DataFrame],
+) -> dict[str, pd.DataFrame]:
+    """Build and cost one scheme per community (一小区一方案).
+
+    Communities found not eligible by an earlier ``eligibility`` step get no scheme; with
+    ``use_gaps`` and an ``access`` step, uncovered life-circle types propose 提升类 items.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``schemes`` (community × item) and ``scheme_costs`` (per community, by class).
+    """
+    from gisplan.catalogue import build_schemes, load_catalogue, scheme_costs  # noqa: PLC0415
+
+    section = scenario.schemes
+    if section is None:
+        return {}
+    chosen = communities
+    if "eligibility" in results:
+        status = results["eligibility"].set_index("community_id")["status"]
+        keep = communities["community_id"].map(status).ne("not_eligible").to_numpy()
+        logger.info("schemes: %d of %d communities are not eligible", (~keep).sum(), len(keep))
+        chosen = communities[keep]
+    schemes = build_schemes(
+        chosen,
+        catalogue=load_catalogue(section.catalogue),
+        gaps=results.get("gaps") if section.use_gaps else None,
+        options=section.options(),
+    )
+    return {"schemes": schemes, "scheme_costs": scheme_costs(schemes)}
+
+
 def validate_scenario(scenario: Scenario | str | Path) -> ValidationReport:
     """Check a scenario and all its layers; return every problem found.
 
@@ -359,10 +403,15 @@ def _writable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
-    from gisplan import access, eligibility, gaps  # noqa: PLC0415
+    from gisplan import access, catalogue, eligibility, gaps  # noqa: PLC0415
 
     sheets = {zh: results[key] for key, zh in _EXCEL_SHEETS.items() if key in results}
-    labels = {**gaps.COLUMN_LABELS_ZH, **access.COLUMN_LABELS_ZH, **eligibility.COLUMN_LABELS_ZH}
+    labels = {
+        **gaps.COLUMN_LABELS_ZH,
+        **access.COLUMN_LABELS_ZH,
+        **eligibility.COLUMN_LABELS_ZH,
+        **catalogue.COLUMN_LABELS_ZH,
+    }
     write_workbook(path, sheets, labels=labels)
 
 
@@ -497,6 +546,10 @@ def run_scenario(
                 layers["communities"], rules=scenario.eligibility.rules()
             )
             timings["eligibility"] = time.perf_counter() - t
+        if scenario.schemes is not None:
+            t = time.perf_counter()
+            results.update(run_schemes(scenario, layers["communities"], results))
+            timings["schemes"] = time.perf_counter() - t
         for issue in report:
             logger.info("%s", issue.format())
         result = RunResult(
@@ -568,6 +621,7 @@ def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, starte
             "layers",
             *(["access"] if scenario.access is not None else []),
             *(["eligibility"] if scenario.eligibility is not None else []),
+            *(["schemes"] if scenario.schemes is not None else []),
         ],
         "layers": {kind: len(gdf) for kind, gdf in result.layers.items()},
         "outputs": {

@@ -40,10 +40,11 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
-from gisplan.errors import CRSError, ScenarioError, StandardsError
+from gisplan.errors import CRSError, GisplanError, ScenarioError, StandardsError
 from gisplan.layers import LAYER_KINDS
 
 if TYPE_CHECKING:
+    from gisplan.catalogue import SchemeOptions
     from gisplan.eligibility import EligibilityRules
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "Layers",
     "Outputs",
     "Scenario",
+    "SchemesSection",
     "load_scenario",
     "scenario_from_dict",
 ]
@@ -259,6 +261,62 @@ class EligibilitySection(_Model):
         return dataclasses.replace(preset(self.preset), plan_year=self.plan_year, **overrides)
 
 
+SchemeClass = Literal["basic", "complete", "improve"]
+_DEFAULT_CLASSES: tuple[SchemeClass, ...] = ("basic", "complete")
+
+
+class SchemesSection(_Model):
+    """Options of the one-scheme-per-community step (``schemes:``), 一小区一方案."""
+
+    classes: list[SchemeClass] = Field(
+        default_factory=lambda: list(_DEFAULT_CLASSES),
+        description="Catalogue classes every scheme takes (基础/完善/提升).",
+    )
+    include: list[int] = Field(default_factory=list, description="Items forced into every scheme.")
+    exclude: list[int] = Field(
+        default_factory=lambda: [28, 30],
+        description="Items left out of every scheme (default: lifts and seismic retrofit, "
+        "which need a building survey).",
+    )
+    use_gaps: bool = Field(
+        default=True, description="Propose 提升类 items for life-circle gaps (needs access:)."
+    )
+    catalogue: Path | None = Field(
+        default=None, description="Your own catalogue CSV (default: the packaged Linyi one)."
+    )
+
+    @field_validator("catalogue")
+    @classmethod
+    def _catalogue_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return None if value is None else _resolve_existing(value, info)
+
+    @model_validator(mode="after")
+    def _items_known(self) -> SchemesSection:
+        from gisplan.catalogue import load_catalogue  # noqa: PLC0415
+
+        try:
+            self.options()
+            items = [int(i) for i in load_catalogue(self.catalogue).index]
+        except GisplanError as err:
+            raise ValueError(str(err)) from err
+        unknown = sorted((set(self.include) | set(self.exclude)) - set(items))
+        if unknown:
+            msg = (
+                f"schemes: items not in the catalogue: {', '.join(map(str, unknown))}; "
+                f"use item numbers {min(items)}–{max(items)}"
+            )
+            raise ValueError(msg)
+        return self
+
+    def options(self) -> SchemeOptions:
+        """Return the :class:`~gisplan.catalogue.SchemeOptions` of this section."""
+        from gisplan.catalogue import SchemeOptions  # noqa: PLC0415
+
+        return SchemeOptions(
+            include=tuple(self.include), exclude=tuple(self.exclude), classes=tuple(self.classes)
+        )
+
+
 class Outputs(_Model):
     """What the run writes and where."""
 
@@ -301,6 +359,9 @@ class Scenario(_Model):
     )
     eligibility: EligibilitySection | None = Field(
         default=None, description="Who qualifies for renovation, with a reason per rule."
+    )
+    schemes: SchemesSection | None = Field(
+        default=None, description="One renovation scheme per community, costed."
     )
     outputs: Outputs = Field(default_factory=Outputs)
     source: Path | None = Field(default=None, description="The YAML file (set by load_scenario).")

@@ -280,3 +280,24 @@ def test_eligibility_step(tmp_path: Path) -> None:
     assert book.sheetnames[0] == "改造资格"
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert record["steps"] == ["layers", "eligibility"]
+
+
+def test_schemes_step_after_eligibility(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    yaml_path.write_text(
+        yaml_path.read_text(encoding="utf-8")
+        + "eligibility: {preset: national, plan_year: 2027, require_state_land: false}\n"
+        + "schemes: {}\n",
+        encoding="utf-8",
+    )
+    result = run_scenario(yaml_path, out=tmp_path / "out")
+    costs = result.results["scheme_costs"].set_index("community_id")
+    assert sorted(costs.index) == ["c1", "c2"]  # c3 (built 2003) is not eligible: no scheme
+    c1 = costs.loc["c1"]
+    # basic + complete without items 28/30 = 28 items; without floor area or building counts the
+    # 8 per-m² and 7 per-building items cannot be priced (never a silent 0)
+    assert (c1["n_items"], c1["n_unpriced"]) == (28, 15)
+    # per household (1,500+1,500+600+1,200+800+150+400) x 120 + lump sums 375,000 元
+    assert c1["cost_wan_yuan"] == pytest.approx((6_150 * 120 + 375_000) / 10_000)
+    book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
+    assert book.sheetnames == ["改造资格", "改造方案造价", "改造方案明细"]

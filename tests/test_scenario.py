@@ -174,3 +174,14 @@ def test_eligibility_section_bad_values_at_once(tmp_path: Path) -> None:
     }
     assert "linyi" in " ".join(problems["eligibility.preset"])
     assert "write 0.67, not 67" in " ".join(problems["eligibility.min_participation"])
+
+
+def test_schemes_section_defaults_and_unknown_items(tmp_path: Path) -> None:
+    sc = load_scenario(_write(tmp_path, "layers: {communities: a.gpkg}\nschemes: {}\n"))
+    assert sc.schemes is not None
+    options = sc.schemes.options()
+    assert (options.classes, options.exclude) == (("basic", "complete"), (28, 30))
+    path = _write(tmp_path, "layers: {communities: a.gpkg}\nschemes: {include: [37]}\n")
+    with pytest.raises(ScenarioError, match="37") as info:
+        load_scenario(path)
+    assert info.value.problems[0][0] == "schemes"
