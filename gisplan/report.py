@@ -19,10 +19,10 @@ from openpyxl.utils import get_column_letter
 from gisplan._text import display_width
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from pathlib import Path
 
-__all__ = ["number_format", "write_workbook"]
+__all__ = ["number_format", "write_csv_tables", "write_workbook"]
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -67,6 +67,7 @@ def write_workbook(
     sheets: Mapping[str, pd.DataFrame],
     *,
     labels: Mapping[str, str] | None = None,
+    totals: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Write tables to one Excel workbook, one sheet each.
 
@@ -80,8 +81,11 @@ def write_workbook(
     labels
         Column name → header text (e.g. ``{"dist_m": "步行距离（m）"}``); unlabelled columns
         keep their name.
+    totals
+        Sheet name → columns summed in a bold 合计 (total) row under the table.
     """
     labels = labels or {}
+    totals = totals or {}
     book = Workbook()
     default = book.active
     if default is not None:
@@ -93,6 +97,13 @@ def write_workbook(
         ws.append(headers)
         for row in table.itertuples(index=False):
             ws.append([_cell(v) for v in row])
+        if name in totals and len(table):
+            summed = {
+                c: float(pd.to_numeric(table[c], errors="coerce").sum()) for c in totals[name]
+            }
+            ws.append(["合计", *(summed.get(str(c)) for c in table.columns[1:])])
+            for cell in ws[ws.max_row]:
+                cell.font = _HEADER_FONT
         for col, (column, header) in enumerate(zip(table.columns, headers, strict=True), start=1):
             head = ws.cell(row=1, column=col)
             head.font, head.fill = _HEADER_FONT, _HEADER_FILL
@@ -114,3 +125,23 @@ def write_workbook(
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_title_rows = "1:1"
     book.save(path)
+
+
+def write_csv_tables(folder: Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
+    """Write each table as ``<name>.csv`` in UTF-8 with BOM (so Excel shows Chinese).
+
+    List cells are joined with "、"; a ``geometry`` column is left out.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in tables.items():
+        table = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore")).map(_cell)
+        path = folder / f"{name}.csv"
+        table.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+        written.append(path)
+    return written

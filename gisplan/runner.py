@@ -35,7 +35,7 @@ from gisplan import crs as gcrs
 from gisplan._version import __version__
 from gisplan.errors import OutputError, ScenarioError, StandardsError
 from gisplan.layers import validate_layer
-from gisplan.report import write_workbook
+from gisplan.report import write_csv_tables, write_workbook
 from gisplan.scenario import Scenario, load_scenario
 from gisplan.standards import load_standard
 from gisplan.validation import ValidationReport
@@ -412,7 +412,11 @@ def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
         **eligibility.COLUMN_LABELS_ZH,
         **catalogue.COLUMN_LABELS_ZH,
     }
-    write_workbook(path, sheets, labels=labels)
+    costs = results.get("scheme_costs")
+    money = [] if costs is None else [c for c in costs.columns if "yuan" in c]
+    totals = {"改造方案造价": [*money, "floor_area_m2", "n_items", "n_unpriced"]}
+    write_workbook(path, sheets, labels=labels, totals=totals)
+    write_csv_tables(path.parent / "tables", results)
 
 
 def _write_gpkg(layers: dict[str, pd.DataFrame], path: Path) -> None:
@@ -625,7 +629,9 @@ def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, starte
         ],
         "layers": {kind: len(gdf) for kind, gdf in result.layers.items()},
         "outputs": {
-            f.name: _sha256(f) for f in sorted(path.parent.iterdir()) if f.name != path.name
+            f.relative_to(path.parent).as_posix(): _sha256(f)
+            for f in sorted(path.parent.rglob("*"))
+            if f.is_file() and f != path
         },
         "issues": {"errors": len(result.report.errors), "warnings": len(result.report.warnings)},
         "versions": _versions(),

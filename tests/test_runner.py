@@ -301,3 +301,12 @@ def test_schemes_step_after_eligibility(tmp_path: Path) -> None:
     assert c1["cost_wan_yuan"] == pytest.approx((6_150 * 120 + 375_000) / 10_000)
     book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
     assert book.sheetnames == ["改造资格", "改造方案造价", "改造方案明细"]
+    sheet = book["改造方案造价"]
+    last = [c.value for c in sheet[sheet.max_row]]
+    header = [c.value for c in sheet[1]]
+    assert last[0] == "合计"
+    assert last[header.index("费用（万元）")] == pytest.approx(costs["cost_wan_yuan"].sum())
+    csv = tmp_path / "out" / "tables" / "scheme_costs.csv"
+    assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM for Excel
+    record = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert "tables/scheme_costs.csv" in record["outputs"]
