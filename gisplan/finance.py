@@ -1,0 +1,932 @@
+"""Funding of renovation schemes (资金筹措): who pays what, per community and source.
+
+Linyi's "4+N" financing modes (POLICY.md §4) decide how a community's scheme is paid for.
+This module implements two of them per community; the two bundling modes (大片区统筹平衡,
+跨片区组合平衡) are a separate step that fills the ``bundle_mode`` column of :func:`modes`.
+
+* :func:`self_balance` — 小区内自求平衡: the net present value of revenue facilities built in
+  the community (parking, lifts, shops, elderly care) over ``horizon_years`` at
+  ``discount_rate``, minus their build cost, against the renovation cost;
+* :func:`fund` — one row per community x source. Items whose ``payer`` is ``utility``,
+  ``residents`` or ``social_capital`` are paid by that payer (专营单位 pay their networks,
+  Linyi 四(五)). The rest — the **public cost**, items paid by ``government`` — is paid by
+  the ``self_balance_source`` when the community balances itself, otherwise filled from
+  the sources in ``FundingRules.order``, each up to its cap (政府引导的多元化投入); what
+  no source covers is reported as source ``"shortfall"``;
+* :func:`modes` — one row per community: mode, cost, covered, shortfall, ``bundle_mode``.
+
+Caps (all of the public cost unless stated):
+
+=====================  ==========================================================================
+source                 cap
+=====================  ==========================================================================
+central_subsidy        min(households x ``central_per_household_yuan``, ``central_cap_share`` x
+                       cost of the items of ``central_classes`` not already centrally
+                       subsidised, floor area x ``central_per_m2_yuan`` when set)
+provincial_budget      ``provincial_share`` x public cost
+local_budget           ``local_share`` x public cost
+land_transfer          ``land_transfer_share`` x public cost
+special_bonds          ``special_bonds_share`` x public cost, only for communities with income
+                       (a revenue facility with positive net income)
+utility                0 (utilities pay their own items only)
+owner_unit             ``owner_unit_share`` x public cost, where ``owner_unit`` is set
+residents              households x ``resident_per_household_yuan``
+social_capital         ``social_capital_share`` x public cost
+credit                 ``credit_share`` x public cost
+=====================  ==========================================================================
+
+Amounts are computed in whole fen (0.01 元), every cap rounded down, so the sources of a
+community add up to its cost exactly. No function modifies its inputs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from gisplan.errors import LayerError, ScenarioError, SchemaError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "COLUMN_LABELS_ZH",
+    "MODES",
+    "MODE_ZH",
+    "REVENUE_KINDS",
+    "SHARE_FIELDS",
+    "SOURCES",
+    "SOURCES_ZH",
+    "FundingRules",
+    "RevenueFacility",
+    "fund",
+    "modes",
+    "self_balance",
+]
+
+#: Funding sources, in display order (POLICY.md §4 "sources to track per community").
+SOURCES: tuple[str, ...] = (
+    "central_subsidy",
+    "provincial_budget",
+    "local_budget",
+    "land_transfer",
+    "special_bonds",
+    "utility",
+    "owner_unit",
+    "residents",
+    "social_capital",
+    "credit",
+)
+
+#: Chinese name of every source, and of the ``"shortfall"`` row.
+SOURCES_ZH: dict[str, str] = {
+    "central_subsidy": "中央补助资金",
+    "provincial_budget": "省级财政资金",
+    "local_budget": "市县财政资金",
+    "land_transfer": "土地出让收益",
+    "special_bonds": "专项债券",
+    "utility": "专营单位",
+    "owner_unit": "原产权单位",
+    "residents": "居民出资",
+    "social_capital": "社会资本",
+    "credit": "金融信贷",
+    "shortfall": "资金缺口",
+}
+
+#: Financing modes of a community, decided by :func:`fund`.
+MODES: tuple[str, ...] = ("self_balance", "government_led", "shortfall")
+
+#: Chinese name of every mode (Linyi "4+N" wording).
+MODE_ZH: dict[str, str] = {
+    "self_balance": "小区内自求平衡",
+    "government_led": "政府引导的多元化投入",
+    "shortfall": "资金缺口",
+}
+
+#: Kinds of revenue facility built in a community.
+REVENUE_KINDS: tuple[str, ...] = ("parking", "lift", "shop", "elderly_care", "other")
+
+#: Fields of :class:`FundingRules` that are shares (0–1) of the public cost; they may not
+#: add up to more than 1.
+SHARE_FIELDS: tuple[str, ...] = (
+    "central_cap_share",
+    "provincial_share",
+    "local_share",
+    "land_transfer_share",
+    "special_bonds_share",
+    "owner_unit_share",
+    "social_capital_share",
+    "credit_share",
+)
+
+#: Chinese header (with units) of every column :func:`fund` and :func:`modes` return.
+COLUMN_LABELS_ZH: dict[str, str] = {
+    "community_id": "小区编号",
+    "source": "资金来源代码",
+    "source_zh": "资金来源",
+    "amount_yuan": "金额（元）",
+    "amount_wan_yuan": "金额（万元）",
+    "rule": "测算依据",
+    "mode": "改造模式代码",
+    "mode_zh": "改造模式",
+    "cost_yuan": "改造费用（元）",
+    "cost_wan_yuan": "改造费用（万元）",
+    "covered_yuan": "已落实资金（元）",
+    "covered_wan_yuan": "已落实资金（万元）",
+    "shortfall_yuan": "资金缺口（元）",
+    "shortfall_wan_yuan": "资金缺口（万元）",
+    "bundle_mode": "片区统筹模式",
+}
+
+_CLASSES: tuple[str, ...] = ("basic", "complete", "improve")
+_PAYERS: tuple[str, ...] = ("government", "utility", "residents", "social_capital")
+_DIRECT_PAYERS: tuple[str, ...] = ("utility", "residents", "social_capital")
+_PAYER_ZH: dict[str, str] = {
+    "utility": "专营单位",
+    "residents": "居民",
+    "social_capital": "社会资本",
+}
+_CLASS_ZH: dict[str, str] = {"basic": "基础类", "complete": "完善类", "improve": "提升类"}
+_FUNDING_COLUMNS = [
+    "community_id",
+    "source",
+    "source_zh",
+    "amount_yuan",
+    "amount_wan_yuan",
+    "rule",
+    "mode",
+]
+_MODE_COLUMNS = [
+    "community_id",
+    "mode",
+    "mode_zh",
+    "cost_yuan",
+    "cost_wan_yuan",
+    "covered_yuan",
+    "covered_wan_yuan",
+    "shortfall_yuan",
+    "shortfall_wan_yuan",
+    "bundle_mode",
+]
+_LIST_SPLIT = re.compile(r"[、,，;；\s]+")
+_MAX_LISTED = 10
+_EPS = 1e-6
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _raise(problems: list[tuple[str, str, str]], what: str) -> None:
+    if problems:
+        raise ScenarioError(
+            "\n".join(f"{what}.{k} = {p}; {fix}" for k, p, fix in problems),
+            [(f"finance.{k}", p, fix) for k, p, fix in problems],
+        )
+
+
+def _amount_problem(key: str, value: object) -> tuple[str, str, str] | None:
+    if not (_is_number(value) and math.isfinite(float(value))):  # type: ignore[arg-type]
+        return (key, f"{value!r} is not a number", "write an amount in 元 such as 1000")
+    if float(value) < 0:  # type: ignore[arg-type]
+        return (key, f"{value!r} is negative", "write an amount >= 0")
+    return None
+
+
+def _share_problem(key: str, value: object) -> tuple[str, str, str] | None:
+    if not (_is_number(value) and math.isfinite(float(value))):  # type: ignore[arg-type]
+        return (key, f"{value!r} is not a number", "write a fraction such as 0.3")
+    share = float(value)  # type: ignore[arg-type]
+    if share > 1:
+        return (
+            key,
+            f"{value!r} is above 1; shares are fractions 0–1",
+            f"write {share / 100:g}, not {value!r}",
+        )
+    if share < 0:
+        return (key, f"{value!r} is negative", "write a fraction between 0 and 1")
+    return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FundingRules:
+    """Rules and caps of the funding step (``finance:`` in a scenario).
+
+    The seeds (POLICY.md §4) name the sources but give **no amounts or shares**: every
+    default below is an indicative planning assumption, to be replaced by the year's
+    allocation notices and local budget. Shares are fractions 0–1 of a community's public
+    cost (items paid by ``government``).
+
+    Parameters
+    ----------
+    central_per_household_yuan
+        Central subsidy cap per household. Default 10 000 元 (indicative assumption, not
+        from the seeds; Litong 2023 asks central and regional funds for 楼体改造 but states
+        no rate).
+    central_per_m2_yuan
+        Optional central subsidy cap per m² of floor area (``None``: not used; when set,
+        the community needs ``floor_area_m2``).
+    central_cap_share
+        Central subsidy at most this share of the cost of eligible items. Default 0.5
+        (indicative).
+    central_classes
+        Catalogue classes central subsidy may pay for. Default ``("basic",)``: Linxia —
+        中央和省级财政补助资金主要用于市政配套基础设施改造提升以及小区内建筑物屋面、外墙、
+        楼梯等公共部位维修 (the 基础类 items).
+    provincial_share, local_share
+        Provincial and city/county budget caps. Defaults 0.1 and 0.25 (indicative; Linyi
+        三、四(三) 各级财政在预算中统筹安排资金).
+    land_transfer_share
+        Cap from land-transfer income. Default 0.05 (indicative; Linyi 四(二) 市级财政每年
+        从土地出让金中拿出一定比例资金).
+    special_bonds_share
+        Cap from special-purpose bonds, only for communities with income (Linyi 四(三)
+        专项债券用于有收益的公益性资本支出). Default 0 (opt in).
+    owner_unit_share
+        Original owner unit's share, where the community's ``owner_unit`` is set. Default
+        0.1 (indicative; Litong 四 原产权单位出资, no rate).
+    resident_per_household_yuan
+        Residents' contribution per household (maintenance fund, public income, direct
+        payment; 谁受益、谁出资). Default 0 (the seeds give no amount; set it locally).
+    social_capital_share, credit_share
+        Caps from social capital and credit for the public cost. Default 0 (opt in).
+    order
+        Sources filling the public cost, first to last; a source left out is not used.
+        Default :data:`SOURCES`.
+    self_balance_source
+        Source pre-financing a community that balances itself (repaid from its facilities'
+        income). Default ``"social_capital"``.
+    discount_rate
+        Annual discount rate of the self-balance NPV (fraction). Default 0.04 (indicative).
+    horizon_years
+        Years of facility income counted. Default 15 (indicative).
+
+    Raises
+    ------
+    ScenarioError
+        If a share is outside 0–1 (a value above 1: "write 0.3, not 30"), the shares add up
+        to more than 1 (they are named), or another field is invalid (every problem listed).
+
+    Examples
+    --------
+    >>> FundingRules(local_share=0.2).local_share
+    0.2
+    >>> FundingRules(local_share=30)
+    Traceback (most recent call last):
+    ...
+    gisplan.errors.ScenarioError: FundingRules.local_share = 30 is above 1; ...
+    """
+
+    central_per_household_yuan: float = 10_000.0
+    central_per_m2_yuan: float | None = None
+    central_cap_share: float = 0.5
+    central_classes: tuple[str, ...] = ("basic",)
+    provincial_share: float = 0.1
+    local_share: float = 0.25
+    land_transfer_share: float = 0.05
+    special_bonds_share: float = 0.0
+    owner_unit_share: float = 0.1
+    resident_per_household_yuan: float = 0.0
+    social_capital_share: float = 0.0
+    credit_share: float = 0.0
+    order: tuple[str, ...] = SOURCES
+    self_balance_source: str = "social_capital"
+    discount_rate: float = 0.04
+    horizon_years: int = 15
+
+    def __post_init__(self) -> None:
+        """Check every field; raise once listing all problems."""
+        problems = _amount_problems(self) + _share_problems(self) + _choice_problems(self)
+        problems += _rate_problems(self)
+        _raise(problems, "FundingRules")
+        object.__setattr__(self, "order", tuple(self.order))
+        object.__setattr__(self, "central_classes", tuple(self.central_classes))
+
+
+def _amount_problems(rules: FundingRules) -> list[tuple[str, str, str]]:
+    keys = ["central_per_household_yuan", "resident_per_household_yuan"]
+    if rules.central_per_m2_yuan is not None:
+        keys.append("central_per_m2_yuan")
+    return [p for k in keys if (p := _amount_problem(k, getattr(rules, k)))]
+
+
+def _share_problems(rules: FundingRules) -> list[tuple[str, str, str]]:
+    problems = [p for k in SHARE_FIELDS if (p := _share_problem(k, getattr(rules, k)))]
+    if problems:
+        return problems
+    total = sum(float(getattr(rules, k)) for k in SHARE_FIELDS)
+    if total > 1 + 1e-9:
+        named = ", ".join(
+            f"{k} {float(getattr(rules, k)):g}"
+            for k in SHARE_FIELDS
+            if float(getattr(rules, k)) > 0
+        )
+        problems.append(
+            (
+                "shares",
+                f"add up to {total:.0%} ({named}), over 100% of the public cost",
+                "lower some so that they add up to at most 1",
+            )
+        )
+    return problems
+
+
+def _choice_problems(rules: FundingRules) -> list[tuple[str, str, str]]:
+    problems = [
+        ("central_classes", f"{c!r} is unknown", f"use {', '.join(_CLASSES)}")
+        for c in rules.central_classes
+        if c not in _CLASSES
+    ]
+    problems += [
+        ("order", f"{s!r} is not a source", f"use {', '.join(SOURCES)}")
+        for s in rules.order
+        if s not in SOURCES
+    ]
+    repeated = sorted({s for s in rules.order if list(rules.order).count(s) > 1})
+    if repeated:
+        problems.append(("order", f"{', '.join(repeated)} listed twice", "name each source once"))
+    if rules.self_balance_source not in SOURCES:
+        problems.append(
+            (
+                "self_balance_source",
+                f"{rules.self_balance_source!r} is not a source",
+                f"use one of {', '.join(SOURCES)}",
+            )
+        )
+    return problems
+
+
+def _rate_problems(rules: FundingRules) -> list[tuple[str, str, str]]:
+    problems: list[tuple[str, str, str]] = []
+    rate = rules.discount_rate
+    if not (_is_number(rate) and math.isfinite(float(rate))) or float(rate) < 0:
+        problems.append(("discount_rate", f"{rate!r} is not a rate >= 0", "write 0.04"))
+    elif float(rate) >= 1:
+        problems.append(
+            (
+                "discount_rate",
+                f"{rate!r} is 100% or more; rates are fractions",
+                f"write {float(rate) / 100:g}, not {rate!r}",
+            )
+        )
+    years = rules.horizon_years
+    if not isinstance(years, (int, np.integer)) or isinstance(years, bool) or years < 1:
+        problems.append(("horizon_years", f"{years!r} is not a whole number >= 1", "write 15"))
+    return problems
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RevenueFacility:
+    """A revenue-earning facility built or extended in a community (小区内自求平衡).
+
+    Parameters
+    ----------
+    kind
+        One of :data:`REVENUE_KINDS`.
+    build_cost_yuan
+        Cost of building it (>= 0), not part of the renovation scheme.
+    annual_net_income_yuan
+        Income minus operating cost per year (may be negative).
+
+    Raises
+    ------
+    ScenarioError
+        If the kind is unknown or an amount is not a number (every problem listed).
+
+    Examples
+    --------
+    >>> RevenueFacility(kind="parking", build_cost_yuan=0, annual_net_income_yuan=1e4).kind
+    'parking'
+    """
+
+    kind: str
+    build_cost_yuan: float
+    annual_net_income_yuan: float
+
+    def __post_init__(self) -> None:
+        """Check kind and amounts."""
+        problems: list[tuple[str, str, str]] = []
+        if self.kind not in REVENUE_KINDS:
+            problems.append(
+                ("kind", f"{self.kind!r} is unknown", f"use {', '.join(REVENUE_KINDS)}")
+            )
+        problem = _amount_problem("build_cost_yuan", self.build_cost_yuan)
+        if problem:
+            problems.append(problem)
+        income = self.annual_net_income_yuan
+        if not (_is_number(income) and math.isfinite(float(income))):
+            problems.append(
+                ("annual_net_income_yuan", f"{income!r} is not a number", "write 元 per year")
+            )
+        _raise(problems, "RevenueFacility")
+
+
+_DEFAULT_RULES = FundingRules()
+
+
+# --------------------------------------------------------------------------- self-balance
+
+
+def _annuity_factor(rate: float, years: int) -> float:
+    """Present value of 1 元 a year for ``years`` years, paid at each year's end."""
+    if rate == 0:
+        return float(years)
+    return (1 - (1 + rate) ** -years) / rate
+
+
+def self_balance(
+    cost_yuan: float,
+    revenues: Sequence[RevenueFacility],
+    *,
+    rules: FundingRules = _DEFAULT_RULES,
+) -> tuple[bool, float]:
+    """Return whether revenue facilities pay for a renovation (小区内自求平衡).
+
+    The NPV of each facility is its annual net income over ``rules.horizon_years`` years
+    (paid at each year's end) discounted at ``rules.discount_rate``, minus its build cost:
+    ``income x (1 - (1 + r)^-n) / r - build_cost`` (``income x n`` when ``r = 0``).
+
+    Parameters
+    ----------
+    cost_yuan
+        Renovation cost to balance (>= 0).
+    revenues
+        Facilities built in the community; none means no balance.
+    rules
+        :class:`FundingRules` (discount rate and horizon).
+
+    Returns
+    -------
+    tuple of (bool, float)
+        ``(balances, npv_surplus_yuan)``: the facilities' total NPV minus ``cost_yuan``,
+        and whether it is >= 0 with at least one facility.
+
+    Raises
+    ------
+    ScenarioError
+        If ``cost_yuan`` is negative or not a number.
+
+    Examples
+    --------
+    >>> park = RevenueFacility(kind="parking", build_cost_yuan=0, annual_net_income_yuan=100)
+    >>> ok, surplus = self_balance(500, [park], rules=FundingRules(discount_rate=0))
+    >>> ok, round(surplus, 2)
+    (True, 1000.0)
+    """
+    problem = _amount_problem("cost_yuan", cost_yuan)
+    if problem:
+        _raise([problem], "self_balance")
+    factor = _annuity_factor(float(rules.discount_rate), int(rules.horizon_years))
+    npv = sum(float(f.annual_net_income_yuan) * factor - float(f.build_cost_yuan) for f in revenues)
+    surplus = npv - float(cost_yuan)
+    return (bool(revenues) and surplus >= 0, surplus)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _blank(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return False
+
+
+def _items(value: object) -> tuple[int, ...]:
+    """Read a ``subsidised_items`` cell: tuple/list of numbers or text such as ``"1、3"``."""
+    if _blank(value):
+        return ()
+    if isinstance(value, str):
+        parts = [p for p in _LIST_SPLIT.split(value.strip()) if p]
+        return tuple(int(p) for p in parts)
+    if _is_number(value):
+        number = float(value)  # type: ignore[arg-type]
+        if number != int(number):
+            raise ValueError(value)
+        return (int(number),)
+    return tuple(int(v) for v in value)  # type: ignore[attr-defined]
+
+
+def _fen(value: float) -> int:
+    """Whole fen of a non-negative amount, rounded down (tolerant of float noise)."""
+    return math.floor(value * 100 + _EPS)
+
+
+def _wan(fen: int) -> float:
+    return round(fen / 1e6, 2)
+
+
+def _listed(problems: list[str]) -> str:
+    more = len(problems) - _MAX_LISTED
+    shown = problems[:_MAX_LISTED] + ([f"... and {more} more"] if more > 0 else [])
+    return "\n  ".join(shown)
+
+
+def _check_schemes(schemes: pd.DataFrame) -> None:
+    required = ("community_id", "item", "class", "cost_yuan", "payer")
+    missing = [c for c in required if c not in schemes.columns]
+    if missing:
+        raise SchemaError(
+            f"schemes: column(s) {', '.join(missing)} missing; "
+            "pass the table of gisplan.catalogue.build_schemes"
+        )
+    problems: list[str] = []
+    for cid, item, cls, cost, payer in zip(
+        schemes["community_id"],
+        schemes["item"],
+        schemes["class"],
+        schemes["cost_yuan"],
+        schemes["payer"],
+        strict=True,
+    ):
+        where = f"{cid} · item {item}"
+        if not _is_number(cost) or not math.isfinite(float(cost)):
+            problems.append(f"{where}: cost_yuan = {cost!r} unknown; survey its quantity")
+        elif float(cost) < 0:
+            problems.append(f"{where}: cost_yuan = {cost!r} is negative")
+        if payer not in _PAYERS:
+            problems.append(f"{where}: payer = {payer!r}; use {', '.join(_PAYERS)}")
+        if cls not in _CLASSES:
+            problems.append(f"{where}: class = {cls!r}; use {', '.join(_CLASSES)}")
+    if problems:
+        raise LayerError("schemes: bad rows:\n  " + _listed(problems))
+
+
+def _community_row(
+    row: pd.Series[Any],
+    subsidised_items: Mapping[str, tuple[int, ...]] | None,
+    rules: FundingRules,
+    problems: list[str],
+) -> dict[str, Any]:
+    """Read one community's funding cells; append bad cells to ``problems``."""
+    cid = row["community_id"]
+    households = row["households"]
+    if not _is_number(households) or not math.isfinite(float(households)) or households < 0:
+        problems.append(f"{cid} · households = {households!r}: write a number >= 0")
+        households = 0
+    area = row.get("floor_area_m2", math.nan)
+    if rules.central_per_m2_yuan is not None and (
+        not _is_number(area) or not math.isfinite(float(area)) or area < 0
+    ):
+        problems.append(f"{cid} · floor_area_m2 = {area!r}: write m² >= 0")
+    items: tuple[int, ...] = ()
+    try:
+        items = _items(row.get("subsidised_items"))
+    except (TypeError, ValueError):
+        raw = row.get("subsidised_items")
+        problems.append(f"{cid} · subsidised_items = {raw!r}: write numbers such as 1、3")
+    if subsidised_items is not None and str(cid) in subsidised_items:
+        items = items + tuple(int(v) for v in subsidised_items[str(cid)])
+    owner = row.get("owner_unit")
+    return {
+        "households": float(households),
+        "floor_area_m2": float(area) if _is_number(area) else math.nan,
+        "owner_unit": None if _blank(owner) else str(owner).strip(),
+        "subsidised": tuple(sorted(set(items))),
+    }
+
+
+def _community_table(
+    communities: pd.DataFrame,
+    ids: list[Any],
+    subsidised_items: Mapping[str, tuple[int, ...]] | None,
+    rules: FundingRules,
+) -> dict[Any, dict[str, Any]]:
+    """Return ``community_id -> {households, floor_area_m2, owner_unit, subsidised}``."""
+    needed = ["community_id", "households"]
+    if rules.central_per_m2_yuan is not None:
+        needed.append("floor_area_m2")
+    missing = [c for c in needed if c not in communities.columns]
+    if missing:
+        raise SchemaError(f"communities: column(s) {', '.join(missing)} missing; add them")
+    if communities["community_id"].duplicated().any():
+        raise LayerError("communities: community_id repeats; ids must be unique")
+    problems: list[str] = []
+    table = {
+        communities["community_id"].iloc[pos]: _community_row(
+            communities.iloc[pos], subsidised_items, rules, problems
+        )
+        for pos in range(len(communities))
+    }
+    unknown = [cid for cid in ids if cid not in table]
+    if unknown:
+        problems.append(
+            "schemes name communities not in the communities table: "
+            f"{', '.join(map(str, unknown[:_MAX_LISTED]))}"
+        )
+    if problems:
+        raise LayerError("communities: bad funding values:\n  " + _listed(problems))
+    return table
+
+
+# --------------------------------------------------------------------------- funding
+
+
+def _items_text(items: Sequence[int]) -> str:
+    return "、".join(str(i) for i in items)
+
+
+def _caps(
+    info: dict[str, Any],
+    items: pd.DataFrame,
+    public: int,
+    has_income: bool,
+    rules: FundingRules,
+) -> dict[str, tuple[int, str]]:
+    """Return ``source -> (cap in fen, why)`` for the public cost of one community."""
+    households = info["households"]
+    subsidised = set(info["subsidised"])
+    gov = items[items["payer"] == "government"]
+    eligible_mask = gov["class"].isin(rules.central_classes) & ~gov["item"].isin(subsidised)
+    eligible = int(sum(_fen(float(c)) for c in gov.loc[eligible_mask, "cost_yuan"]))
+    by_household = _fen(households * float(rules.central_per_household_yuan))
+    by_share = _fen(float(rules.central_cap_share) * eligible / 100)
+    parts = [
+        (
+            f"每户{float(rules.central_per_household_yuan):g}元×{households:g}户"
+            f"={by_household / 100:.2f}元"
+        ),
+        (
+            f"可补助内容{eligible / 100:.2f}元×{float(rules.central_cap_share):g}"
+            f"={by_share / 100:.2f}元"
+        ),
+    ]
+    central = min(by_household, by_share)
+    if rules.central_per_m2_yuan is not None:
+        by_area = _fen(info["floor_area_m2"] * float(rules.central_per_m2_yuan))
+        parts.append(f"每m²{float(rules.central_per_m2_yuan):g}元={by_area / 100:.2f}元")
+        central = min(central, by_area)
+    repeat = sorted(subsidised & set(gov["item"].astype(int)))
+    why_central = "中央补助上限取" + "、".join(parts) + "中较小者"
+    why_central += f"（限{'、'.join(_CLASS_ZH[c] for c in rules.central_classes)}内容"
+    if repeat:
+        why_central += f"；第{_items_text(repeat)}项已获中央补助，不重复补助"
+    why_central += "）"
+
+    def share(key: str, label: str) -> tuple[int, str]:
+        value = float(getattr(rules, key))
+        cap = _fen(value * public / 100)
+        return cap, f"{label}：公共部分{public / 100:.2f}元×{value:g}={cap / 100:.2f}元"
+
+    caps: dict[str, tuple[int, str]] = {
+        "central_subsidy": (central, why_central),
+        "provincial_budget": share("provincial_share", "省级财政"),
+        "local_budget": share("local_share", "市县财政"),
+        "land_transfer": share("land_transfer_share", "土地出让收益"),
+        "utility": (0, "专营单位只承担其专营设施改造"),
+        "social_capital": share("social_capital_share", "社会资本"),
+        "credit": share("credit_share", "金融信贷"),
+    }
+    if has_income:
+        caps["special_bonds"] = share("special_bonds_share", "专项债券（有收益项目）")
+    else:
+        caps["special_bonds"] = (0, "无收益设施，不得使用专项债券")
+    if info["owner_unit"] is not None:
+        cap, why = share("owner_unit_share", f"原产权单位（{info['owner_unit']}）")
+        caps["owner_unit"] = (cap, why)
+    else:
+        caps["owner_unit"] = (0, "无原产权单位")
+    residents = _fen(households * float(rules.resident_per_household_yuan))
+    caps["residents"] = (
+        residents,
+        (
+            f"居民出资每户{float(rules.resident_per_household_yuan):g}元×{households:g}户"
+            f"={residents / 100:.2f}元"
+        ),
+    )
+    return caps
+
+
+def _fund_one(
+    cid: object,
+    items: pd.DataFrame,
+    info: dict[str, Any],
+    facilities: Sequence[RevenueFacility],
+    rules: FundingRules,
+) -> list[dict[str, Any]]:
+    """Return the source rows of one community."""
+    amounts = dict.fromkeys((*SOURCES, "shortfall"), 0)
+    rules_text: dict[str, list[str]] = {s: [] for s in (*SOURCES, "shortfall")}
+    for payer in _DIRECT_PAYERS:
+        own = items[items["payer"] == payer]
+        if len(own):
+            fen = int(sum(_fen(float(c)) for c in own["cost_yuan"]))
+            amounts[payer] += fen
+            numbers = _items_text(sorted(int(i) for i in own["item"]))
+            rules_text[payer].append(
+                f"承担清单出资方为{_PAYER_ZH[payer]}的第{numbers}项，{fen / 100:.2f}元"
+            )
+    gov = items[items["payer"] == "government"]
+    public = int(sum(_fen(float(c)) for c in gov["cost_yuan"]))
+    balances, surplus = self_balance(public / 100, facilities, rules=rules)
+    has_income = any(float(f.annual_net_income_yuan) > 0 for f in facilities)
+    if balances:
+        mode = "self_balance"
+        source = rules.self_balance_source
+        amounts[source] += public
+        rules_text[source].append(
+            f"小区内自求平衡：经营性设施收益净现值扣除改造公共部分{public / 100:.2f}元后"
+            f"余{surplus:.2f}元（{rules.horizon_years}年，折现率{float(rules.discount_rate):g}）"
+        )
+        remaining = 0
+        for src in (*SOURCES, "shortfall"):
+            if not rules_text[src]:
+                rules_text[src].append("小区内自求平衡，未使用")
+    else:
+        caps = _caps(info, items, public, has_income, rules)
+        remaining = public
+        for src in rules.order:
+            cap, why = caps[src]
+            take = min(cap, remaining)
+            remaining -= take
+            amounts[src] += take
+            if cap or src not in _DIRECT_PAYERS or not rules_text[src]:
+                rules_text[src].append(why + (f"，实际{take / 100:.2f}元" if take < cap else ""))
+        amounts["shortfall"] = remaining
+        rules_text["shortfall"].append(
+            f"公共部分{public / 100:.2f}元中各来源按上限筹措后仍缺{remaining / 100:.2f}元"
+            if remaining
+            else "无缺口"
+        )
+        mode = "shortfall" if remaining else "government_led"
+    rows = []
+    for src in (*SOURCES, "shortfall"):
+        if not rules_text[src]:
+            rules_text[src].append("未列入筹资顺序")
+        fen = amounts[src]
+        rows.append(
+            {
+                "community_id": cid,
+                "source": src,
+                "source_zh": SOURCES_ZH[src],
+                "amount_yuan": fen / 100,
+                "amount_wan_yuan": _wan(fen),
+                "rule": "；".join(rules_text[src]),
+                "mode": mode,
+            }
+        )
+    return rows
+
+
+def fund(
+    schemes: pd.DataFrame,
+    communities: pd.DataFrame,
+    *,
+    rules: FundingRules = _DEFAULT_RULES,
+    revenues: Mapping[str, Sequence[RevenueFacility]] | None = None,
+    subsidised_items: Mapping[str, tuple[int, ...]] | None = None,
+) -> pd.DataFrame:
+    """Return who pays for each community's scheme: one row per community x source.
+
+    Items paid by ``utility``, ``residents`` or ``social_capital`` (the scheme's ``payer``)
+    go to that source. The public cost (``payer == "government"``) goes to
+    ``rules.self_balance_source`` when :func:`self_balance` holds for the community's
+    ``revenues``; otherwise the sources of ``rules.order`` fill it in turn, each up to its
+    cap (see the module docstring), and what is left is the ``"shortfall"`` row. Central
+    subsidy never pays for items already centrally subsidised (the ``subsidised_items``
+    column of ``communities`` and the ``subsidised_items`` argument, merged).
+
+    Parameters
+    ----------
+    schemes
+        Table of :func:`gisplan.catalogue.build_schemes`: ``community_id, item, class,
+        cost_yuan, payer`` are used.
+    communities
+        ``community_id`` (unique), ``households``; optional ``owner_unit`` (name of the
+        original owner unit; blank = none), ``subsidised_items`` (tuple or text such as
+        ``"1、3"``), ``floor_area_m2`` (needed when ``rules.central_per_m2_yuan`` is set).
+    rules
+        :class:`FundingRules`; defaults are indicative.
+    revenues
+        ``community_id -> revenue facilities`` for the self-balance test.
+    subsidised_items
+        ``community_id -> items`` already centrally subsidised, added to the column's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        RangeIndex; columns ``community_id, source, source_zh, amount_yuan,
+        amount_wan_yuan, rule, mode``: for every community with scheme rows (in the order
+        of ``communities``) one row per :data:`SOURCES` entry and a ``"shortfall"`` row.
+        Amounts are >= 0 and add up to the community's cost (to the fen); ``amount_wan_yuan``
+        has two decimals; ``rule`` says why (Chinese); ``mode`` is the community's
+        :data:`MODES` entry.
+
+    Raises
+    ------
+    SchemaError
+        If a required column is missing.
+    LayerError
+        If a cost is unknown or negative, a payer or class unknown, ids repeat, a
+        community of ``schemes`` is not in ``communities``, or a community value is bad.
+    ScenarioError
+        If ``revenues`` or ``subsidised_items`` name communities without a scheme.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"community_id": ["c1", "c1"], "item": [1, 2],
+    ...     "class": ["basic", "basic"], "cost_yuan": [100_000.0, 20_000.0],
+    ...     "payer": ["government", "utility"]})
+    >>> c = pd.DataFrame({"community_id": ["c1"], "households": [4]})
+    >>> f = fund(s, c)
+    >>> f.loc[f["amount_yuan"] > 0, ["source", "amount_yuan"]].values.tolist()
+    [['central_subsidy', 40000.0], ['provincial_budget', 10000.0], ['local_budget', 25000.0], ['land_transfer', 5000.0], ['utility', 20000.0], ['shortfall', 20000.0]]
+    """  # noqa: E501
+    _check_schemes(schemes)
+    ids = list(dict.fromkeys(schemes["community_id"].tolist()))
+    table = _community_table(communities, ids, subsidised_items, rules)
+    extra = [
+        f"{name}: {cid}"
+        for name, mapping in (("revenues", revenues), ("subsidised_items", subsidised_items))
+        if mapping is not None
+        for cid in mapping
+        if str(cid) not in {str(i) for i in ids}
+    ]
+    if extra:
+        _raise([("fund", f"no scheme for {', '.join(extra)}", "check the community ids")], "fund")
+    revenue_by_id = {str(k): tuple(v) for k, v in (revenues or {}).items()}
+    rows: list[dict[str, Any]] = []
+    scheme_ids = set(ids)
+    for cid in communities["community_id"].tolist():
+        if cid not in scheme_ids:
+            continue
+        items = schemes[schemes["community_id"] == cid]
+        facilities = revenue_by_id.get(str(cid), ())
+        rows += _fund_one(cid, items, table[cid], facilities, rules)
+    out: pd.DataFrame = pd.DataFrame(rows, columns=_FUNDING_COLUMNS)
+    return out
+
+
+def modes(funding: pd.DataFrame) -> pd.DataFrame:
+    """Return each community's financing mode, cost, covered amount and shortfall.
+
+    Parameters
+    ----------
+    funding
+        Table of :func:`fund`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        RangeIndex, communities in the order of ``funding``; columns ``community_id, mode,
+        mode_zh, cost_yuan, cost_wan_yuan, covered_yuan, covered_wan_yuan, shortfall_yuan,
+        shortfall_wan_yuan, bundle_mode``. ``mode`` is ``"self_balance"`` (小区内自求平衡),
+        ``"government_led"`` (政府引导的多元化投入) or ``"shortfall"`` (资金缺口);
+        ``bundle_mode`` is ``""`` here — the hook the bundling step (大片区统筹平衡 /
+        跨片区组合平衡) fills for communities it bundles.
+
+    Raises
+    ------
+    SchemaError
+        If a column of :func:`fund` is missing.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"community_id": ["c1"], "item": [1], "class": ["basic"],
+    ...     "cost_yuan": [1000.0], "payer": ["utility"]})
+    >>> m = modes(fund(s, pd.DataFrame({"community_id": ["c1"], "households": [4]})))
+    >>> m[["mode_zh", "cost_yuan", "shortfall_yuan"]].values.tolist()
+    [['政府引导的多元化投入', 1000.0, 0.0]]
+    """
+    missing = [c for c in ("community_id", "source", "amount_yuan", "mode") if c not in funding]
+    if missing:
+        raise SchemaError(
+            f"funding: column(s) {', '.join(missing)} missing; pass the table of fund()"
+        )
+    rows = []
+    for cid in dict.fromkeys(funding["community_id"].tolist()):
+        part = funding[funding["community_id"] == cid]
+        fen = [round(float(a) * 100) for a in part["amount_yuan"]]
+        short = sum(f for f, s in zip(fen, part["source"], strict=True) if s == "shortfall")
+        total = sum(fen)
+        mode = str(part["mode"].iloc[0])
+        rows.append(
+            {
+                "community_id": cid,
+                "mode": mode,
+                "mode_zh": MODE_ZH.get(mode, mode),
+                "cost_yuan": total / 100,
+                "cost_wan_yuan": _wan(total),
+                "covered_yuan": (total - short) / 100,
+                "covered_wan_yuan": _wan(total - short),
+                "shortfall_yuan": short / 100,
+                "shortfall_wan_yuan": _wan(short),
+                "bundle_mode": "",
+            }
+        )
+    out: pd.DataFrame = pd.DataFrame(rows, columns=_MODE_COLUMNS)
+    return out
