@@ -1,0 +1,992 @@
+"""Annual renovation plan (年度计划) and multi-year rollout (滚动实施).
+
+* :func:`priority` — a weighted score per candidate community from five terms, each
+  normalised to 0–1: age, safety-hazard items (gas, drainage, fire …), life-circle gap
+  score, households benefiting and residents' consent (POLICY.md §2, §6);
+* :func:`annual_plan` — next year's plan: the exact 0/1 integer program (HiGHS through
+  :func:`scipy.optimize.milp`) that maximises the summed priority of the chosen communities
+  within the year's government budget and organising capacity (communities, m²), after the
+  consent gate;
+* :func:`rollout` — :func:`annual_plan` repeated year by year on the communities not yet
+  chosen; each chosen community moves 储备 → 新开工 (its plan year) → 在建 → 竣工 (plan year
+  + ``build_years``); counts, buildings, households and m² started and completed per year,
+  and whether a target such as Linyi's ("all pre-2000 and ≥ 85% of pre-2005 by 2025") is met.
+
+Only communities whose eligibility status (:func:`gisplan.eligibility.assess`) is
+``"eligible"`` enter the plan; ``"eligible_waiting_consent"`` enter too when
+:attr:`PlanLimits.require_consent` is ``False`` ("成熟一个、改造一个"). Every other
+community is listed with the reason it was left out.
+
+:data:`COLUMN_LABELS_ZH` gives a Chinese header (with units) for every output column.
+No function modifies its inputs; outputs are sorted deterministically.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from gisplan.errors import InfeasibleError, LayerError, ScenarioError, SchemaError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "COLUMN_LABELS_ZH",
+    "ROLLOUT_STATES",
+    "PlanLimits",
+    "PriorityWeights",
+    "annual_plan",
+    "priority",
+    "rollout",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Project states of a community in the rollout (POLICY.md §6); ``未纳入`` = cannot enter.
+ROLLOUT_STATES: tuple[str, ...] = ("储备", "新开工", "在建", "竣工", "未纳入")
+
+#: Chinese header (with units) of every fixed column the functions of this module return.
+#: The rollout's ``status_<year>`` columns read ``"<year>年状态"``.
+COLUMN_LABELS_ZH: dict[str, str] = {
+    "community_id": "小区编号",
+    "priority": "优先级得分",
+    "selected": "是否纳入计划",
+    "reason": "纳入或未纳入原因",
+    "status": "资格状态代码",
+    "government_cost_wan_yuan": "政府投资（万元）",
+    "floor_area_m2": "建筑面积（m²）",
+    "start_year": "开工年份",
+    "completion_year": "竣工年份",
+    "year": "年份",
+    "planned": "是否计划年度",
+    "plan_status": "求解状态",
+    "budget_wan_yuan": "年度预算（万元）",
+    "budget_used_wan_yuan": "使用预算（万元）",
+    "communities_started": "新开工小区数（个）",
+    "buildings_started": "新开工楼栋数（栋）",
+    "households_started": "新开工户数（户）",
+    "floor_area_m2_started": "新开工建筑面积（m²）",
+    "communities_in_construction": "在建小区数（个）",
+    "communities_completed": "竣工小区数（个）",
+    "buildings_completed": "竣工楼栋数（栋）",
+    "households_completed": "竣工户数（户）",
+    "floor_area_m2_completed": "竣工建筑面积（m²）",
+}
+
+#: Eligibility statuses that may enter the plan (the second only without the consent gate).
+_ENTER = "eligible"
+_WAITING = "eligible_waiting_consent"
+_KNOWN_STATUSES = frozenset({_ENTER, _WAITING, "not_eligible", "unknown"})
+_PRIORITY_DECIMALS = 6
+#: Solver objective = _SCALE * priority + tie-break bonus: one unit of the scaled objective
+#: is the smallest step of a rounded priority (1e-6), and all bonuses together add less than
+#: _TIE_TOTAL of it, so a bonus never outweighs a real difference in priority.
+_SCALE = 10.0**_PRIORITY_DECIMALS
+_TIE_TOTAL = 0.5
+_MAX_LISTED = 10
+_SOLVER_STATUS = {
+    0: "optimal",
+    1: "limit reached (not proven optimal)",
+    2: "infeasible",
+    3: "unbounded",
+    4: "solver error",
+}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _raise(owner: str, section: str, problems: list[tuple[str, str, str]]) -> None:
+    if problems:
+        raise ScenarioError(
+            "\n".join(f"{owner}.{k} = {p}; {fix}" for k, p, fix in problems),
+            [(f"{section}.{k}", p, fix) for k, p, fix in problems],
+        )
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PriorityWeights:
+    """Weights of the priority score; each term is normalised to 0–1 first.
+
+    Parameters
+    ----------
+    age
+        Weight of age: ``min((plan_year - built_year) / age_span_years, 1)`` (0 if built
+        after the plan year or the year is missing). Default 1.
+    safety
+        Weight of safety-hazard items (``safety_items``: gas, drainage, fire …) divided by
+        the largest count among the candidates. Default 1.
+    gap
+        Weight of the life-circle gap score (``gap_score``, 0–1, from
+        :func:`gisplan.gaps.community_gaps`). Default 1.
+    households
+        Weight of households benefiting, divided by the largest among the candidates.
+        Default 1.
+    consent
+        Weight of consent: the mean of ``participation_rate`` and ``approval_rate``
+        (0–1). Default 0.5 — consent is mainly a gate (:attr:`PlanLimits.require_consent`),
+        so it counts half.
+    age_span_years
+        Age at which the age term reaches 1. Default 50 years.
+
+    Raises
+    ------
+    ScenarioError
+        If a weight is negative or not a number, or ``age_span_years`` is not > 0 (every
+        problem listed).
+
+    Examples
+    --------
+    >>> PriorityWeights(consent=0.0).consent
+    0.0
+    >>> PriorityWeights(age=-1)
+    Traceback (most recent call last):
+    ...
+    gisplan.errors.ScenarioError: PriorityWeights.age = -1 is not a weight >= 0; ...
+    """
+
+    age: float = 1.0
+    safety: float = 1.0
+    gap: float = 1.0
+    households: float = 1.0
+    consent: float = 0.5
+    age_span_years: float = 50.0
+
+    def __post_init__(self) -> None:
+        """Check weights (>= 0) and the age span (> 0); raise once listing all problems."""
+        problems: list[tuple[str, str, str]] = [
+            (key, f"{getattr(self, key)!r} is not a weight >= 0", "write a number such as 1.0")
+            for key in ("age", "safety", "gap", "households", "consent")
+            if not (
+                _is_number(getattr(self, key))
+                and math.isfinite(float(getattr(self, key)))
+                and float(getattr(self, key)) >= 0
+            )
+        ]
+        span = self.age_span_years
+        if not (_is_number(span) and math.isfinite(float(span)) and float(span) > 0):
+            problems.append(
+                ("age_span_years", f"{span!r} is not a number of years > 0", "write e.g. 50")
+            )
+        _raise("PriorityWeights", "plan.weights", problems)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PlanLimits:
+    """What one year's plan can carry.
+
+    Parameters
+    ----------
+    budget_wan_yuan
+        Government budget of the year in 万元; bounds the summed
+        ``government_cost_wan_yuan`` of the chosen communities. 0 gives an empty plan
+        (explained, not an error).
+    max_communities
+        Organising capacity: at most this many communities a year (``None``: no limit).
+    max_floor_area_m2
+        Organising capacity: at most this much floor area a year (``None``: no limit).
+    require_consent
+        Consent gate (national notice item 7): only ``"eligible"`` communities enter when
+        ``True`` (default); ``"eligible_waiting_consent"`` enter too when ``False``.
+
+    Raises
+    ------
+    ScenarioError
+        If the budget is negative or not a number, or a capacity is negative (every
+        problem listed).
+
+    Examples
+    --------
+    >>> PlanLimits(budget_wan_yuan=4900, max_communities=20).max_communities
+    20
+    >>> PlanLimits(budget_wan_yuan=-1)
+    Traceback (most recent call last):
+    ...
+    gisplan.errors.ScenarioError: PlanLimits.budget_wan_yuan = -1 is negative; ...
+    """
+
+    budget_wan_yuan: float
+    max_communities: int | None = None
+    max_floor_area_m2: float | None = None
+    require_consent: bool = True
+
+    def __post_init__(self) -> None:
+        """Check the budget and capacities; raise once listing all problems."""
+        problems: list[tuple[str, str, str]] = []
+        budget = self.budget_wan_yuan
+        if not (_is_number(budget) and math.isfinite(float(budget))):
+            problems.append(
+                ("budget_wan_yuan", f"{budget!r} is not a number", "write 万元 such as 4900")
+            )
+        elif float(budget) < 0:
+            problems.append(
+                ("budget_wan_yuan", f"{budget!r} is negative", "write a budget >= 0 in 万元")
+            )
+        count = self.max_communities
+        if count is not None and not (_is_int(count) and count >= 0):
+            problems.append(
+                (
+                    "max_communities",
+                    f"{count!r} is not a whole number >= 0",
+                    "write e.g. 20, or leave it out for no limit",
+                )
+            )
+        area = self.max_floor_area_m2
+        if area is not None and not (
+            _is_number(area) and math.isfinite(float(area)) and float(area) >= 0
+        ):
+            problems.append(
+                (
+                    "max_floor_area_m2",
+                    f"{area!r} is not an area >= 0",
+                    "write m² such as 160000, or leave it out for no limit",
+                )
+            )
+        consent: object = self.require_consent
+        if not isinstance(consent, bool):
+            problems.append(
+                ("require_consent", f"{consent!r} is not true/false", "write true or false")
+            )
+        _raise("PlanLimits", "plan", problems)
+
+
+_DEFAULT_WEIGHTS = PriorityWeights()
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _listed(values: Sequence[object]) -> str:
+    items = [str(v) for v in values]
+    more = f" and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else ""
+    return ", ".join(items[:_MAX_LISTED]) + more
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], *, fix: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"candidates: column(s) {', '.join(map(repr, missing))} missing (columns: "
+            f"{', '.join(map(str, frame.columns))}); {fix}"
+        )
+    dup = frame["community_id"][frame["community_id"].duplicated()].unique()
+    if len(dup):
+        raise LayerError(f"candidates: community_id not unique: {_listed(list(dup))}; keep one")
+
+
+def _numbers(
+    frame: pd.DataFrame,
+    column: str,
+    problems: list[str],
+    *,
+    upper: float | None = None,
+    hint: str = "",
+) -> pd.Series[float]:
+    """Return ``column`` as float (NaN where blank or absent); note bad cells in ``problems``."""
+    if column not in frame.columns:
+        absent: pd.Series[float] = pd.Series(np.nan, index=frame.index, dtype="float64")
+        return absent
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    unreadable = values.isna() & raw.notna()
+    if unreadable.any():
+        problems.append(f"{column}: not a number in rows {_listed(list(raw.index[unreadable]))}")
+    bad = (values < 0) | ~np.isfinite(values.fillna(0.0))
+    if upper is not None:
+        bad |= values > upper
+    if bad.any():
+        limit = f"between 0 and {upper:g}" if upper is not None else ">= 0"
+        problems.append(
+            f"{column}: not {limit} in rows {_listed(list(raw.index[bad]))}"
+            + (f" ({hint})" if hint else "")
+        )
+    return values
+
+
+def _raise_problems(problems: list[str]) -> None:
+    if problems:
+        raise LayerError("candidates: bad values:\n  " + "\n  ".join(problems))
+
+
+def _share_of_max(values: pd.Series[float]) -> pd.Series[float]:
+    filled = values.fillna(0.0)
+    top = float(filled.max()) if len(filled) else 0.0
+    return filled / top if top > 0 else filled * 0.0
+
+
+# --------------------------------------------------------------------------- priority
+
+
+def priority(
+    candidates: pd.DataFrame,
+    *,
+    plan_year: int,
+    weights: PriorityWeights = _DEFAULT_WEIGHTS,
+) -> pd.Series[float]:
+    """Return the priority score of every candidate community.
+
+    ``score = age·w_age + safety·w_safety + gap·w_gap + households·w_households +
+    consent·w_consent``, each term 0–1 (see :class:`PriorityWeights`). Households and
+    safety items are divided by their largest value **among the given candidates**, so a
+    score compares communities of one table. A blank or absent value scores 0 on its term
+    (logged). The score is rounded to 6 decimals, so equal inputs give equal scores.
+
+    Parameters
+    ----------
+    candidates
+        ``community_id`` (unique), ``built_year`` and ``households`` are required;
+        ``gap_score`` (0–1), ``safety_items`` (count >= 0), ``participation_rate`` and
+        ``approval_rate`` (fractions 0–1) are read when present.
+    plan_year
+        Year of the plan; the age is ``plan_year - built_year``.
+    weights
+        Weights of the five terms; default :class:`PriorityWeights` ().
+
+    Returns
+    -------
+    pandas.Series
+        Float scores named ``"priority"``, same index and order as ``candidates``.
+
+    Raises
+    ------
+    SchemaError
+        If a required column is missing.
+    LayerError
+        If ids repeat, or a value is not a number, negative, or (gap score, rates) above 1
+        — rates written as percentages (67) are refused; every bad cell is listed.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"community_id": ["A", "B"], "built_year": [1976, 2001],
+    ...                    "households": [200, 100], "safety_items": [2, 1]})
+    >>> gisplan.plan.priority(df, plan_year=2026).tolist()
+    [3.0, 1.5]
+    """
+    if not _is_int(plan_year):
+        raise ScenarioError(f"plan_year = {plan_year!r} is not a year; write e.g. 2026")
+    _require(
+        candidates,
+        ["community_id", "built_year", "households"],
+        fix="read the layer with gisplan.read_layer (maps 建成年份/户数) or add the columns",
+    )
+    problems: list[str] = []
+    built = pd.to_numeric(candidates["built_year"], errors="coerce").astype("float64")
+    unreadable = built.isna() & candidates["built_year"].notna()
+    if unreadable.any():
+        rows = _listed(list(candidates.index[unreadable]))
+        problems.append(f"built_year: not a year in rows {rows}")
+    households = _numbers(candidates, "households", problems)
+    safety = _numbers(candidates, "safety_items", problems)
+    gap = _numbers(candidates, "gap_score", problems, upper=1.0)
+    rate_hint = "rates are fractions: write 0.67, not 67"
+    participation = _numbers(candidates, "participation_rate", problems, upper=1.0, hint=rate_hint)
+    approval = _numbers(candidates, "approval_rate", problems, upper=1.0, hint=rate_hint)
+    _raise_problems(problems)
+    blanks = {
+        name: int(series.isna().sum())
+        for name, series in (
+            ("built_year", built),
+            ("households", households),
+            ("safety_items", safety),
+            ("gap_score", gap),
+            ("participation_rate", participation),
+            ("approval_rate", approval),
+        )
+        if series.isna().any()
+    }
+    if blanks:
+        logger.info("priority: blank or absent values score 0 on their term: %s", blanks)
+    span = float(weights.age_span_years)
+    age = ((plan_year - built) / span).clip(lower=0.0, upper=1.0).fillna(0.0)
+    consent = (participation.fillna(0.0) + approval.fillna(0.0)) / 2.0
+    score = (
+        float(weights.age) * age
+        + float(weights.safety) * _share_of_max(safety)
+        + float(weights.gap) * gap.fillna(0.0)
+        + float(weights.households) * _share_of_max(households)
+        + float(weights.consent) * consent
+    )
+    result: pd.Series[float] = score.round(_PRIORITY_DECIMALS).astype("float64")
+    result.name = "priority"
+    return result
+
+
+# --------------------------------------------------------------------------- annual plan
+
+
+def _entry_reasons(status: pd.Series[Any], *, require_consent: bool) -> pd.Series[str]:
+    """Return ``""`` for communities that may enter, else why they may not."""
+    text = status.astype("string")
+    unknown = sorted({str(s) for s in text.dropna() if s not in _KNOWN_STATUSES})
+    if text.isna().any() or unknown:
+        shown = [*unknown, *(["<blank>"] if text.isna().any() else [])]
+        raise LayerError(
+            f"candidates: status {', '.join(shown)} not understood; write one of "
+            f"{', '.join(sorted(_KNOWN_STATUSES))} (run gisplan.eligibility.assess)"
+        )
+    reasons = {
+        _ENTER: "",
+        _WAITING: "" if not require_consent else "waiting for consent",
+        "not_eligible": "not eligible: excluded by the eligibility rules",
+        "unknown": "not eligible: unknown — needs survey",
+    }
+    return text.map(reasons).astype(str)
+
+
+def _solve(
+    score: np.ndarray[Any, np.dtype[np.float64]],
+    ids: Sequence[object],
+    rows: list[tuple[str, np.ndarray[Any, np.dtype[np.float64]], float]],
+) -> tuple[np.ndarray[Any, np.dtype[np.bool_]], dict[str, object]]:
+    """Solve max score·x s.t. each row's ``a·x <= b``, x in {0, 1}, ties by id order."""
+    n = len(score)
+    rank = np.empty(n, dtype=float)
+    rank[np.argsort(np.asarray([str(i) for i in ids], dtype=object), kind="stable")] = np.arange(n)
+    # The bonus halves with each step in id order: each id outweighs all later ids together,
+    # so among plans of equal priority the one holding the earliest id wins (lexicographic).
+    tie = _TIE_TOTAL * 0.5 ** (rank + 1)
+    objective = -(_SCALE * score + tie)
+    constraints = [
+        LinearConstraint(np.vstack([a for _, a, _ in rows]), -np.inf, [b for *_, b in rows])
+    ]
+    res = milp(
+        objective,
+        integrality=np.ones(n),
+        bounds=Bounds(0, 1),
+        constraints=constraints,
+        options={"mip_rel_gap": 0.0},
+    )
+    if res.x is None:
+        raise InfeasibleError(f"annual plan: HiGHS found no plan ({res.message})")
+    chosen = np.asarray(res.x, dtype=float) > 0.5  # noqa: PLR2004 — 0/1 rounding
+    gap = getattr(res, "mip_gap", None)
+    return chosen, {
+        "status": _SOLVER_STATUS.get(int(res.status), "solver error"),
+        "solver_message": str(res.message),
+        "mip_gap": None if gap is None else float(gap),
+    }
+
+
+def annual_plan(
+    candidates: pd.DataFrame,
+    *,
+    limits: PlanLimits,
+    weights: PriorityWeights = _DEFAULT_WEIGHTS,
+    plan_year: int,
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Choose one year's communities: the highest summed priority the year can carry.
+
+    Exact 0/1 integer program (HiGHS via :func:`scipy.optimize.milp`, relative MIP gap 0)::
+
+        maximise   sum(priority_i x_i)
+        subject to sum(government_cost_wan_yuan_i x_i) <= budget_wan_yuan
+                   sum(x_i)                         <= max_communities   (if set)
+                   sum(floor_area_m2_i x_i)         <= max_floor_area_m2 (if set)
+
+    over the communities that pass the consent gate. Among plans of equal priority (scores
+    are rounded to 6 decimals) the one holding the earliest ``community_id`` (text order)
+    wins: each candidate gets a tiny id-ordered bonus that halves with each step in id
+    order, all bonuses together worth less than 1e-6 of priority. HiGHS stops within an
+    absolute gap of 1e-6 of that bonus scale, so the bonus decides reliably among roughly
+    the first 18 ids in text order; a tie further down is HiGHS's own (still
+    deterministic) choice. The solver's status and MIP gap are reported as they are.
+
+    Parameters
+    ----------
+    candidates
+        The columns of :func:`priority`, plus ``status`` (eligibility status of
+        :func:`gisplan.eligibility.assess`), ``government_cost_wan_yuan`` (the
+        government's share of the cost, >= 0; required for communities that may enter)
+        and ``floor_area_m2`` (required for them when ``max_floor_area_m2`` is set).
+    limits
+        Budget, capacities and consent gate of the year.
+    weights
+        Weights of :func:`priority`.
+    plan_year
+        Year of the plan.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per candidate, sorted by priority (descending) then ``community_id``,
+        RangeIndex: ``community_id, priority, selected`` (bool), ``reason``
+        (``"selected"``, ``"over budget"`` — left out by the year's budget or capacity —,
+        ``"waiting for consent"`` or ``"not eligible: …"``), ``status``,
+        ``government_cost_wan_yuan``, ``floor_area_m2``.
+    info : dict
+        ``plan_year``; ``status`` (``"optimal"``, ``"limit reached (not proven
+        optimal)"``, …, or ``"not solved"`` when nothing could be chosen);
+        ``solver_message``; ``mip_gap`` (HiGHS's, ``None`` if not solved); ``objective``
+        (summed priority of the chosen); ``chosen`` (count); ``entered`` (candidates past
+        the gate); ``budget_wan_yuan``, ``budget_used_wan_yuan``, ``floor_area_used_m2``;
+        ``binding`` (limits met with equality); ``note`` (why the plan is empty, else "").
+
+    Raises
+    ------
+    SchemaError
+        If a required column is missing.
+    LayerError
+        If ids repeat, a status is not an eligibility status, or a cost or area is
+        missing or negative where needed (every bad cell listed).
+    ScenarioError
+        If ``plan_year`` is not a year (a negative budget already fails in
+        :class:`PlanLimits`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"community_id": ["A", "B"], "built_year": [1976, 2001],
+    ...                    "households": [200, 100], "status": "eligible",
+    ...                    "government_cost_wan_yuan": [60.0, 50.0],
+    ...                    "floor_area_m2": [9000.0, 4000.0]})
+    >>> table, info = gisplan.plan.annual_plan(
+    ...     df, limits=gisplan.plan.PlanLimits(budget_wan_yuan=100), plan_year=2026)
+    >>> table[["community_id", "reason"]].to_numpy().tolist(), info["status"]
+    ([['A', 'selected'], ['B', 'over budget']], 'optimal')
+    """
+    _require(
+        candidates,
+        ["community_id", "status", "government_cost_wan_yuan", "floor_area_m2"],
+        fix="add the eligibility status (gisplan.eligibility.assess) and the costs",
+    )
+    score = priority(candidates, plan_year=plan_year, weights=weights)
+    reasons = _entry_reasons(candidates["status"], require_consent=limits.require_consent)
+    enter = (reasons == "").to_numpy(bool)
+    problems: list[str] = []
+    cost = _numbers(candidates, "government_cost_wan_yuan", problems)
+    area = _numbers(candidates, "floor_area_m2", problems)
+    needed = [("government_cost_wan_yuan", cost)]
+    if limits.max_floor_area_m2 is not None:
+        needed.append(("floor_area_m2", area))
+    for name, values in needed:
+        blank = values.isna().to_numpy(bool) & enter
+        if blank.any():
+            where = _listed(list(candidates.index[blank]))
+            problems.append(f"{name}: missing in rows {where}, which may enter the plan")
+    _raise_problems(problems)
+
+    budget = float(limits.budget_wan_yuan)
+    info: dict[str, object] = {
+        "plan_year": int(plan_year),
+        "status": "not solved",
+        "solver_message": "",
+        "mip_gap": None,
+        "objective": 0.0,
+        "chosen": 0,
+        "entered": int(enter.sum()),
+        "budget_wan_yuan": budget,
+        "budget_used_wan_yuan": 0.0,
+        "floor_area_used_m2": 0.0,
+        "binding": [],
+        "note": "",
+    }
+    chosen = np.zeros(len(candidates), dtype=bool)
+    if budget == 0:
+        info["note"] = (
+            f"budget for {plan_year} is 0 万元: no community can be funded, the plan is empty; "
+            "set plan.budget_wan_yuan to the year's government budget"
+        )
+    elif not enter.any():
+        info["note"] = (
+            "no candidate may enter the plan (none is eligible"
+            + (" with consent" if limits.require_consent else "")
+            + "); see the reason column"
+        )
+    else:
+        rows: list[tuple[str, np.ndarray[Any, np.dtype[np.float64]], float]] = [
+            ("budget", cost.to_numpy(float)[enter], budget)
+        ]
+        if limits.max_communities is not None:
+            rows.append(("max_communities", np.ones(int(enter.sum())), limits.max_communities))
+        if limits.max_floor_area_m2 is not None:
+            rows.append(
+                ("max_floor_area", area.to_numpy(float)[enter], float(limits.max_floor_area_m2))
+            )
+        ids = candidates["community_id"].to_numpy(dtype=object)[enter].tolist()
+        picked, solved = _solve(score.to_numpy(float)[enter], ids, rows)
+        info.update(solved)
+        chosen[np.flatnonzero(enter)[picked]] = True
+        info["binding"] = [
+            name
+            for name, a, b in rows
+            if math.isclose(float(a[picked].sum()), b, rel_tol=1e-9, abs_tol=1e-9)
+        ]
+    used_cost = float(cost.to_numpy(float)[chosen].sum())
+    info.update(
+        objective=round(float(score.to_numpy(float)[chosen].sum()), _PRIORITY_DECIMALS),
+        chosen=int(chosen.sum()),
+        budget_used_wan_yuan=used_cost,
+        floor_area_used_m2=float(np.nansum(area.to_numpy(float)[chosen])),
+    )
+    if info["note"] == "" and not chosen.any():
+        info["note"] = "no community fits the year's budget and capacity; the plan is empty"
+    reason = np.where(chosen, "selected", np.where(enter, "over budget", reasons.to_numpy(str)))
+    table = pd.DataFrame(
+        {
+            "community_id": candidates["community_id"].to_numpy(),
+            "priority": score.to_numpy(float),
+            "selected": chosen,
+            "reason": reason.astype(object),
+            "status": candidates["status"].astype(str).to_numpy(dtype=object),
+            "government_cost_wan_yuan": cost.to_numpy(float),
+            "floor_area_m2": area.to_numpy(float),
+        }
+    )
+    table["community_id"] = table["community_id"].astype(candidates["community_id"].dtype)
+    table["_key"] = table["community_id"].astype(str)
+    table = table.sort_values(["priority", "_key"], ascending=[False, True], kind="stable")
+    result: pd.DataFrame = table.drop(columns="_key").reset_index(drop=True)
+    logger.info(
+        "annual plan %s: %s, %d of %d entered chosen, %.2f of %.2f 万元",
+        plan_year,
+        info["status"],
+        info["chosen"],
+        info["entered"],
+        used_cost,
+        budget,
+    )
+    return result, info
+
+
+# --------------------------------------------------------------------------- rollout
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    name: str
+    built_by: int
+    share: float
+    by_year: int
+
+
+def _year(value: object) -> int | None:
+    """Return ``value`` as a year, or ``None`` if it is not a whole number."""
+    return (
+        int(value) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else None
+    )
+
+
+def _targets(targets: Mapping[str, object] | None) -> list[_Target]:
+    if not targets:
+        return []
+    known = {"all_built_before", "share_built_before", "by_year"}
+    problems: list[tuple[str, str, str]] = [
+        (str(k), f"{v!r} under an unknown key", f"use {', '.join(sorted(known))}")
+        for k, v in targets.items()
+        if k not in known
+    ]
+    by_year = _year(targets.get("by_year"))
+    if by_year is None:
+        problems.append(("by_year", f"{targets.get('by_year')!r} is not a year", "write e.g. 2025"))
+    out: list[tuple[str, int, float]] = []
+    if "all_built_before" in targets:
+        everything = _year(targets["all_built_before"])
+        if everything is None:
+            problems.append(
+                ("all_built_before", f"{targets['all_built_before']!r} is not a year", "write 2000")
+            )
+        else:
+            out.append(("all_built_before", everything, 1.0))
+    if "share_built_before" in targets:
+        pair = targets["share_built_before"]
+        items = list(pair) if isinstance(pair, (tuple, list)) else []
+        year = _year(items[0]) if len(items) == 2 else None  # noqa: PLR2004 — (year, share)
+        share = items[1] if year is not None else None
+        if (
+            year is not None
+            and isinstance(share, (int, float, np.integer, np.floating))
+            and not isinstance(share, bool)
+            and 0 <= float(share) <= 1
+        ):
+            out.append(("share_built_before", year, float(share)))
+        else:
+            problems.append(
+                ("share_built_before", f"{pair!r} is not (year, share 0–1)", "write [2005, 0.85]")
+            )
+    if not out and not problems:
+        problems.append(("keys", "no target given", "add all_built_before or share_built_before"))
+    _raise("targets", "plan.targets", problems)
+    return [_Target(name, built_by, share, by_year or 0) for name, built_by, share in out]
+
+
+def _limits_for(
+    years: Sequence[int], limits_per_year: PlanLimits | Mapping[int, PlanLimits]
+) -> dict[int, PlanLimits]:
+    if isinstance(limits_per_year, PlanLimits):
+        return dict.fromkeys(years, limits_per_year)
+    missing = [y for y in years if y not in limits_per_year]
+    wrong = [y for y, v in limits_per_year.items() if not isinstance(v, PlanLimits)]
+    problems = []
+    if missing:
+        problems.append(("limits_per_year", f"no limits for {_listed(missing)}", "add them"))
+    if wrong:
+        problems.append(("limits_per_year", f"{_listed(wrong)} not PlanLimits", "use PlanLimits"))
+    _raise("rollout", "plan", problems)
+    return {y: limits_per_year[y] for y in years}
+
+
+def _state(year: int, start: float, done: float, enters: bool) -> str:
+    if math.isnan(start):
+        return "储备" if enters else "未纳入"
+    if year < start:
+        return "储备"
+    if year == start:
+        return "新开工"
+    return "在建" if year < done else "竣工"
+
+
+def rollout(
+    candidates: pd.DataFrame,
+    *,
+    years: Sequence[int],
+    limits_per_year: PlanLimits | Mapping[int, PlanLimits],
+    build_years: int = 1,
+    weights: PriorityWeights = _DEFAULT_WEIGHTS,
+    targets: Mapping[str, object] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Plan year after year and follow each community to completion.
+
+    For each year in ``years`` (ascending), :func:`annual_plan` runs on the communities
+    not chosen in an earlier year (priorities are recomputed for that year and those
+    communities). A community chosen in year ``y`` is 新开工 in ``y``, 在建 until
+    ``y + build_years - 1`` and 竣工 from ``y + build_years``; before ``y`` it is 储备.
+    An eligible community not chosen (or waiting for consent) stays 储备; a community
+    that is ``not_eligible`` or ``unknown`` is 未纳入 (not in the programme).
+
+    Targets (e.g. Linyi's: ``{"all_built_before": 2000, "share_built_before": (2005,
+    0.85), "by_year": 2025}``) count **communities completed** (竣工 in or before
+    ``by_year``) among those **built in or before** the named year (``built_year <=
+    year``), leaving out those ``not_eligible`` (outside the programme by rule);
+    ``unknown`` ones stay in the count, since a survey may still qualify them.
+
+    Parameters
+    ----------
+    candidates
+        As for :func:`annual_plan`; ``households``, ``floor_area_m2`` and, when present,
+        ``buildings`` are summed per year.
+    years
+        Plan years, e.g. ``range(2026, 2031)`` (unique whole years).
+    limits_per_year
+        One :class:`PlanLimits` for every year, or one per year.
+    build_years
+        Years from start to completion (>= 1). Default 1.
+    weights
+        Weights of :func:`priority`.
+    targets
+        Optional targets (keys above); ``by_year`` is required with either.
+
+    Returns
+    -------
+    communities : pandas.DataFrame
+        Same index and order as ``candidates``: ``community_id``, ``status``,
+        ``priority`` (in its plan year, NaN if never chosen), ``start_year``,
+        ``completion_year`` (Int64, <NA> if never chosen), and ``status_<year>`` (one of
+        :data:`ROLLOUT_STATES`) for every year from the first plan year to the last plan
+        year or last completion, whichever is later.
+    per_year : pandas.DataFrame
+        One row per year of that span: ``year``, ``planned`` (a plan year), ``plan_status``,
+        ``budget_wan_yuan``, ``budget_used_wan_yuan``, ``communities_started``,
+        ``buildings_started``, ``households_started``, ``floor_area_m2_started``,
+        ``communities_in_construction``, ``communities_completed``,
+        ``buildings_completed``, ``households_completed``, ``floor_area_m2_completed``
+        (buildings <NA> without a ``buildings`` column). With targets, a column
+        ``done_share_built_by_<year>`` (cumulative share completed) per target and
+        ``per_year.attrs["targets"]``: a list of dicts with ``target``, ``built_by``,
+        ``required_share``, ``by_year``, ``communities`` (in the count), ``completed``,
+        ``share``, ``met``, ``margin_share`` (share - required) and
+        ``shortfall_communities`` (more completions needed; 0 when met).
+
+    Raises
+    ------
+    ScenarioError
+        If ``years``, ``build_years``, ``limits_per_year`` or ``targets`` are not valid
+        (every problem listed).
+    SchemaError, LayerError
+        As for :func:`annual_plan`.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"community_id": ["A", "B"], "built_year": [1976, 2001],
+    ...                    "households": [200, 100], "status": "eligible",
+    ...                    "government_cost_wan_yuan": [60.0, 50.0],
+    ...                    "floor_area_m2": [9000.0, 4000.0]})
+    >>> comm, per_year = gisplan.plan.rollout(
+    ...     df, years=[2026, 2027], limits_per_year=gisplan.plan.PlanLimits(budget_wan_yuan=60))
+    >>> comm[["status_2026", "status_2027", "status_2028"]].to_numpy().tolist()
+    [['新开工', '竣工', '竣工'], ['储备', '新开工', '竣工']]
+    """
+    plan_years = list(years)
+    problems: list[tuple[str, str, str]] = []
+    if not plan_years or not all(_is_int(y) for y in plan_years):
+        problems.append(("years", f"{plan_years!r} are not whole years", "write [2026, 2027]"))
+    elif len(set(plan_years)) != len(plan_years):
+        problems.append(("years", f"{plan_years!r} repeat a year", "list each year once"))
+    if not (_is_int(build_years) and build_years >= 1):
+        problems.append(("build_years", f"{build_years!r} is not >= 1", "write e.g. 2"))
+    _raise("rollout", "plan", problems)
+    plan_years = sorted(int(y) for y in plan_years)
+    limits = _limits_for(plan_years, limits_per_year)
+    wanted = _targets(targets)
+    _require(
+        candidates,
+        ["community_id", "status", "households", "floor_area_m2", "built_year"],
+        fix="add the columns (see gisplan.plan.annual_plan)",
+    )
+    ids = candidates["community_id"].tolist()
+    start: dict[object, int] = {}
+    prio: dict[object, float] = {}
+    plans: dict[int, dict[str, object]] = {}
+    for year in plan_years:
+        left = candidates[~candidates["community_id"].isin(list(start))]
+        table, info = annual_plan(left, limits=limits[year], weights=weights, plan_year=year)
+        plans[year] = info
+        for cid, p in table.loc[table["selected"], ["community_id", "priority"]].itertuples(
+            index=False
+        ):
+            start[cid] = year
+            prio[cid] = float(p)
+    starts = np.array([start.get(c, np.nan) for c in ids], dtype=float)
+    done = starts + build_years
+    last = int(np.nanmax(done)) if start else plan_years[-1]
+    span = list(range(plan_years[0], max(plan_years[-1], last) + 1))
+    status = candidates["status"].astype(str).to_numpy()
+    ever = (status == _ENTER) | (status == _WAITING)
+
+    comm = pd.DataFrame(index=candidates.index)
+    comm["community_id"] = candidates["community_id"]
+    comm["status"] = status
+    comm["priority"] = np.array([prio.get(c, np.nan) for c in ids], dtype=float)
+    comm["start_year"] = pd.array(starts, dtype="Float64").astype("Int64")
+    comm["completion_year"] = pd.array(done, dtype="Float64").astype("Int64")
+    for year in span:
+        comm[f"status_{year}"] = [
+            _state(year, s, d, bool(e)) for s, d, e in zip(starts, done, ever, strict=True)
+        ]
+
+    per_year = _per_year(candidates, span, plans, starts, done)
+    if wanted:
+        per_year.attrs["targets"] = _check_targets(candidates, wanted, per_year, done)
+    return comm, per_year
+
+
+def _per_year(
+    candidates: pd.DataFrame,
+    span: list[int],
+    plans: dict[int, dict[str, object]],
+    starts: np.ndarray[Any, np.dtype[np.float64]],
+    done: np.ndarray[Any, np.dtype[np.float64]],
+) -> pd.DataFrame:
+    households = pd.to_numeric(candidates["households"], errors="coerce").to_numpy(float)
+    area = pd.to_numeric(candidates["floor_area_m2"], errors="coerce").to_numpy(float)
+    has_buildings = "buildings" in candidates.columns
+    buildings = (
+        pd.to_numeric(candidates["buildings"], errors="coerce").to_numpy(float)
+        if has_buildings
+        else np.full(len(candidates), np.nan)
+    )
+    records = []
+    for year in span:
+        info = plans.get(year)
+        record: dict[str, object] = {
+            "year": year,
+            "planned": info is not None,
+            "plan_status": "" if info is None else info["status"],
+            "budget_wan_yuan": np.nan if info is None else info["budget_wan_yuan"],
+            "budget_used_wan_yuan": 0.0 if info is None else info["budget_used_wan_yuan"],
+        }
+        for suffix, mask in (("started", starts == year), ("completed", done == year)):
+            record[f"communities_{suffix}"] = int(mask.sum())
+            record[f"buildings_{suffix}"] = (
+                int(np.nansum(buildings[mask])) if has_buildings else pd.NA
+            )
+            record[f"households_{suffix}"] = int(np.nansum(households[mask]))
+            record[f"floor_area_m2_{suffix}"] = float(np.nansum(area[mask]))
+        record["communities_in_construction"] = int(((starts < year) & (year < done)).sum())
+        records.append(record)
+    columns = [
+        "year",
+        "planned",
+        "plan_status",
+        "budget_wan_yuan",
+        "budget_used_wan_yuan",
+        "communities_started",
+        "buildings_started",
+        "households_started",
+        "floor_area_m2_started",
+        "communities_in_construction",
+        "communities_completed",
+        "buildings_completed",
+        "households_completed",
+        "floor_area_m2_completed",
+    ]
+    out = pd.DataFrame.from_records(records, columns=columns)
+    for col in ("buildings_started", "buildings_completed"):
+        out[col] = out[col].astype("Int64")
+    out["budget_wan_yuan"] = out["budget_wan_yuan"].astype("float64")
+    out["budget_used_wan_yuan"] = out["budget_used_wan_yuan"].astype("float64")
+    table: pd.DataFrame = out
+    return table
+
+
+def _check_targets(
+    candidates: pd.DataFrame,
+    wanted: list[_Target],
+    per_year: pd.DataFrame,
+    done: np.ndarray[Any, np.dtype[np.float64]],
+) -> list[dict[str, object]]:
+    built = pd.to_numeric(candidates["built_year"], errors="coerce").to_numpy(float)
+    in_scope = candidates["status"].astype(str).to_numpy() != "not_eligible"
+    report = []
+    for target in wanted:
+        counted = (built <= target.built_by) & in_scope
+        total = int(counted.sum())
+        cumulative = [
+            int((counted & (done <= year)).sum()) / total if total else 1.0
+            for year in per_year["year"]
+        ]
+        per_year[f"done_share_built_by_{target.built_by}"] = np.asarray(cumulative, dtype=float)
+        completed = int((counted & (done <= target.by_year)).sum())
+        share = completed / total if total else 1.0
+        needed = math.ceil(target.share * total - 1e-9)
+        met = completed >= needed
+        report.append(
+            {
+                "target": target.name,
+                "built_by": target.built_by,
+                "required_share": target.share,
+                "by_year": target.by_year,
+                "communities": total,
+                "completed": completed,
+                "share": share,
+                "met": met,
+                "margin_share": share - target.share,
+                "shortfall_communities": max(needed - completed, 0),
+            }
+        )
+        logger.info(
+            "target %s (built by %s, %.0f%% by %s): %d of %d completed, %s",
+            target.name,
+            target.built_by,
+            100 * target.share,
+            target.by_year,
+            completed,
+            total,
+            "met" if met else "not met",
+        )
+    return report
