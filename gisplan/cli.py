@@ -105,6 +105,14 @@ def run(
         costs = result.results["scheme_costs"]
         total = float(costs["cost_wan_yuan"].sum())
         typer.echo(f"改造方案 schemes: {len(costs)} 个小区，估算总投资 {total:,.2f} 万元")
+    if "plan_info" in result.results:
+        info = dict(result.results["plan_info"].to_numpy().tolist())
+        typer.echo(
+            f"年度计划 plan {info['plan_year']}: {info['chosen']} 个小区，"
+            f"政府投资 {float(info['budget_used_wan_yuan']):,.2f} / "
+            f"{float(info['budget_wan_yuan']):,.2f} 万元 "
+            f"({info['status']}, MIP gap {info['mip_gap']})"
+        )
     typer.echo(f"警告 warnings: {len(result.report.warnings)} (see validation_issues.csv)")
     typer.echo(f"输出 outputs: {result.out_dir}  ({time.perf_counter() - t0:.1f} s)")
 

@@ -66,7 +66,7 @@ def write_workbook(
     path: Path,
     sheets: Mapping[str, pd.DataFrame],
     *,
-    labels: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
     totals: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Write tables to one Excel workbook, one sheet each.
@@ -79,8 +79,9 @@ def write_workbook(
         Sheet name (Chinese is fine, ≤ 31 characters) → table. A ``geometry`` column is
         dropped.
     labels
-        Column name → header text (e.g. ``{"dist_m": "步行距离（m）"}``); unlabelled columns
-        keep their name.
+        Column name → header text (e.g. ``{"dist_m": "步行距离（m）"}``), or sheet name → such
+        a mapping (the same column can need another header on another sheet); unlabelled
+        columns keep their name.
     totals
         Sheet name → columns summed in a bold 合计 (total) row under the table.
     """
@@ -93,7 +94,8 @@ def write_workbook(
     for name, frame in sheets.items():
         table = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
         ws = book.create_sheet(name[:31])
-        headers = [labels.get(str(c), str(c)) for c in table.columns]
+        sheet_labels = labels.get(name) if isinstance(labels.get(name), dict) else labels
+        headers = [str(sheet_labels.get(str(c), str(c))) for c in table.columns]  # type: ignore[union-attr]
         ws.append(headers)
         for row in table.itertuples(index=False):
             ws.append([_cell(v) for v in row])

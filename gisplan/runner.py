@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pyproj
 from tqdm.auto import tqdm
@@ -41,14 +42,14 @@ from gisplan.standards import load_standard
 from gisplan.validation import ValidationReport
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    import pandas as pd
+    from collections.abc import Callable, Iterator
 
 __all__ = [
     "RunResult",
     "load_layers",
+    "plan_candidates",
     "run_access",
+    "run_plan",
     "run_scenario",
     "run_schemes",
     "validate_scenario",
@@ -67,6 +68,13 @@ _EXCEL_SHEETS = {
     "eligibility": "改造资格",
     "scheme_costs": "改造方案造价",
     "schemes": "改造方案明细",
+    "funding_modes": "资金平衡模式",
+    "funding": "资金来源",
+    "plan": "年度计划",
+    "plan_info": "年度计划求解信息",
+    "rollout_years": "分年度推进",
+    "rollout": "小区推进安排",
+    "publicity": "公示安排",
     "coverage": "覆盖率",
     "community_gaps": "小区缺口",
     "gaps": "缺口明细",
@@ -348,6 +356,136 @@ def run_schemes(
     return {"schemes": schemes, "scheme_costs": scheme_costs(schemes)}
 
 
+def plan_candidates(
+    communities: gpd.GeoDataFrame, results: dict[str, pd.DataFrame]
+) -> pd.DataFrame:
+    """Assemble the candidates table of the annual plan from the earlier steps.
+
+    ``status`` from eligibility, ``gap_score`` from the life-circle step (0 without it),
+    ``safety_items`` (scheme items flagged as safety hazards: gas, drainage, fire …) and
+    ``government_cost_wan_yuan`` (scheme items the government pays) from the schemes.
+    """
+    schemes = results["schemes"]
+    gov = schemes[schemes["payer"] == "government"].groupby("community_id")["cost_yuan"].sum()
+    safety = schemes[schemes["safety"].astype(bool)].groupby("community_id")["item"].nunique()
+    columns = ["community_id", "built_year", "households", "floor_area_m2", "buildings"]
+    columns += ["participation_rate", "approval_rate"]
+    table = pd.DataFrame(communities[[c for c in columns if c in communities.columns]])
+    ids = table["community_id"].astype(str)
+    status = results["eligibility"].set_index("community_id")["status"]
+    table["status"] = ids.map(status).to_numpy()
+    if "community_gaps" in results:
+        score = results["community_gaps"].set_index("community_id")["gap_score"]
+        table["gap_score"] = ids.map(score).to_numpy()
+    table["safety_items"] = ids.map(safety).fillna(0).astype(int).to_numpy()
+    table["government_cost_wan_yuan"] = (ids.map(gov) / 10_000).round(2).to_numpy()
+    has_scheme = ids.isin(set(schemes["community_id"].astype(str))).to_numpy()
+    keep = has_scheme | (table["status"] != "eligible").to_numpy()
+    candidates: pd.DataFrame = table[keep].reset_index(drop=True)
+    return candidates
+
+
+def run_plan(
+    scenario: Scenario, communities: gpd.GeoDataFrame, results: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """Choose the plan year's communities within budget; roll out later years; 公示 dates.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``plan`` (every candidate, selected or why not, with its priority), ``plan_info``
+        (solver status, objective, MIP gap, budget used), and with ``rollout_years``
+        ``rollout`` / ``rollout_years``, with ``publicity_start`` ``publicity``.
+    """
+    from gisplan.plan import PlanLimits, PriorityWeights, annual_plan, rollout  # noqa: PLC0415
+    from gisplan.publicity import publicity_schedule  # noqa: PLC0415
+
+    section, eligibility = scenario.plan, scenario.eligibility
+    if section is None or eligibility is None:
+        return {}
+    candidates = plan_candidates(communities, results)
+    limits = PlanLimits(
+        budget_wan_yuan=section.budget_wan_yuan,
+        max_communities=section.max_communities,
+        max_floor_area_m2=section.max_floor_area_m2,
+        require_consent=section.require_consent,
+    )
+    weights = PriorityWeights(**section.weights)
+    table, info = annual_plan(
+        candidates, limits=limits, weights=weights, plan_year=eligibility.plan_year
+    )
+    logger.info("plan %s: %s", eligibility.plan_year, info)
+    out = {
+        "plan": table,
+        "plan_info": pd.DataFrame({"key": list(info), "value": [str(v) for v in info.values()]}),
+    }
+    if section.rollout_years:
+        by_community, per_year = rollout(
+            candidates,
+            years=section.rollout_years,
+            limits_per_year=limits,
+            build_years=section.build_years,
+            weights=weights,
+            targets=section.targets or None,
+        )
+        out["rollout"] = by_community
+        out["rollout_years"] = per_year
+    if section.publicity_start is not None:
+        chosen = table.loc[table["selected"], "community_id"]
+        out["publicity"] = publicity_schedule(
+            chosen, section.publicity_start, working_days=section.publicity_working_days
+        )
+    return out
+
+
+def _eligibility_step(scenario: Scenario, communities: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    from gisplan.eligibility import assess  # noqa: PLC0415
+
+    rules = scenario.eligibility.rules() if scenario.eligibility is not None else None
+    return {} if rules is None else {"eligibility": assess(communities, rules=rules)}
+
+
+def _finance_step(
+    scenario: Scenario, communities: pd.DataFrame, results: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    from gisplan.finance import fund, modes  # noqa: PLC0415
+
+    if scenario.finance is None:
+        return {}
+    priced = results["schemes"][results["schemes"]["cost_yuan"].notna()]
+    funding = fund(priced, communities, rules=scenario.finance.funding_rules())
+    return {"funding": funding, "funding_modes": modes(funding)}
+
+
+def _step_names(scenario: Scenario) -> list[str]:
+    """Return the steps a scenario asks for, in the order they run."""
+    named = ("access", "eligibility", "schemes", "finance", "plan")
+    return [name for name in named if getattr(scenario, name) is not None]
+
+
+def _run_steps(
+    scenario: Scenario,
+    layers: dict[str, gpd.GeoDataFrame],
+    report: ValidationReport,
+    timings: dict[str, float],
+) -> dict[str, pd.DataFrame]:
+    """Run every step the scenario asks for, in order; each sees the results before it."""
+    results: dict[str, pd.DataFrame] = {}
+    communities = layers["communities"]
+    steps: dict[str, Callable[[], dict[str, pd.DataFrame]]] = {
+        "access": lambda: run_access(scenario, layers, report),
+        "eligibility": lambda: _eligibility_step(scenario, communities),
+        "schemes": lambda: run_schemes(scenario, communities, results),
+        "finance": lambda: _finance_step(scenario, communities, results),
+        "plan": lambda: run_plan(scenario, communities, results),
+    }
+    for name in _step_names(scenario):
+        t = time.perf_counter()
+        results.update(steps[name]())
+        timings[name] = time.perf_counter() - t
+    return results
+
+
 def validate_scenario(scenario: Scenario | str | Path) -> ValidationReport:
     """Check a scenario and all its layers; return every problem found.
 
@@ -403,14 +541,24 @@ def _writable(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
-    from gisplan import access, catalogue, eligibility, gaps  # noqa: PLC0415
+    from gisplan import access, catalogue, eligibility, finance, gaps, plan  # noqa: PLC0415
 
     sheets = {zh: results[key] for key, zh in _EXCEL_SHEETS.items() if key in results}
+    # each sheet takes the Chinese headers of the module that made it (names can repeat)
+    module_labels = {
+        "eligibility": eligibility.COLUMN_LABELS_ZH,
+        "scheme_costs": catalogue.COLUMN_LABELS_ZH,
+        "schemes": catalogue.COLUMN_LABELS_ZH,
+        "funding_modes": finance.COLUMN_LABELS_ZH,
+        "funding": finance.COLUMN_LABELS_ZH,
+        "building_access": {**gaps.COLUMN_LABELS_ZH, **access.COLUMN_LABELS_ZH},
+    }
+    for key in ("plan", "plan_info", "rollout_years", "rollout", "publicity"):
+        module_labels[key] = plan.COLUMN_LABELS_ZH
     labels = {
-        **gaps.COLUMN_LABELS_ZH,
-        **access.COLUMN_LABELS_ZH,
-        **eligibility.COLUMN_LABELS_ZH,
-        **catalogue.COLUMN_LABELS_ZH,
+        zh: module_labels.get(key, gaps.COLUMN_LABELS_ZH)
+        for key, zh in _EXCEL_SHEETS.items()
+        if key in results
     }
     costs = results.get("scheme_costs")
     money = [] if costs is None else [c for c in costs.columns if "yuan" in c]
@@ -537,23 +685,7 @@ def run_scenario(
         t = time.perf_counter()
         layers, metric, report = load_layers(scenario, progress=progress)
         timings["layers"] = time.perf_counter() - t
-        results: dict[str, pd.DataFrame] = {}
-        if scenario.access is not None:
-            t = time.perf_counter()
-            results.update(run_access(scenario, layers, report))
-            timings["access"] = time.perf_counter() - t
-        if scenario.eligibility is not None:
-            from gisplan.eligibility import assess  # noqa: PLC0415
-
-            t = time.perf_counter()
-            results["eligibility"] = assess(
-                layers["communities"], rules=scenario.eligibility.rules()
-            )
-            timings["eligibility"] = time.perf_counter() - t
-        if scenario.schemes is not None:
-            t = time.perf_counter()
-            results.update(run_schemes(scenario, layers["communities"], results))
-            timings["schemes"] = time.perf_counter() - t
+        results = _run_steps(scenario, layers, report, timings)
         for issue in report:
             logger.info("%s", issue.format())
         result = RunResult(
@@ -621,12 +753,7 @@ def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, starte
             "name": result.crs.name,
             "chosen": scenario.metric_crs,
         },
-        "steps": [
-            "layers",
-            *(["access"] if scenario.access is not None else []),
-            *(["eligibility"] if scenario.eligibility is not None else []),
-            *(["schemes"] if scenario.schemes is not None else []),
-        ],
+        "steps": ["layers", *_step_names(scenario)],
         "layers": {kind: len(gdf) for kind, gdf in result.layers.items()},
         "outputs": {
             f.relative_to(path.parent).as_posix(): _sha256(f)

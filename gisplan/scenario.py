@@ -46,13 +46,16 @@ from gisplan.layers import LAYER_KINDS
 if TYPE_CHECKING:
     from gisplan.catalogue import SchemeOptions
     from gisplan.eligibility import EligibilityRules
+    from gisplan.finance import FundingRules
 
 __all__ = [
     "AccessSection",
     "EligibilitySection",
+    "FinanceSection",
     "LayerSource",
     "Layers",
     "Outputs",
+    "PlanSection",
     "Scenario",
     "SchemesSection",
     "load_scenario",
@@ -317,6 +320,72 @@ class SchemesSection(_Model):
         )
 
 
+class FinanceSection(_Model):
+    """Funding rules (``finance:``): any field of :class:`gisplan.finance.FundingRules`.
+
+    The seed policies name the sources but give no shares or amounts, so the defaults are
+    placeholders: state your city's figures here.
+    """
+
+    rules: dict[str, Any] = Field(
+        default_factory=dict, description="FundingRules fields, e.g. {local_share: 0.3}."
+    )
+
+    @field_validator("rules")
+    @classmethod
+    def _rules_valid(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _funding_rules(value)
+        return value
+
+    def funding_rules(self) -> FundingRules:
+        """Return the :class:`~gisplan.finance.FundingRules` of this section."""
+        return _funding_rules(self.rules)
+
+
+def _funding_rules(values: dict[str, Any]) -> FundingRules:
+    from gisplan.finance import FundingRules  # noqa: PLC0415
+
+    known = [f.name for f in dataclasses.fields(FundingRules)]
+    unknown = [k for k in values if k not in known]
+    if unknown:
+        hints = {k: difflib.get_close_matches(k, known, n=1) for k in unknown}
+        said = ", ".join(
+            f"'{k}'" + (f" (did you mean '{h[0]}'?)" if h else "") for k, h in hints.items()
+        )
+        msg = f"unknown funding rule(s) {said}; allowed: {', '.join(known)}"
+        raise ValueError(msg)
+    converted: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in values.items()
+    }
+    try:
+        return FundingRules(**converted)
+    except ScenarioError as err:
+        raise ValueError(str(err)) from err
+
+
+class PlanSection(_Model):
+    """The annual plan and multi-year rollout (``plan:``)."""
+
+    budget_wan_yuan: float = Field(ge=0, description="Government budget of the plan year, 万元.")
+    max_communities: int | None = Field(default=None, ge=0)
+    max_floor_area_m2: float | None = Field(default=None, ge=0)
+    require_consent: bool = Field(default=True, description="Only communities past the gates.")
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="PriorityWeights fields (age, safety, gap, ...)."
+    )
+    rollout_years: list[int] = Field(
+        default_factory=list, description="Years of the multi-year rollout (same limits)."
+    )
+    build_years: int = Field(default=1, ge=1, description="Years from start to completion.")
+    targets: dict[str, Any] = Field(
+        default_factory=dict, description="e.g. {all_built_before: 2000, by_year: 2025}."
+    )
+    publicity_start: dt.date | None = Field(
+        default=None, description="First day the schemes can be publicised (公示)."
+    )
+    publicity_working_days: int = Field(default=5, ge=1)
+
+
 class Outputs(_Model):
     """What the run writes and where."""
 
@@ -362,6 +431,12 @@ class Scenario(_Model):
     )
     schemes: SchemesSection | None = Field(
         default=None, description="One renovation scheme per community, costed."
+    )
+    finance: FinanceSection | None = Field(
+        default=None, description="Who pays: sources, self-balance, shortfall (needs schemes)."
+    )
+    plan: PlanSection | None = Field(
+        default=None, description="Annual plan within budget and rollout (needs eligibility)."
     )
     outputs: Outputs = Field(default_factory=Outputs)
     source: Path | None = Field(default=None, description="The YAML file (set by load_scenario).")
@@ -418,6 +493,16 @@ class Scenario(_Model):
                 "access: needs a network layer; add layers.network (or, only if there is no "
                 "network, state access.straight_line_factor, e.g. 1.3)"
             )
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _steps_have_inputs(self) -> Scenario:
+        if self.finance is not None and self.schemes is None:
+            msg = "finance: needs a schemes section (the costs to fund); add schemes: {}"
+            raise ValueError(msg)
+        if self.plan is not None and (self.schemes is None or self.eligibility is None):
+            msg = "plan: needs eligibility and schemes sections; add them"
             raise ValueError(msg)
         return self
 

@@ -41,3 +41,19 @@ def test_workbook_headers_formats_and_values(tmp_path: Path) -> None:
     # the geometry column is left out
     assert [c.value for c in ws2[1]] == ["community_id", "missing_types", "gap_score"]
     assert [c.value for c in ws2[2]] == ["C1", "幼儿园、托儿所", 0.5]
+
+
+def test_labels_per_sheet(tmp_path: Path) -> None:
+    table = pd.DataFrame({"cost_wan_yuan": [1.5]})
+    path = tmp_path / "x.xlsx"
+    write_workbook(
+        path,
+        {"方案": table, "资金": table},
+        labels={
+            "方案": {"cost_wan_yuan": "费用（万元）"},
+            "资金": {"cost_wan_yuan": "总成本（万元）"},
+        },
+    )
+    book = openpyxl.load_workbook(path)
+    assert book["方案"]["A1"].value == "费用（万元）"
+    assert book["资金"]["A1"].value == "总成本（万元）"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pyogrio
 import pytest
 from shapely.geometry import Point, box
 
-from gisplan import OutputError, ValidationError, run_scenario, validate_scenario
+from gisplan import OutputError, ScenarioError, ValidationError, run_scenario, validate_scenario
 
 from _fixtures import communities, write_access_project, write_project
 
@@ -310,3 +311,65 @@ def test_schemes_step_after_eligibility(tmp_path: Path) -> None:
     assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM for Excel
     record = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
     assert "tables/scheme_costs.csv" in record["outputs"]
+
+
+def _surveyed_project(folder: Path) -> Path:
+    """The three squares with every survey field the eligibility rules read."""
+    surveyed = communities().assign(
+        floor_area_m2=[9_000.0, 24_000.0, 6_000.0],
+        buildings=[3, 8, 2],
+        land_tenure=["国有"] * 3,
+        demolition_planned=[False] * 3,
+        shantytown_renovated=[False] * 3,
+        planned_expropriation_year=[None, None, None],
+        participation_rate=[0.8] * 3,
+        approval_rate=[0.9] * 3,
+    )
+    return write_project(folder, communities_gdf=surveyed)
+
+
+def test_finance_and_plan_steps(tmp_path: Path) -> None:
+    yaml_path = _surveyed_project(tmp_path / "in")
+    base = yaml_path.read_text(encoding="utf-8")
+    base += "eligibility: {preset: national, plan_year: 2027}\nschemes: {}\n"
+    yaml_path.write_text(base, encoding="utf-8")
+    first = run_scenario(yaml_path, write=False)
+    assert first.results["eligibility"]["status"].tolist() == [
+        "eligible",
+        "eligible",
+        "not_eligible",
+    ]
+    schemes = first.results["schemes"]
+    gov = schemes[schemes["payer"] == "government"].groupby("community_id")["cost_yuan"].sum()
+    # room for c2 alone: c2 ranks first (age 29/50 + households 300/300 beats 42/50 + 120/300)
+    budget = round(float(gov["c2"]) / 10_000 + 1.0, 2)
+    yaml_path.write_text(
+        base
+        + "finance: {rules: {local_share: 0.2}}\n"
+        + f"plan: {{budget_wan_yuan: {budget}, publicity_start: 2025-09-26}}\n",
+        encoding="utf-8",
+    )
+    result = run_scenario(yaml_path, out=tmp_path / "out")
+    plan = result.results["plan"].set_index("community_id")
+    assert plan.index[0] == "c2"
+    assert plan["selected"].to_dict() == {"c2": True, "c1": False, "c3": False}
+    assert plan.loc["c1", "reason"] == "over budget"
+    info = dict(result.results["plan_info"].to_numpy().tolist())
+    assert info["status"] == "optimal"
+    funding = result.results["funding"].groupby("community_id")["amount_yuan"].sum()
+    costs = result.results["scheme_costs"].set_index("community_id")["cost_yuan"]
+    assert funding.to_dict() == pytest.approx(costs.to_dict())  # sources add up to the cost
+    publicity = result.results["publicity"]
+    assert publicity["community_id"].tolist() == ["c2"]
+    assert publicity["publicity_end"].tolist() == [dt.date(2025, 10, 9)]  # over Golden Week
+    book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
+    assert {"资金来源", "资金平衡模式", "年度计划", "公示安排"} <= set(book.sheetnames)
+
+
+def test_plan_needs_eligibility_and_schemes(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    yaml_path.write_text(
+        yaml_path.read_text(encoding="utf-8") + "plan: {budget_wan_yuan: 100}\n", encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError, match="plan: needs eligibility and schemes"):
+        run_scenario(yaml_path, write=False)
