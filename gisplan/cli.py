@@ -105,6 +105,15 @@ def run(
         costs = result.results["scheme_costs"]
         total = float(costs["cost_wan_yuan"].sum())
         typer.echo(f"改造方案 schemes: {len(costs)} 个小区，估算总投资 {total:,.2f} 万元")
+    if "funding_modes" in result.results:
+        modes = result.results["funding_modes"]
+        counts = modes["mode_zh"].value_counts(sort=False)
+        gap = float(modes["shortfall_wan_yuan"].sum())
+        typer.echo(
+            "资金 funding: "
+            + "，".join(f"{k} {v}" for k, v in counts.items())
+            + f"；资金缺口合计 {gap:,.2f} 万元"
+        )
     if "plan_info" in result.results:
         info = dict(result.results["plan_info"].to_numpy().tolist())
         typer.echo(

@@ -1,0 +1,41 @@
+"""The bundled demo scenario runs end to end and its workbook reads back as a bureau would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from gisplan import run_scenario
+
+
+@pytest.fixture(scope="module")
+def demo(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "out"
+    run_scenario(repo_root / "scenarios" / "demo.yaml", out=out)
+    return out
+
+
+def test_demo_workbook_reads_back(demo: Path) -> None:
+    book = openpyxl.load_workbook(demo / "results.xlsx")
+    assert book.sheetnames[:3] == ["改造资格", "改造方案造价", "改造方案明细"]
+    assert {"资金来源", "年度计划", "分年度推进", "公示安排", "覆盖率"} <= set(book.sheetnames)
+    plan = book["年度计划"]
+    header = [c.value for c in plan[1]]
+    selected = header.index("是否纳入计划")
+    chosen = [row[selected] for row in plan.iter_rows(min_row=2, values_only=True)]
+    assert sum(1 for v in chosen if v) == 12  # max_communities binds in the demo scenario
+    costs = book["改造方案造价"]
+    assert costs.cell(row=costs.max_row, column=1).value == "合计"
+    assert costs.freeze_panes == "A2"
+
+
+def test_demo_publicity_over_national_day(demo: Path) -> None:
+    book = openpyxl.load_workbook(demo / "results.xlsx")
+    rows = list(book["公示安排"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 12
+    # from Fri 2026-10-09: Sat 10 Oct is a make-up working day, so the 5th day is Wed 14 Oct
+    assert {(r[1].date().isoformat(), r[2].date().isoformat()) for r in rows} == {
+        ("2026-10-09", "2026-10-14")
+    }
