@@ -540,6 +540,12 @@ def _writable(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _summable(column: str) -> bool:
+    """Whether a 合计 row should add up this column (money, areas, counts; not shares)."""
+    units = ("_yuan", "_m2", "_started", "_completed")
+    return column.endswith(units) or column in {"n_items", "n_unpriced", "floor_area_m2"}
+
+
 def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
     from gisplan import access, catalogue, eligibility, finance, gaps, plan  # noqa: PLC0415
 
@@ -560,9 +566,11 @@ def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
         for key, zh in _EXCEL_SHEETS.items()
         if key in results
     }
-    costs = results.get("scheme_costs")
-    money = [] if costs is None else [c for c in costs.columns if "yuan" in c]
-    totals = {"改造方案造价": [*money, "floor_area_m2", "n_items", "n_unpriced"]}
+    totals = {
+        _EXCEL_SHEETS[key]: [c for c in results[key].columns if _summable(str(c))]
+        for key in ("scheme_costs", "funding_modes", "rollout_years")
+        if key in results
+    }
     write_workbook(path, sheets, labels=labels, totals=totals)
     write_csv_tables(path.parent / "tables", results)
 
