@@ -100,9 +100,7 @@ def write_workbook(
         for row in table.itertuples(index=False):
             ws.append([_cell(v) for v in row])
         if name in totals and len(table):
-            summed = {
-                c: float(pd.to_numeric(table[c], errors="coerce").sum()) for c in totals[name]
-            }
+            summed = {c: round(float(pd.to_numeric(table[c]).sum()), 2) for c in totals[name]}
             ws.append(["合计", *(summed.get(str(c)) for c in table.columns[1:])])
             for cell in ws[ws.max_row]:
                 cell.font = _HEADER_FONT
