@@ -4,9 +4,30 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import math
 import unicodedata
+from typing import TYPE_CHECKING
 
-__all__ = ["csv_problem", "display_width", "printable"]
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from gisplan.errors import GisplanError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "cell_text",
+    "csv_problem",
+    "display_width",
+    "is_blank",
+    "is_number",
+    "printable",
+    "read_text_table",
+]
 
 
 #: Unicode categories shown escaped in messages: control, format (zero-width ...), surrogate,
@@ -72,3 +93,93 @@ def display_width(text: object) -> int:
     19
     """
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))
+
+
+def is_number(value: object) -> bool:
+    """Return whether ``value`` is a real number (booleans are not).
+
+    Examples
+    --------
+    >>> is_number(3), is_number(2.5), is_number(True), is_number("3")
+    (True, True, False, False)
+    """
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def is_blank(value: object) -> bool:
+    """Return whether a cell is empty: ``None``, NaN/NA, or text of spaces only.
+
+    Examples
+    --------
+    >>> is_blank(None), is_blank(" "), is_blank(float("nan")), is_blank(0)
+    (True, True, True, False)
+    """
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    try:
+        return bool(pd.isna(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):  # list-likes
+        return False
+
+
+def cell_text(value: object) -> str:
+    """Return a table cell as stripped text: empty for missing, ``true``/``false``, ``3`` for 3.0.
+
+    Examples
+    --------
+    >>> cell_text(None), cell_text(3.0), cell_text(" a "), cell_text(True)
+    ('', '3', 'a', 'true')
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_text_table(
+    source: Path, label: str, *, error: type[GisplanError], what: str, fix: str = ""
+) -> pd.DataFrame:
+    """Read a small CSV table as text cells (UTF-8, else GBK), refusing a malformed one.
+
+    Parameters
+    ----------
+    source
+        The CSV file.
+    label
+        Name used in messages (usually the file name).
+    error
+        The :class:`~gisplan.errors.GisplanError` subclass to raise.
+    what
+        What one row is, for the advice ("item", "type").
+    fix
+        Advice replacing the usual one (e.g. for a packaged table: reinstall).
+
+    Raises
+    ------
+    GisplanError
+        Of class ``error``: undecodable text, a ragged row or an unclosed quote (with the line).
+    """
+    raw = source.read_bytes()
+    for encoding in ("utf-8-sig", "gbk"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if encoding != "utf-8-sig":
+            logger.info("%s: read with encoding %s", label, encoding)
+        problem = csv_problem(text)
+        if problem is not None:
+            raise error(f"{label}: {problem}" + (f"; {fix}" if fix else ""))
+        try:
+            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
+            advice = fix or f"save it as a UTF-8 CSV with one header line and one row per {what}"
+            raise error(f"{label}: cannot read the table ({printable(err)}); {advice}") from err
+    raise error(f"{label}: cannot decode the file as UTF-8 or GBK; save it as UTF-8 CSV")

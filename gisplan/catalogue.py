@@ -18,9 +18,7 @@ that says so, never a silent 0. No function modifies its inputs.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import logging
 import math
 import re
@@ -33,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gisplan._text import csv_problem, printable
+from gisplan._text import cell_text, printable, read_text_table
 from gisplan.errors import LayerError, ScenarioError, SchemaError
 from gisplan.validation import ValidationReport
 
@@ -146,16 +144,6 @@ _PACKAGED = "renovation_catalogue.csv"
 _LIST_SPLIT = re.compile(r"[、,，;；\s]+")
 
 
-def _text(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 # --------------------------------------------------------------------------- validation
 
 
@@ -195,7 +183,7 @@ def _cell_problem(column: str, text: str, row: Mapping[Any, Any]) -> tuple[str, 
             f"{column} '{text}' is unknown",
             f"use one of {', '.join(a for a in allowed if a)}{tail}",
         )
-    cls = _text(row.get("class"))
+    cls = cell_text(row.get("class"))
     problem: tuple[str, str] | None = None
     if column == "class_zh" and text and cls in CLASSES_ZH and text != CLASSES_ZH[cls]:
         problem = (f"class_zh '{text}' does not match the class", f"write {CLASSES_ZH[cls]}")
@@ -205,7 +193,7 @@ def _cell_problem(column: str, text: str, row: Mapping[Any, Any]) -> tuple[str, 
         problem = _cost_problem(text)
     elif column == "safety" and text.lower() not in _TRUE | _FALSE:
         problem = (f"safety '{text}' is not yes/no", "write yes (safety hazard) or no")
-    elif column == "quantity_field" and _text(row.get("cost_basis")) == "per_unit" and not text:
+    elif column == "quantity_field" and cell_text(row.get("cost_basis")) == "per_unit" and not text:
         problem = (
             "a per_unit item needs a quantity_field",
             "name the community column that counts the units (e.g. lift_units)",
@@ -256,7 +244,7 @@ def validate_catalogue(df: pd.DataFrame, *, name: str = "catalogue") -> Validati
     checked = [c for c in _COLUMNS if c in df.columns or c == "quantity_field"]
     seen: dict[int, int] = {}
     for n, row in enumerate(df.to_dict("records"), start=1):
-        raw_item = _text(row.get("item"))
+        raw_item = cell_text(row.get("item"))
         number = _item_number(raw_item)
         where = f"row {n} (item {printable(raw_item)})" if raw_item else f"row {n}"
         if "item" in df.columns and number is None:
@@ -278,7 +266,7 @@ def validate_catalogue(df: pd.DataFrame, *, name: str = "catalogue") -> Validati
         elif number is not None:
             seen[number] = n
         for column in checked:
-            found = _cell_problem(column, _text(row.get(column)), row)
+            found = _cell_problem(column, cell_text(row.get(column)), row)
             if found is not None:
                 report.add(name, printable(found[0]), found[1], row=where, column=column)
     return report
@@ -292,26 +280,26 @@ def _build(raw: pd.DataFrame) -> pd.DataFrame:
     if "item" not in raw.columns and raw.index.name == "item":
         raw = raw.reset_index()
     out = pd.DataFrame(
-        index=pd.Index([int(float(_text(v))) for v in raw["item"]], name="item", dtype="int64")
+        index=pd.Index([int(float(cell_text(v))) for v in raw["item"]], name="item", dtype="int64")
     )
-    out["class"] = [_text(v) for v in raw["class"]]
+    out["class"] = [cell_text(v) for v in raw["class"]]
     out["class_zh"] = [CLASSES_ZH[c] for c in out["class"]]
     for col in ("name_zh", "standard_zh", "cost_basis"):
         values = raw[col] if col in raw.columns else [""] * len(raw)
-        out[col] = [_text(v) for v in values]
-    out["unit_cost_yuan"] = [float(_text(v)) for v in raw["unit_cost_yuan"]]
-    out["payer"] = [_text(v) for v in raw["payer"]]
+        out[col] = [cell_text(v) for v in values]
+    out["unit_cost_yuan"] = [float(cell_text(v)) for v in raw["unit_cost_yuan"]]
+    out["payer"] = [cell_text(v) for v in raw["payer"]]
     for col in ("utility_kind",):
         values = raw[col] if col in raw.columns else [""] * len(raw)
-        out[col] = [_text(v) for v in values]
+        out[col] = [cell_text(v) for v in values]
     flags = raw["safety"] if "safety" in raw.columns else [""] * len(raw)
-    out["safety"] = [_text(v).lower() in _TRUE for v in flags]
+    out["safety"] = [cell_text(v).lower() in _TRUE for v in flags]
     fields_ = raw["quantity_field"] if "quantity_field" in raw.columns else [""] * len(raw)
     out["quantity_field"] = [
-        _text(f) or COST_BASES[b][0] for f, b in zip(fields_, out["cost_basis"], strict=True)
+        cell_text(f) or COST_BASES[b][0] for f, b in zip(fields_, out["cost_basis"], strict=True)
     ]
     notes = raw["source_note"] if "source_note" in raw.columns else [""] * len(raw)
-    out["source_note"] = [_text(v) for v in notes]
+    out["source_note"] = [cell_text(v) for v in notes]
     rank = out["class"].map({c: i for i, c in enumerate(CLASSES)})
     order = np.lexsort((out.index.to_numpy(), rank.to_numpy()))
     result: pd.DataFrame = out.iloc[order]
@@ -320,23 +308,7 @@ def _build(raw: pd.DataFrame) -> pd.DataFrame:
 
 def _read_csv(source: Path, label: str) -> pd.DataFrame:
     """Read a catalogue CSV as text cells (UTF-8, else GBK); ``SchemaError`` if malformed."""
-    raw = source.read_bytes()
-    for encoding in ("utf-8-sig", "gbk"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        problem = csv_problem(text)
-        if problem is not None:
-            raise SchemaError(f"{label}: {problem}")
-        try:
-            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
-            raise SchemaError(
-                f"{label}: cannot read the table ({printable(err)}); save it as a UTF-8 CSV "
-                "with one header line and one row per item"
-            ) from err
-    raise SchemaError(f"{label}: cannot decode the file as UTF-8 or GBK; save it as UTF-8 CSV")
+    return read_text_table(source, label, error=SchemaError, what="item")
 
 
 def _checked(raw: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -615,7 +587,7 @@ def _gap_reasons(
         items = tuple(i for i in options.gap_items.get(code, ()) if i in known)
         if not items:
             continue
-        label = _text(row["type_zh"]) if "type_zh" in gaps.columns else ""
+        label = cell_text(row["type_zh"]) if "type_zh" in gaps.columns else ""
         radius = pd.to_numeric(pd.Series([row.get("radius_m")]), errors="coerce").iloc[0]
         text = f"life-circle gap: {label or code} not within " + (
             f"{radius:g} m" if pd.notna(radius) else "reach"

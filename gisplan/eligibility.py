@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from gisplan._text import is_blank, is_number
 from gisplan.errors import LayerError, ScenarioError, SchemaError
 
 if TYPE_CHECKING:
@@ -206,12 +207,6 @@ _MAX_LISTED = 10
 # --------------------------------------------------------------------------- rules
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EligibilityRules:
     """Thresholds of the eligibility step; defaults are the national ones (POLICY.md §1–2).
@@ -288,7 +283,7 @@ class EligibilityRules:
             )
         for key in ("min_participation", "min_approval"):
             value = getattr(self, key)
-            if not (_is_number(value) and math.isfinite(float(value))):
+            if not (is_number(value) and math.isfinite(float(value))):
                 problems.append(
                     (key, f"{value!r} is not a number", "write a fraction such as 0.67")
                 )
@@ -394,20 +389,9 @@ _TRUE = {"是", "true", "yes", "y", "1"}
 _FALSE = {"否", "false", "no", "n", "0"}
 
 
-def _blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    try:
-        return bool(pd.isna(value))  # type: ignore[call-overload]
-    except (TypeError, ValueError):  # list-likes
-        return False
-
-
 def _year(value: object) -> int | None:
     """Read a year cell as int, ``None`` if blank; raises ValueError if not a year."""
-    if _blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(value)
@@ -419,7 +403,7 @@ def _year(value: object) -> int | None:
 
 def _flag(value: object) -> bool | None:
     """Read a boolean cell, ``None`` if blank; raises ValueError if not yes/no."""
-    if _blank(value):
+    if is_blank(value):
         return None
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -433,9 +417,9 @@ def _flag(value: object) -> bool | None:
 
 def _rate(value: object) -> float | None:
     """Read a rate cell (fraction 0–1), ``None`` if blank; raises ValueError otherwise."""
-    if _blank(value):
+    if is_blank(value):
         return None
-    if not _is_number(value):
+    if not is_number(value):
         raise ValueError(value)
     number = float(value)  # type: ignore[arg-type]
     if not 0 <= number <= 1:
@@ -447,7 +431,7 @@ def _items(value: object) -> tuple[int, ...]:
     """Subsidised catalogue items as sorted ints; blank → ()."""
     if isinstance(value, (tuple, list, set, frozenset, np.ndarray)):
         raw: list[object] = list(value)
-    elif _blank(value):
+    elif is_blank(value):
         return ()
     elif isinstance(value, str):
         raw = [p for p in value.replace("、", ",").replace("，", ",").split(",") if p.strip()]
@@ -536,7 +520,7 @@ def _read_rows(frame: pd.DataFrame) -> list[_Row]:
     lands: list[str | None] = []
     if "land_tenure" in frame.columns:
         for cid, raw in zip(ids, frame["land_tenure"].tolist(), strict=True):
-            text = None if _blank(raw) else str(raw).strip()
+            text = None if is_blank(raw) else str(raw).strip()
             if text is not None and text not in {"国有", "集体", "其他"}:
                 problems.append(f"{cid} · land_tenure = {raw!r}: write 国有, 集体 or 其他")
                 text = None

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from gisplan._text import is_blank, is_number
 from gisplan.errors import LayerError, ScenarioError, SchemaError
 
 if TYPE_CHECKING:
@@ -181,12 +182,6 @@ _EPS = 1e-6
 # --------------------------------------------------------------------------- options
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
 def _raise(problems: list[tuple[str, str, str]], what: str) -> None:
     if problems:
         raise ScenarioError(
@@ -196,7 +191,7 @@ def _raise(problems: list[tuple[str, str, str]], what: str) -> None:
 
 
 def _amount_problem(key: str, value: object) -> tuple[str, str, str] | None:
-    if not (_is_number(value) and math.isfinite(float(value))):  # type: ignore[arg-type]
+    if not (is_number(value) and math.isfinite(float(value))):  # type: ignore[arg-type]
         return (key, f"{value!r} is not a number", "write an amount in 元 such as 1000")
     if float(value) < 0:  # type: ignore[arg-type]
         return (key, f"{value!r} is negative", "write an amount >= 0")
@@ -204,7 +199,7 @@ def _amount_problem(key: str, value: object) -> tuple[str, str, str] | None:
 
 
 def _share_problem(key: str, value: object) -> tuple[str, str, str] | None:
-    if not (_is_number(value) and math.isfinite(float(value))):  # type: ignore[arg-type]
+    if not (is_number(value) and math.isfinite(float(value))):  # type: ignore[arg-type]
         return (key, f"{value!r} is not a number", "write a fraction such as 0.3")
     share = float(value)  # type: ignore[arg-type]
     if share > 1:
@@ -369,7 +364,7 @@ def _choice_problems(rules: FundingRules) -> list[tuple[str, str, str]]:
 def _rate_problems(rules: FundingRules) -> list[tuple[str, str, str]]:
     problems: list[tuple[str, str, str]] = []
     rate = rules.discount_rate
-    if not (_is_number(rate) and math.isfinite(float(rate))) or float(rate) < 0:
+    if not (is_number(rate) and math.isfinite(float(rate))) or float(rate) < 0:
         problems.append(("discount_rate", f"{rate!r} is not a rate >= 0", "write 0.04"))
     elif float(rate) >= 1:
         problems.append(
@@ -424,7 +419,7 @@ class RevenueFacility:
         if problem:
             problems.append(problem)
         income = self.annual_net_income_yuan
-        if not (_is_number(income) and math.isfinite(float(income))):
+        if not (is_number(income) and math.isfinite(float(income))):
             problems.append(
                 ("annual_net_income_yuan", f"{income!r} is not a number", "write 元 per year")
             )
@@ -495,25 +490,14 @@ def self_balance(
 # --------------------------------------------------------------------------- inputs
 
 
-def _blank(value: object) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    try:
-        return bool(pd.isna(value))  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return False
-
-
 def _items(value: object) -> tuple[int, ...]:
     """Read a ``subsidised_items`` cell: tuple/list of numbers or text such as ``"1、3"``."""
-    if _blank(value):
+    if is_blank(value):
         return ()
     if isinstance(value, str):
         parts = [p for p in _LIST_SPLIT.split(value.strip()) if p]
         return tuple(int(p) for p in parts)
-    if _is_number(value):
+    if is_number(value):
         number = float(value)  # type: ignore[arg-type]
         if number != int(number):
             raise ValueError(value)
@@ -554,7 +538,7 @@ def _check_schemes(schemes: pd.DataFrame) -> None:
         strict=True,
     ):
         where = f"{cid} · item {item}"
-        if not _is_number(cost) or not math.isfinite(float(cost)):
+        if not is_number(cost) or not math.isfinite(float(cost)):
             problems.append(f"{where}: cost_yuan = {cost!r} unknown; survey its quantity")
         elif float(cost) < 0:
             problems.append(f"{where}: cost_yuan = {cost!r} is negative")
@@ -575,12 +559,12 @@ def _community_row(
     """Read one community's funding cells; append bad cells to ``problems``."""
     cid = row["community_id"]
     households = row["households"]
-    if not _is_number(households) or not math.isfinite(float(households)) or households < 0:
+    if not is_number(households) or not math.isfinite(float(households)) or households < 0:
         problems.append(f"{cid} · households = {households!r}: write a number >= 0")
         households = 0
     area = row.get("floor_area_m2", math.nan)
     if rules.central_per_m2_yuan is not None and (
-        not _is_number(area) or not math.isfinite(float(area)) or area < 0
+        not is_number(area) or not math.isfinite(float(area)) or area < 0
     ):
         problems.append(f"{cid} · floor_area_m2 = {area!r}: write m² >= 0")
     items: tuple[int, ...] = ()
@@ -594,8 +578,8 @@ def _community_row(
     owner = row.get("owner_unit")
     return {
         "households": float(households),
-        "floor_area_m2": float(area) if _is_number(area) else math.nan,
-        "owner_unit": None if _blank(owner) else str(owner).strip(),
+        "floor_area_m2": float(area) if is_number(area) else math.nan,
+        "owner_unit": None if is_blank(owner) else str(owner).strip(),
         "subsidised": tuple(sorted(set(items))),
     }
 

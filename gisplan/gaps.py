@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from gisplan import standards as gstandards
+from gisplan._text import is_number
 from gisplan.errors import LayerError, SchemaError, StandardsError
 from gisplan.standards import LevelDistances, short_name
 
@@ -174,12 +175,6 @@ class _FrozenMapping(Mapping[str, float]):
         return repr(self._items)
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class GapOptions:
     """Options of the gap step.
@@ -221,12 +216,12 @@ class GapOptions:
             f"GapOptions.radius_overrides: {k!r} = {v!r} is not a radius; "
             "write a number of metres > 0 (or remove it to use the standard's radius)"
             for k, v in self.radius_overrides.items()
-            if not (_is_number(v) and math.isfinite(float(v)) and float(v) > 0)
+            if not (is_number(v) and math.isfinite(float(v)) and float(v) > 0)
         ]
         problems += [
             f"GapOptions.weights: {k!r} = {v!r} is not a weight; write a number >= 0"
             for k, v in (self.weights or {}).items()
-            if not (_is_number(v) and math.isfinite(float(v)) and float(v) >= 0)
+            if not (is_number(v) and math.isfinite(float(v)) and float(v) >= 0)
         ]
         problems += [
             f"GapOptions: facility code {k!r} is not text; write the code, e.g. 'kindergarten'"

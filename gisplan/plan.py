@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from gisplan._text import is_number
 from gisplan.errors import InfeasibleError, LayerError, ScenarioError, SchemaError
 
 if TYPE_CHECKING:
@@ -98,12 +99,6 @@ _SOLVER_STATUS = {
     3: "unbounded",
     4: "solver error",
 }
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
 
 
 def _is_int(value: object) -> bool:
@@ -175,13 +170,13 @@ class PriorityWeights:
             (key, f"{getattr(self, key)!r} is not a weight >= 0", "write a number such as 1.0")
             for key in ("age", "safety", "gap", "households", "consent")
             if not (
-                _is_number(getattr(self, key))
+                is_number(getattr(self, key))
                 and math.isfinite(float(getattr(self, key)))
                 and float(getattr(self, key)) >= 0
             )
         ]
         span = self.age_span_years
-        if not (_is_number(span) and math.isfinite(float(span)) and float(span) > 0):
+        if not (is_number(span) and math.isfinite(float(span)) and float(span) > 0):
             problems.append(
                 ("age_span_years", f"{span!r} is not a number of years > 0", "write e.g. 50")
             )
@@ -231,7 +226,7 @@ class PlanLimits:
         """Check the budget and capacities; raise once listing all problems."""
         problems: list[tuple[str, str, str]] = []
         budget = self.budget_wan_yuan
-        if not (_is_number(budget) and math.isfinite(float(budget))):
+        if not (is_number(budget) and math.isfinite(float(budget))):
             problems.append(
                 ("budget_wan_yuan", f"{budget!r} is not a number", "write 万元 such as 4900")
             )
@@ -250,7 +245,7 @@ class PlanLimits:
             )
         area = self.max_floor_area_m2
         if area is not None and not (
-            _is_number(area) and math.isfinite(float(area)) and float(area) >= 0
+            is_number(area) and math.isfinite(float(area)) and float(area) >= 0
         ):
             problems.append(
                 (

@@ -11,10 +11,8 @@ without ``service_radius_m`` falls back to its level's distance.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import functools
-import io
 import logging
 import math
 import re
@@ -26,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from gisplan._text import csv_problem, printable
+from gisplan._text import cell_text, printable, read_text_table
 from gisplan.errors import GisplanWarning, StandardsError
 from gisplan.validation import ValidationReport
 
@@ -337,15 +335,6 @@ def match_osm(tags: Mapping[str, str], table: pd.DataFrame | None = None) -> str
 # --------------------------------------------------------------------------- validation
 
 
-def _text(value: object) -> str:
-    """Return a cell as stripped text (empty for missing, ``true``/``false`` for booleans)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value).strip()
-
-
 def _as_columns(df: pd.DataFrame) -> pd.DataFrame:
     """Return ``df`` with ``facility_code`` as a column (a loaded table has it as index)."""
     if "facility_code" not in df.columns and df.index.name == "facility_code":
@@ -448,7 +437,7 @@ def validate_standard(df: pd.DataFrame, *, name: str = "standards") -> Validatio
     has_code = "facility_code" in df.columns
     seen: dict[str, int] = {}
     for n, row in enumerate(df.to_dict("records"), start=1):
-        code = _text(row["facility_code"]) if has_code else ""
+        code = cell_text(row["facility_code"]) if has_code else ""
         where = f"row {n} ({printable(code)})" if code else f"row {n}"
         if has_code and not code:
             report.add(
@@ -469,7 +458,7 @@ def validate_standard(df: pd.DataFrame, *, name: str = "standards") -> Validatio
         elif has_code:
             seen[code.lower()] = n
         for column in checked:
-            found = _cell_problem(column, _text(row[column]))
+            found = _cell_problem(column, cell_text(row[column]))
             if found is not None:
                 report.add(name, printable(found[0]), found[1], row=where, column=column)
     return report
@@ -482,16 +471,16 @@ def _build(raw: pd.DataFrame, levels: LevelDistances) -> pd.DataFrame:
     """Turn a validated raw table (text cells) into the typed standards table."""
     raw = _as_columns(raw)
     out = pd.DataFrame(
-        index=pd.Index([_text(c) for c in raw["facility_code"]], name="facility_code")
+        index=pd.Index([cell_text(c) for c in raw["facility_code"]], name="facility_code")
     )
     for col in _TEXT_COLUMNS:
         values = raw[col] if col in raw.columns else [""] * len(raw)
-        out[col] = [_text(v) for v in values]
+        out[col] = [cell_text(v) for v in values]
     out["service_radius_m"] = [
-        float(t) if (t := _text(v)) else math.nan for v in raw["service_radius_m"]
+        float(t) if (t := cell_text(v)) else math.nan for v in raw["service_radius_m"]
     ]
     flags = raw["verified"] if "verified" in raw.columns else ["no"] * len(raw)
-    out["verified"] = [_text(v).lower() in _TRUE for v in flags]
+    out["verified"] = [cell_text(v).lower() in _TRUE for v in flags]
     has_radius = out["service_radius_m"].notna()
     fallback = [levels.for_level(lvl) for lvl in out["level"]]
     out["radius_m"] = out["service_radius_m"].where(
@@ -518,26 +507,7 @@ def _read_csv(source: Path, label: str, *, fix: str = "") -> pd.DataFrame:
 
     ``fix`` replaces the usual advice (edit the file) for the packaged table.
     """
-    raw = source.read_bytes()
-    for encoding in ("utf-8-sig", "gbk"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if encoding != "utf-8-sig":
-            logger.info("%s: read with encoding %s", label, encoding)
-        problem = csv_problem(text)
-        if problem is not None:
-            advice = f"; {fix}" if fix else ""
-            raise StandardsError(f"{label}: {problem}{advice}")
-        try:
-            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
-            raise StandardsError(
-                f"{label}: cannot read the table ({printable(err)}); "
-                + (fix or "save it as a UTF-8 CSV with one header line and one row per type")
-            ) from err
-    raise StandardsError(f"{label}: cannot decode the file as UTF-8 or GBK; save it as UTF-8 CSV")
+    return read_text_table(source, label, error=StandardsError, what="type", fix=fix)
 
 
 @functools.lru_cache(maxsize=8)
@@ -671,7 +641,7 @@ def resolve_type(value: str, table: pd.DataFrame | None = None) -> str | None:
         return None
     t = _table(table)
     codes = [str(c) for c in t.index]
-    names = [_text(n) for n in t["name_zh"]] if "name_zh" in t.columns else [""] * len(codes)
+    names = [cell_text(n) for n in t["name_zh"]] if "name_zh" in t.columns else [""] * len(codes)
     by_lower = {c.lower(): c for c in reversed(codes)}
     if text.lower() in by_lower:
         return by_lower[text.lower()]
@@ -700,7 +670,7 @@ def suggest_codes(value: str, table: pd.DataFrame | None = None, n: int = 3) -> 
     if not text or n <= 0:
         return []
     t = _table(table)
-    names = [_text(x) for x in t["name_zh"]] if "name_zh" in t.columns else [""] * len(t)
+    names = [cell_text(x) for x in t["name_zh"]] if "name_zh" in t.columns else [""] * len(t)
     scored: list[tuple[float, int, str]] = []
     for i, (code, name) in enumerate(zip(t.index, names, strict=True)):
         best = 0.0
