@@ -79,6 +79,19 @@ class ScenarioError(GisplanError, ValueError):
         self.problems = list(problems)
         super().__init__(message)
 
+    @classmethod
+    def check(cls, owner: str, section: str, problems: Sequence[tuple[str, str, str]]) -> None:
+        """Raise one error listing every ``(field, problem, fix)`` of an options object, if any.
+
+        ``owner`` names the object in the message (``FundingRules``), ``section`` the scenario
+        key the fields live under (``finance``), for the key paths in ``problems``.
+        """
+        if problems:
+            raise cls(
+                "\n".join(f"{owner}.{k} = {p}; {fix}" for k, p, fix in problems),
+                [(f"{section}.{k}", p, fix) for k, p, fix in problems],
+            )
+
 
 class OutputError(GisplanError, OSError):
     """An output folder already exists (without ``overwrite``) or cannot be written."""

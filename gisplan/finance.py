@@ -182,14 +182,6 @@ _EPS = 1e-6
 # --------------------------------------------------------------------------- options
 
 
-def _raise(problems: list[tuple[str, str, str]], what: str) -> None:
-    if problems:
-        raise ScenarioError(
-            "\n".join(f"{what}.{k} = {p}; {fix}" for k, p, fix in problems),
-            [(f"finance.{k}", p, fix) for k, p, fix in problems],
-        )
-
-
 def _amount_problem(key: str, value: object) -> tuple[str, str, str] | None:
     if not (is_number(value) and math.isfinite(float(value))):  # type: ignore[arg-type]
         return (key, f"{value!r} is not a number", "write an amount in 元 such as 1000")
@@ -303,7 +295,7 @@ class FundingRules:
         """Check every field; raise once listing all problems."""
         problems = _amount_problems(self) + _share_problems(self) + _choice_problems(self)
         problems += _rate_problems(self)
-        _raise(problems, "FundingRules")
+        ScenarioError.check("FundingRules", "finance", problems)
         object.__setattr__(self, "order", tuple(self.order))
         object.__setattr__(self, "central_classes", tuple(self.central_classes))
 
@@ -423,7 +415,7 @@ class RevenueFacility:
             problems.append(
                 ("annual_net_income_yuan", f"{income!r} is not a number", "write 元 per year")
             )
-        _raise(problems, "RevenueFacility")
+        ScenarioError.check("RevenueFacility", "finance", problems)
 
 
 _DEFAULT_RULES = FundingRules()
@@ -480,7 +472,7 @@ def self_balance(
     """
     problem = _amount_problem("cost_yuan", cost_yuan)
     if problem:
-        _raise([problem], "self_balance")
+        ScenarioError.check("self_balance", "finance", [problem])
     factor = _annuity_factor(float(rules.discount_rate), int(rules.horizon_years))
     npv = sum(float(f.annual_net_income_yuan) * factor - float(f.build_cost_yuan) for f in revenues)
     surplus = npv - float(cost_yuan)
@@ -841,7 +833,11 @@ def fund(
         if str(cid) not in {str(i) for i in ids}
     ]
     if extra:
-        _raise([("fund", f"no scheme for {', '.join(extra)}", "check the community ids")], "fund")
+        ScenarioError.check(
+            "fund",
+            "finance",
+            [("fund", f"no scheme for {', '.join(extra)}", "check the community ids")],
+        )
     revenue_by_id = {str(k): tuple(v) for k, v in (revenues or {}).items()}
     rows: list[dict[str, Any]] = []
     scheme_ids = set(ids)

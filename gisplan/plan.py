@@ -105,14 +105,6 @@ def _is_int(value: object) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _raise(owner: str, section: str, problems: list[tuple[str, str, str]]) -> None:
-    if problems:
-        raise ScenarioError(
-            "\n".join(f"{owner}.{k} = {p}; {fix}" for k, p, fix in problems),
-            [(f"{section}.{k}", p, fix) for k, p, fix in problems],
-        )
-
-
 # --------------------------------------------------------------------------- options
 
 
@@ -180,7 +172,7 @@ class PriorityWeights:
             problems.append(
                 ("age_span_years", f"{span!r} is not a number of years > 0", "write e.g. 50")
             )
-        _raise("PriorityWeights", "plan.weights", problems)
+        ScenarioError.check("PriorityWeights", "plan.weights", problems)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -259,7 +251,7 @@ class PlanLimits:
             problems.append(
                 ("require_consent", f"{consent!r} is not true/false", "write true or false")
             )
-        _raise("PlanLimits", "plan", problems)
+        ScenarioError.check("PlanLimits", "plan", problems)
 
 
 _DEFAULT_WEIGHTS = PriorityWeights()
@@ -716,7 +708,7 @@ def _targets(targets: Mapping[str, object] | None) -> list[_Target]:
             )
     if not out and not problems:
         problems.append(("keys", "no target given", "add all_built_before or share_built_before"))
-    _raise("targets", "plan.targets", problems)
+    ScenarioError.check("targets", "plan.targets", problems)
     return [_Target(name, built_by, share, by_year or 0) for name, built_by, share in out]
 
 
@@ -732,7 +724,7 @@ def _limits_for(
         problems.append(("limits_per_year", f"no limits for {_listed(missing)}", "add them"))
     if wrong:
         problems.append(("limits_per_year", f"{_listed(wrong)} not PlanLimits", "use PlanLimits"))
-    _raise("rollout", "plan", problems)
+    ScenarioError.check("rollout", "plan", problems)
     return {y: limits_per_year[y] for y in years}
 
 
@@ -834,7 +826,7 @@ def rollout(
         problems.append(("years", f"{plan_years!r} repeat a year", "list each year once"))
     if not (_is_int(build_years) and build_years >= 1):
         problems.append(("build_years", f"{build_years!r} is not >= 1", "write e.g. 2"))
-    _raise("rollout", "plan", problems)
+    ScenarioError.check("rollout", "plan", problems)
     plan_years = sorted(int(y) for y in plan_years)
     limits = _limits_for(plan_years, limits_per_year)
     wanted = _targets(targets)
