@@ -164,7 +164,7 @@ def _check_references(layers: dict[str, gpd.GeoDataFrame], report: ValidationRep
     if "entrances" in layers and "communities" in layers:
         known = set(layers["communities"]["community_id"].dropna().astype(str))
         for pos, cid in enumerate(layers["entrances"]["community_id"]):
-            if cid is not None and str(cid) not in known:
+            if pd.notna(cid) and str(cid) not in known:  # a missing id is reported by the layer
                 report.add(
                     "entrances",
                     f"community_id '{cid}' is not in the communities layer",
