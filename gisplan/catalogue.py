@@ -22,18 +22,21 @@ import functools
 import logging
 import math
 import re
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from gisplan._frozen import FrozenMap
 from gisplan._text import cell_text, printable, read_text_table
 from gisplan.errors import LayerError, ScenarioError, SchemaError
 from gisplan.validation import ValidationReport
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = [
     "CLASSES",
@@ -381,35 +384,6 @@ def _catalogue(catalogue: pd.DataFrame | None) -> pd.DataFrame:
 # --------------------------------------------------------------------------- options
 
 
-class _FrozenItems(Mapping[str, tuple[int, ...]]):
-    """Read-only, hashable ``facility code -> items`` mapping (keeps options hashable)."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: Mapping[str, tuple[int, ...]]) -> None:
-        self._items = {str(k): tuple(v) for k, v in items.items()}
-
-    def __getitem__(self, key: str) -> tuple[int, ...]:
-        return self._items[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __hash__(self) -> int:
-        return hash(tuple(sorted(self._items.items())))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Mapping):
-            return self._items == dict(other.items())
-        return NotImplemented
-
-    def __repr__(self) -> str:
-        return repr(self._items)
-
-
 def _is_item(value: object) -> bool:
     return bool(isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1)
 
@@ -493,7 +467,7 @@ class SchemeOptions:
         object.__setattr__(self, "exclude", tuple(int(v) for v in self.exclude))
         object.__setattr__(self, "classes", tuple(self.classes))
         frozen = {k: tuple(int(x) for x in v) for k, v in self.gap_items.items()}
-        object.__setattr__(self, "gap_items", _FrozenItems(frozen))
+        object.__setattr__(self, "gap_items", FrozenMap(frozen))
 
 
 # --------------------------------------------------------------------------- schemes

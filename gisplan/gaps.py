@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,12 +39,13 @@ import numpy as np
 import pandas as pd
 
 from gisplan import standards as gstandards
+from gisplan._frozen import FrozenMap
 from gisplan._text import is_number
 from gisplan.errors import LayerError, SchemaError, StandardsError
 from gisplan.standards import LevelDistances, short_name
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
 __all__ = [
     "ADMINISTRATIVE_NOTE",
@@ -146,35 +146,6 @@ _MAX_LISTED = 10
 # --------------------------------------------------------------------------- options
 
 
-class _FrozenMapping(Mapping[str, float]):
-    """Read-only, hashable copy of a ``str -> float`` mapping (keeps options hashable)."""
-
-    __slots__ = ("_items",)
-
-    def __init__(self, items: Mapping[str, float]) -> None:
-        self._items = {str(k): float(v) for k, v in items.items()}
-
-    def __getitem__(self, key: str) -> float:
-        return self._items[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __hash__(self) -> int:
-        return hash(tuple(sorted(self._items.items())))
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Mapping):
-            return self._items == dict(other.items())
-        return NotImplemented
-
-    def __repr__(self) -> str:
-        return repr(self._items)
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class GapOptions:
     """Options of the gap step.
@@ -230,9 +201,15 @@ class GapOptions:
         ]
         if problems:
             raise StandardsError("\n".join(problems))
-        object.__setattr__(self, "radius_overrides", _FrozenMapping(self.radius_overrides))
+        object.__setattr__(
+            self,
+            "radius_overrides",
+            FrozenMap({k: float(v) for k, v in self.radius_overrides.items()}),
+        )
         if self.weights is not None:
-            object.__setattr__(self, "weights", _FrozenMapping(self.weights))
+            object.__setattr__(
+                self, "weights", FrozenMap({k: float(v) for k, v in self.weights.items()})
+            )
 
 
 def _weight(code: str, options: GapOptions) -> float:
