@@ -2,7 +2,9 @@
 
 Linyi's "4+N" financing modes (POLICY.md §4) decide how a community's scheme is paid for.
 This module implements two of them per community; the two bundling modes (大片区统筹平衡,
-跨片区组合平衡) are a separate step that fills the ``bundle_mode`` column of :func:`modes`.
+跨片区组合平衡) are chosen by :mod:`gisplan.bundles` and enter here as ``area_funding``: money from
+revenue projects paying (part of) a community's public cost, in the sources of
+:data:`AREA_SOURCES`.
 
 * :func:`self_balance` — 小区内自求平衡: the net present value of revenue facilities built in
   the community (parking, lifts, shops, elderly care) over ``horizon_years`` at
@@ -12,7 +14,9 @@ This module implements two of them per community; the two bundling modes (大片
   Linyi 四(五)). The rest — the **public cost**, items paid by ``government`` — is paid by
   the ``self_balance_source`` when the community balances itself, otherwise filled from
   the sources in ``FundingRules.order``, each up to its cap (政府引导的多元化投入); what
-  no source covers is reported as source ``"shortfall"``;
+  no source covers is reported as source ``"shortfall"``. With ``area_funding`` the
+  project money is taken first (``area_first``, the default order self-balance → bundles →
+  government-led) or after the sources of ``order`` (then it only closes the shortfall);
 * :func:`modes` — one row per community: mode, cost, covered, shortfall, ``bundle_mode``.
 
 Caps (all of the public cost unless stated):
@@ -56,6 +60,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 __all__ = [
+    "AREA_SOURCES",
     "COLUMN_LABELS_ZH",
     "MODES",
     "MODE_ZH",
@@ -96,15 +101,29 @@ SOURCES_ZH: dict[str, str] = {
     "residents": "居民出资",
     "social_capital": "社会资本",
     "credit": "金融信贷",
+    "large_area_project": "大片区统筹项目收益",
+    "cross_area_project": "跨片区组合项目收益",
     "shortfall": "资金缺口",
 }
 
+#: Sources of the bundling modes: revenue projects of a large-area bundle (大片区统筹平衡) and
+#: non-adjacent projects paired with a community (跨片区组合平衡); see :mod:`gisplan.bundles`.
+AREA_SOURCES: tuple[str, ...] = ("large_area_project", "cross_area_project")
+
 #: Financing modes of a community, decided by :func:`fund`.
-MODES: tuple[str, ...] = ("self_balance", "government_led", "shortfall")
+MODES: tuple[str, ...] = (
+    "self_balance",
+    "large_area",
+    "cross_area",
+    "government_led",
+    "shortfall",
+)
 
 #: Chinese name of every mode (Linyi "4+N" wording).
 MODE_ZH: dict[str, str] = {
     "self_balance": "小区内自求平衡",
+    "large_area": "大片区统筹平衡",
+    "cross_area": "跨片区组合平衡",
     "government_led": "政府引导的多元化投入",
     "shortfall": "资金缺口",
 }
@@ -687,16 +706,58 @@ def _caps(
     return caps
 
 
+def _area_why(source: str, fen: int, take: int) -> str:
+    if source == "large_area_project":
+        what = "大片区统筹平衡：片区内收益项目"
+    else:
+        what = "跨片区组合平衡：非相邻收益项目"
+    why = f"{what}安排{fen / 100:.2f}元"
+    return why + (f"，实际使用{take / 100:.2f}元" if take < fen else "")
+
+
+def _fill(
+    public: int,
+    caps: dict[str, tuple[int, str]],
+    area: Mapping[str, int],
+    amounts: dict[str, int],
+    rules_text: dict[str, list[str]],
+    *,
+    order: Sequence[str],
+    area_first: bool,
+) -> int:
+    """Fill ``public`` fen from the area money and the capped sources; return what is left."""
+    given = {src: fen for src, fen in area.items() if fen}
+    area_order = [src for src in AREA_SOURCES if src in given]
+    remaining = public
+    for src in [*area_order, *order] if area_first else [*order, *area_order]:
+        cap, why = (given[src], "") if src in given else caps[src]
+        take = min(cap, remaining)
+        remaining -= take
+        amounts[src] += take
+        if src in given:
+            why = _area_why(src, cap, take)
+        elif cap or src not in _DIRECT_PAYERS or not rules_text[src]:
+            why += f"，实际{take / 100:.2f}元" if take < cap else ""
+        else:
+            continue
+        rules_text[src].append(why)
+    return remaining
+
+
 def _fund_one(
     cid: object,
     items: pd.DataFrame,
     info: dict[str, Any],
     facilities: Sequence[RevenueFacility],
     rules: FundingRules,
+    *,
+    area: Mapping[str, int] | None = None,
+    area_first: bool = True,
 ) -> list[dict[str, Any]]:
-    """Return the source rows of one community."""
-    amounts = dict.fromkeys((*SOURCES, "shortfall"), 0)
-    rules_text: dict[str, list[str]] = {s: [] for s in (*SOURCES, "shortfall")}
+    """Return the source rows of one community (``area``: area-project money in fen)."""
+    names = (*SOURCES, *(AREA_SOURCES if area is not None else ()), "shortfall")
+    amounts = dict.fromkeys(names, 0)
+    rules_text: dict[str, list[str]] = {s: [] for s in names}
     for payer in _DIRECT_PAYERS:
         own = items[items["payer"] == payer]
         if len(own):
@@ -719,28 +780,32 @@ def _fund_one(
             f"余{surplus:.2f}元（{rules.horizon_years}年，折现率{float(rules.discount_rate):g}）"
         )
         remaining = 0
-        for src in (*SOURCES, "shortfall"):
+        for src in names:
             if not rules_text[src]:
                 rules_text[src].append("小区内自求平衡，未使用")
     else:
         caps = _caps(info, items, public, has_income, rules)
-        remaining = public
-        for src in rules.order:
-            cap, why = caps[src]
-            take = min(cap, remaining)
-            remaining -= take
-            amounts[src] += take
-            if cap or src not in _DIRECT_PAYERS or not rules_text[src]:
-                rules_text[src].append(why + (f"，实际{take / 100:.2f}元" if take < cap else ""))
+        remaining = _fill(
+            public,
+            caps,
+            area or {},
+            amounts,
+            rules_text,
+            order=rules.order,
+            area_first=area_first,
+        )
         amounts["shortfall"] = remaining
         rules_text["shortfall"].append(
             f"公共部分{public / 100:.2f}元中各来源按上限筹措后仍缺{remaining / 100:.2f}元"
             if remaining
             else "无缺口"
         )
+        bundled = [src for src in AREA_SOURCES if amounts.get(src)]
         mode = "shortfall" if remaining else "government_led"
+        if bundled and not remaining:
+            mode = "large_area" if bundled[0] == "large_area_project" else "cross_area"
     rows = []
-    for src in (*SOURCES, "shortfall"):
+    for src in names:
         if not rules_text[src]:
             rules_text[src].append("未列入筹资顺序")
         fen = amounts[src]
@@ -765,6 +830,8 @@ def fund(
     rules: FundingRules = _DEFAULT_RULES,
     revenues: Mapping[str, Sequence[RevenueFacility]] | None = None,
     subsidised_items: Mapping[str, tuple[int, ...]] | None = None,
+    area_funding: Mapping[str, Mapping[str, float]] | None = None,
+    area_first: bool = True,
 ) -> pd.DataFrame:
     """Return who pays for each community's scheme: one row per community x source.
 
@@ -791,6 +858,17 @@ def fund(
         ``community_id -> revenue facilities`` for the self-balance test.
     subsidised_items
         ``community_id -> items`` already centrally subsidised, added to the column's.
+    area_funding
+        ``community_id -> {source: amount_yuan}`` with sources of :data:`AREA_SOURCES`:
+        revenue-project money of the bundling modes (:func:`gisplan.bundles.plan_financing`)
+        for the public cost, at most what is left of it. With it every community gets a
+        row per area source too, and a community whose public cost the project money
+        closes has mode ``"large_area"`` or ``"cross_area"``. It never applies to a
+        community that balances itself.
+    area_first
+        Take the project money before the sources of ``rules.order`` (default: the
+        bundles pay first, 政府引导 fills the rest) or after them (it only closes the
+        shortfall).
 
     Returns
     -------
@@ -825,20 +903,41 @@ def fund(
     _check_schemes(schemes)
     ids = list(dict.fromkeys(schemes["community_id"].tolist()))
     table = _community_table(communities, ids, subsidised_items, rules)
+    known = {str(i) for i in ids}
     extra = [
         f"{name}: {cid}"
-        for name, mapping in (("revenues", revenues), ("subsidised_items", subsidised_items))
+        for name, mapping in (
+            ("revenues", revenues),
+            ("subsidised_items", subsidised_items),
+            ("area_funding", area_funding),
+        )
         if mapping is not None
         for cid in mapping
-        if str(cid) not in {str(i) for i in ids}
+        if str(cid) not in known
     ]
-    if extra:
-        ScenarioError.check(
-            "fund",
-            "finance",
-            [("fund", f"no scheme for {', '.join(extra)}", "check the community ids")],
+    problems = [("fund", f"no scheme for {', '.join(extra)}", "check the community ids")]
+    bad = [
+        f"{cid} · {src} = {amount!r}"
+        for cid, given in (area_funding or {}).items()
+        for src, amount in given.items()
+        if src not in AREA_SOURCES
+        or not (is_number(amount) and math.isfinite(float(amount)) and float(amount) >= 0)
+    ]
+    problems.append(
+        (
+            "area_funding",
+            f"bad entries {', '.join(bad)}",
+            f"use sources {' or '.join(AREA_SOURCES)} with amounts in 元 >= 0",
         )
+    )
+    ScenarioError.check(
+        "fund", "finance", [p for p, ok in zip(problems, (extra, bad), strict=True) if ok]
+    )
     revenue_by_id = {str(k): tuple(v) for k, v in (revenues or {}).items()}
+    area_by_id = {
+        str(k): {src: _fen(float(a)) for src, a in v.items()}
+        for k, v in (area_funding or {}).items()
+    }
     rows: list[dict[str, Any]] = []
     scheme_ids = set(ids)
     for cid in communities["community_id"].tolist():
@@ -846,7 +945,10 @@ def fund(
             continue
         items = schemes[schemes["community_id"] == cid]
         facilities = revenue_by_id.get(str(cid), ())
-        rows += _fund_one(cid, items, table[cid], facilities, rules)
+        area = None if area_funding is None else area_by_id.get(str(cid), {})
+        rows += _fund_one(
+            cid, items, table[cid], facilities, rules, area=area, area_first=area_first
+        )
     out: pd.DataFrame = pd.DataFrame(rows, columns=_FUNDING_COLUMNS)
     return out
 
@@ -865,9 +967,10 @@ def modes(funding: pd.DataFrame) -> pd.DataFrame:
         RangeIndex, communities in the order of ``funding``; columns ``community_id, mode,
         mode_zh, cost_yuan, cost_wan_yuan, covered_yuan, covered_wan_yuan, shortfall_yuan,
         shortfall_wan_yuan, bundle_mode``. ``mode`` is ``"self_balance"`` (小区内自求平衡),
+        ``"large_area"`` (大片区统筹平衡), ``"cross_area"`` (跨片区组合平衡),
         ``"government_led"`` (政府引导的多元化投入) or ``"shortfall"`` (资金缺口);
-        ``bundle_mode`` is ``""`` here — the hook the bundling step (大片区统筹平衡 /
-        跨片区组合平衡) fills for communities it bundles.
+        ``bundle_mode`` names the bundling modes whose project money the community received
+        (also when it was not enough and the mode is ``"shortfall"``), else ``""``.
 
     Raises
     ------
@@ -894,6 +997,11 @@ def modes(funding: pd.DataFrame) -> pd.DataFrame:
         short = sum(f for f, s in zip(fen, part["source"], strict=True) if s == "shortfall")
         total = sum(fen)
         mode = str(part["mode"].iloc[0])
+        area = part[part["source"].isin(AREA_SOURCES) & (part["amount_yuan"] > 0)]
+        bundle_mode = "、".join(
+            MODE_ZH["large_area" if s == "large_area_project" else "cross_area"]
+            for s in area["source"]
+        )
         rows.append(
             {
                 "community_id": cid,
@@ -905,7 +1013,7 @@ def modes(funding: pd.DataFrame) -> pd.DataFrame:
                 "covered_wan_yuan": _wan(total - short),
                 "shortfall_yuan": short / 100,
                 "shortfall_wan_yuan": _wan(short),
-                "bundle_mode": "",
+                "bundle_mode": bundle_mode,
             }
         )
     out: pd.DataFrame = pd.DataFrame(rows, columns=_MODE_COLUMNS)

@@ -40,6 +40,7 @@ from pandas.testing import assert_frame_equal
 from gisplan import finance
 from gisplan.errors import LayerError, ScenarioError, SchemaError
 from gisplan.finance import (
+    AREA_SOURCES,
     COLUMN_LABELS_ZH,
     MODE_ZH,
     SOURCES,
@@ -260,7 +261,67 @@ def test_modes_needs_fund_columns() -> None:
 def test_labels_cover_every_column() -> None:
     funding = fund(_schemes(), _communities(), rules=RULES)
     assert set(funding.columns) | set(modes(funding).columns) <= set(COLUMN_LABELS_ZH)
-    assert set(SOURCES_ZH) == {*SOURCES, "shortfall"}
+    assert set(SOURCES_ZH) == {*SOURCES, *AREA_SOURCES, "shortfall"}
+
+
+# --------------------------------------------------------------------------- area funding
+
+
+def _paid(funding: pd.DataFrame, cid: str) -> dict[str, float]:
+    part = funding[(funding["community_id"] == cid) & (funding["amount_yuan"] > 0)]
+    return dict(zip(part["source"], part["amount_yuan"], strict=True))
+
+
+def test_area_funding_first_pays_the_whole_public_cost() -> None:
+    # A: public cost 200k + 100k + 300k + 100k = 700,000 元; residents pay item 17 (50,000 元).
+    # A large-area bundle paying 700,000 元 leaves nothing for the government sources.
+    area = {"A": {"large_area_project": 700_000.0}}
+    funding = fund(_schemes(), _communities(), rules=RULES, area_funding=area)
+    assert _paid(funding, "A") == {"residents": 50_000.0, "large_area_project": 700_000.0}
+    # every community gets the two area rows once area funding is given
+    assert funding.groupby("community_id").size().tolist() == [13, 13]
+    m = modes(funding).set_index("community_id")
+    assert (m.loc["A", "mode"], m.loc["A", "mode_zh"]) == ("large_area", "大片区统筹平衡")
+    assert m.loc["A", "bundle_mode"] == "大片区统筹平衡"
+    assert (m.loc["B", "mode"], m.loc["B", "bundle_mode"]) == ("government_led", "")
+
+
+def test_area_funding_after_the_sources_closes_the_shortfall() -> None:
+    # Without bundles A is 130,000 元 short (test_modes_per_community); a cross-area project
+    # taken after the capped sources closes exactly that and leaves their amounts as they were.
+    before = _paid(fund(_schemes(), _communities(), rules=RULES), "A")
+    area = {"A": {"cross_area_project": 500_000.0}}
+    funding = fund(_schemes(), _communities(), rules=RULES, area_funding=area, area_first=False)
+    after = _paid(funding, "A")
+    assert after.pop("cross_area_project") == 130_000.0
+    assert after == {k: v for k, v in before.items() if k != "shortfall"}
+    row = funding[(funding["community_id"] == "A") & (funding["source"] == "cross_area_project")]
+    assert "实际使用130000.00元" in row["rule"].iloc[0]
+    assert modes(funding).set_index("community_id").loc["A", "mode"] == "cross_area"
+
+
+def test_partial_area_funding_leaves_a_shortfall() -> None:
+    # 100,000 元 first: the capped sources (570,000 元 in all) fill 600,000 元 → 30,000 元 short.
+    area = {"A": {"large_area_project": 100_000.0}}
+    m = modes(fund(_schemes(), _communities(), rules=RULES, area_funding=area))
+    a = m.set_index("community_id").loc["A"]
+    assert (a["mode"], a["shortfall_yuan"], a["bundle_mode"]) == (
+        "shortfall",
+        30_000,
+        "大片区统筹平衡",
+    )
+
+
+def test_bad_area_funding_is_named() -> None:
+    with pytest.raises(ScenarioError, match=r"no scheme for area_funding: Z") as err:
+        fund(_schemes(), _communities(), area_funding={"Z": {"large_area_project": 1.0}})
+    assert err.value.problems[0][0] == "finance.fund"
+    with pytest.raises(ScenarioError, match=r"A · bonds = 1\.0.*A · cross_area_project = -5"):
+        fund(
+            _schemes(),
+            _communities(),
+            area_funding={"A": {"bonds": 1.0, "cross_area_project": -5}},
+        )
 
 
 # --------------------------------------------------------------------------- self-balance
