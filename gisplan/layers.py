@@ -75,12 +75,13 @@ LAYER_KINDS: tuple[str, ...] = (
     "sites",
     "entrances",
     "buildings",
+    "barriers",
 )
 
 #: Anything :func:`gisplan.crs.parse_datum` accepts: a name, an EPSG code, a CRS or a Datum.
 DatumLike: TypeAlias = "str | int | pyproj.CRS | gcrs.Datum"
 
-GeometryKind = Literal["polygon", "point", "line", "point_or_polygon"]
+GeometryKind = Literal["polygon", "point", "line", "point_or_polygon", "line_or_polygon"]
 
 _GEOMETRY: dict[str, GeometryKind] = {
     "communities": "polygon",
@@ -90,6 +91,7 @@ _GEOMETRY: dict[str, GeometryKind] = {
     "sites": "point_or_polygon",
     "entrances": "point",
     "buildings": "polygon",
+    "barriers": "line_or_polygon",
 }
 _ID_COLUMN: dict[str, str | None] = {
     "communities": "community_id",
@@ -99,6 +101,7 @@ _ID_COLUMN: dict[str, str | None] = {
     "sites": "site_id",
     "entrances": None,
     "buildings": None,
+    "barriers": None,
 }
 #: What one feature of each kind is called in Chinese (used in fix hints).
 _FEATURE_ZH: dict[str, str] = {
@@ -109,6 +112,7 @@ _FEATURE_ZH: dict[str, str] = {
     "sites": "备选用地",
     "entrances": "出入口",
     "buildings": "楼栋",
+    "barriers": "障碍（河流、铁路、快速路）",
 }
 _DTYPES = ("str", "int", "float", "year", "rate", "bool", "list", "enum")
 
@@ -210,7 +214,7 @@ class LayerSchema:
     kind
         One of :data:`LAYER_KINDS`.
     geometry
-        ``polygon``, ``point``, ``line`` or ``point_or_polygon``.
+        ``polygon``, ``point``, ``line``, ``point_or_polygon`` or ``line_or_polygon``.
     id_column
         Column holding a unique id per row, or ``None`` (network, entrances).
     columns
@@ -1445,8 +1449,14 @@ _EXPECTED: dict[str, frozenset[str]] = {
     "point": frozenset({"Point"}),
     "line": frozenset({"LineString", "MultiLineString"}),
     "point_or_polygon": frozenset({"Point"}) | _POLYGONAL,
+    "line_or_polygon": frozenset({"LineString", "MultiLineString"}) | _POLYGONAL,
 }
-_SHAPE_ZH = {"polygon": "a polygon", "point": "a point", "line": "a line"}
+_SHAPE_ZH = {
+    "polygon": "a polygon",
+    "point": "a point",
+    "line": "a line",
+    "line_or_polygon": "a line or polygon",
+}
 
 
 def _polygonal_part(geom: BaseGeometry | None) -> BaseGeometry | None:
@@ -1568,6 +1578,7 @@ def _shape_fix(expected: str, feature: str, gtype: str) -> str:
         "polygon": f"draw the {feature} boundary as a polygon",
         "point": f"draw each {feature} as a point",
         "line": f"draw each {feature} as a line",
+        "line_or_polygon": f"draw each {feature} as a line or polygon",
     }.get(expected, f"draw the {feature} as a point or polygon")
 
 

@@ -144,6 +144,7 @@ class Layers(_Model):
     sites: LayerSource | None = None
     entrances: LayerSource | None = None
     buildings: LayerSource | None = None
+    barriers: LayerSource | None = None
 
     @model_validator(mode="before")
     @classmethod

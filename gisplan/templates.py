@@ -88,6 +88,7 @@ _GEOMETRY_TYPE = {
     "sites": "Polygon",
     "entrances": "Point",
     "buildings": "Polygon",
+    "barriers": "LineString",
 }
 _PANDAS_DTYPE = {
     "str": "object",

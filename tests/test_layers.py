@@ -88,7 +88,9 @@ def test_layer_schema_from_csv() -> None:
         "sites",
         "entrances",
         "buildings",
+        "barriers",
     )
+    assert layer_schema("barriers").geometry == "line_or_polygon"
     schema = layer_schema("communities")
     assert schema.geometry == "polygon"
     assert schema.id_column == "community_id"

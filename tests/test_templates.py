@@ -212,6 +212,7 @@ def test_geopackage_has_empty_typed_layers(templates: list[Path]) -> None:
         "sites": "Polygon",
         "entrances": "Point",
         "buildings": "Polygon",
+        "barriers": "LineString",
     }
     for kind in glayers.LAYER_KINDS:
         info = pyogrio.read_info(templates[1], layer=kind)
