@@ -1,0 +1,1607 @@
+"""Siting new community facilities on inefficient land and idle buildings (低效用地、闲置建筑).
+
+Land freed by redeveloping inefficient land within a community's 15-minute life circle goes
+first to community service facilities (Linyi plan 四(二)); the national notice asks for idle
+buildings and vacant land to be found first, and for what residents need most (一老一小,
+meals, parking, sport) to be added (POLICY.md §5). :func:`propose` answers "which candidate
+sites, for which facility types, close the most gaps for the money?" in one call:
+
+1. **Before.** Each community's walking distance to the nearest existing facility of each type
+   (:func:`gisplan.access.nearest_facilities`) and its coverage by the rule of
+   :func:`gisplan.gaps.gap_table`: covered when the distance is at most the type's radius
+   (scenario override > the standard's ``service_radius_m`` > the level distance).
+2. **Candidates.** Every site of the sites layer (points or polygons) for every type it allows
+   (``allowed_types``), when its area reaches ``min_area_m2`` of the type; optional cost
+   ``cost_wan_yuan``. Network distances site → community origins come from
+   :func:`gisplan.access.facility_catchments`: sparse, only pairs within the radius.
+3. **Models**, solved exactly as 0/1 integer programs with HiGHS
+   (:func:`scipy.optimize.milp`), status and MIP gap reported as HiGHS gives them:
+
+   * ``"mclp"`` (maximal covering): cover the most demand (residents, households or
+     一老一小) with at most ``n_new`` new facilities per type and/or within
+     ``budget_wan_yuan``; among proposals covering the same demand (to half a person) the
+     cheapest;
+   * ``"lscp"`` (location set covering): cover **every** community that some candidate can
+     reach at least cost (fewest sites when a candidate has no cost). With limits
+     (``n_new``, budget) or capacities that cannot cover them all, first the most demand is
+     covered, then at least cost;
+   * **capacity-aware** for the types given in ``capacities``: a community counts as covered
+     only when the facilities within its radius have room for its demand (demand may be
+     split between facilities); existing facilities use their ``capacity`` column (blank:
+     unlimited) and, with ``expand_existing``, can be enlarged once at a cost.
+
+   Types that compete for the same site (one type per site) or the same budget are solved
+   together in one program; the others one by one.
+4. **After.** The chosen sites are added as facilities and :func:`gisplan.gaps.gap_table` is
+   run again (``gaps_after``); before/after per type in ``coverage``; communities still
+   uncovered are named with the reason in ``uncoverable``.
+
+:data:`COLUMN_LABELS_ZH` gives a Chinese header (with units) for every output column.
+No function modifies its inputs; outputs are sorted deterministically.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import scipy.sparse as sp
+import shapely
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from gisplan import access, gaps
+from gisplan import standards as gstandards
+from gisplan._frozen import FrozenMap
+from gisplan._text import cell_text, is_blank, is_number
+from gisplan.crs import require_metric_crs
+from gisplan.errors import CRSError, LayerError, ScenarioError, SchemaError, StandardsError
+from gisplan.network import WalkGraph, build_graph
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from numpy.typing import NDArray
+
+__all__ = [
+    "CHILD_TYPES",
+    "COLUMN_LABELS_ZH",
+    "ELDERLY_TYPES",
+    "MODELS",
+    "WEIGHTS",
+    "SitingOptions",
+    "SitingResult",
+    "propose",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Siting models: maximal covering, location set covering.
+MODELS: tuple[str, ...] = ("mclp", "lscp")
+#: Demand weights of a community.
+WEIGHTS: tuple[str, ...] = ("population", "households", "one_old_one_young")
+#: 一老: types weighted by elderly residents under ``weight="one_old_one_young"``.
+ELDERLY_TYPES: tuple[str, ...] = (
+    "elderly_day_care",
+    "nursing_home",
+    "elderly_care_home",
+    "community_canteen",
+)
+#: 一小: types weighted by children under ``weight="one_old_one_young"``.
+CHILD_TYPES: tuple[str, ...] = ("kindergarten", "nursery")
+
+#: Chinese header (with units) of every column the results hold.
+COLUMN_LABELS_ZH: dict[str, str] = {
+    "site_id": "地块编号",
+    "type": "设施类型代码",
+    "type_zh": "设施类型",
+    "kind": "用地类别",
+    "cost_wan_yuan": "投资（万元）",
+    "area_m2": "用地面积（m²）",
+    "communities_covered": "新覆盖小区数（个）",
+    "households_covered": "新覆盖户数（户）",
+    "residents_covered": "新覆盖人口（人）",
+    "weight_covered": "新覆盖需求（权重）",
+    "covered_ids": "新覆盖小区编号",
+    "note": "备注",
+    "geometry": "几何图形",
+    "radius_m": "服务半径（m）",
+    "rule": "覆盖判定",
+    "communities": "小区数（个）",
+    "communities_before": "现状覆盖小区数（个）",
+    "communities_after": "规划后覆盖小区数（个）",
+    "households_before": "现状覆盖户数（户）",
+    "households_after": "规划后覆盖户数（户）",
+    "residents_before": "现状覆盖人口（人）",
+    "residents_after": "规划后覆盖人口（人）",
+    "share_before": "现状人口覆盖率",
+    "share_after": "规划后人口覆盖率",
+    "added": "新增覆盖小区数（个）",
+    "new_facilities": "新增设施数（个）",
+    "community_id": "小区编号",
+    "reason_code": "原因代码",
+    "reason": "未覆盖原因",
+    "model": "模型",
+    "status": "求解状态",
+    "objective": "目标值",
+    "mip_gap": "MIP相对间隙",
+    "time_s": "求解时间（s）",
+    "candidates": "候选（地块×类型）数（个）",
+    "demand": "需覆盖小区数（个）",
+    "chosen": "选中数（个）",
+    "solved_with": "联合求解类型",
+}
+
+_SOLVER_STATUS = {
+    0: "optimal",
+    1: "limit reached (not proven optimal)",
+    2: "infeasible",
+    3: "unbounded",
+    4: "solver error",
+}
+_MAX_LISTED = 10
+#: Sum of all cost tie-break terms, in units of demand weight (persons): less than half a
+#: person, so cost only decides between proposals covering the same demand.
+_COST_TIE = 0.5
+#: Sum of all "fewer sites" tie-break terms in an LSCP, in 万元.
+_COUNT_TIE = 1e-3
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _mapping_problems(
+    name: str, value: object, *, integer: bool = False, allow_zero: bool = False
+) -> list[tuple[str, str, str]]:
+    if not isinstance(value, Mapping):
+        return [(name, f"{value!r} is not a mapping of facility code to number", "write {code: n}")]
+    problems: list[tuple[str, str, str]] = []
+    for key, v in value.items():
+        ok = is_number(v) and math.isfinite(float(v))
+        ok = ok and (float(v) >= 0 if allow_zero else float(v) > 0)
+        if integer:
+            ok = ok and isinstance(v, (int, np.integer))
+        if not isinstance(key, str) or not ok:
+            what = "whole number" if integer else "number"
+            bound = ">= 0" if allow_zero else "> 0"
+            problems.append((f"{name}.{key}", f"{v!r} is not a {what} {bound}", f"write a {what}"))
+    return problems
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SitingOptions:
+    """Options of :func:`propose`.
+
+    Parameters
+    ----------
+    types
+        Facility codes to site. ``None``: every type of the standard that some site allows
+        and that leaves at least one community uncovered today.
+    model
+        ``"mclp"`` (maximal covering; needs ``n_new`` and/or ``budget_wan_yuan``) or
+        ``"lscp"`` (cover every reachable uncovered community at least cost).
+    n_new
+        At most this many new facilities **per type**: one number for every type, or a
+        number per code (types not listed: no limit).
+    budget_wan_yuan
+        Total budget in 万元 for all sites (and expansions) together; sites without
+        ``cost_wan_yuan`` are left out when a budget is set.
+    weight
+        Demand of a community: ``"population"`` (residents; a blank row is estimated as
+        households x the median residents per household, a missing column falls back to
+        households), ``"households"``, or ``"one_old_one_young"`` (一老一小): elderly
+        residents for :data:`ELDERLY_TYPES`, children for :data:`CHILD_TYPES`, both for other
+        types. Read per community: counts ``elderly`` / ``children`` if given, else shares
+        ``elderly_share`` / ``child_share`` (0–1) x residents; rows with neither fall back
+        to residents (logged and noted).
+    radius_m
+        Radius in metres per facility code, replacing the standard's radius (as the access
+        step's ``radius_m``).
+    allow_multiple_types_per_site
+        ``False`` (default): a site hosts at most one new facility. ``True``: a site may host
+        several of its allowed types (e.g. an idle building becoming a 综合服务站) as long as
+        their ``min_area_m2`` add up to at most its area; its cost is paid once.
+    min_area_m2
+        Least site area (m²) a facility of a type needs; smaller sites are not candidates
+        for it (sites of unknown area neither, when the type has a minimum).
+    capacities
+        Capacity of one new facility per type, in the units of ``weight`` (e.g. 3000
+        residents). Types listed are sited capacity-aware (see :func:`propose`).
+    expand_existing
+        For capacity-aware types: existing facilities with a ``capacity`` can be enlarged
+        once by ``expansion_capacity`` at ``expansion_cost_wan_yuan``.
+    expansion_capacity
+        Capacity added by one expansion, per type (default: ``capacities`` of the type).
+    expansion_cost_wan_yuan
+        Cost of one expansion in 万元, per type (required for every capacity-aware type
+        when ``expand_existing``).
+    max_snap_m
+        Points farther than this from the network are unreachable.
+    time_limit_s
+        Time limit of each HiGHS solve, seconds.
+    mip_rel_gap
+        Relative MIP gap at which HiGHS may stop (0: prove optimality).
+
+    Raises
+    ------
+    ScenarioError
+        Listing every bad field (codes are checked against the standard by
+        :func:`propose`).
+
+    Examples
+    --------
+    >>> SitingOptions(model="lscp").model
+    'lscp'
+    >>> SitingOptions(model="pmedian")
+    Traceback (most recent call last):
+    ...
+    gisplan.errors.ScenarioError: SitingOptions.model = 'pmedian' is not a model; ...
+    """
+
+    types: tuple[str, ...] | None = None
+    model: str = "mclp"
+    n_new: int | Mapping[str, int] | None = None
+    budget_wan_yuan: float | None = None
+    weight: str = "population"
+    radius_m: Mapping[str, float] = field(default_factory=dict)
+    allow_multiple_types_per_site: bool = False
+    min_area_m2: Mapping[str, float] = field(default_factory=dict)
+    capacities: Mapping[str, float] = field(default_factory=dict)
+    expand_existing: bool = False
+    expansion_capacity: Mapping[str, float] = field(default_factory=dict)
+    expansion_cost_wan_yuan: Mapping[str, float] = field(default_factory=dict)
+    max_snap_m: float = 200.0
+    time_limit_s: float = 60.0
+    mip_rel_gap: float = 0.0
+
+    def __post_init__(self) -> None:  # noqa: C901, PLR0912 - one check per field
+        """Check every field; raise once listing all problems; store read-only copies."""
+        problems: list[tuple[str, str, str]] = []
+        if self.types is not None:
+            given: object = self.types
+            types = (given,) if isinstance(given, str) else tuple(self.types)
+            if not all(isinstance(t, str) for t in types):
+                problems.append(("types", f"{self.types!r} is not a list of codes", "list codes"))
+            else:
+                object.__setattr__(self, "types", tuple(dict.fromkeys(types)))
+        if self.model not in MODELS:
+            problems.append(("model", f"{self.model!r} is not a model", "write mclp or lscp"))
+        if self.weight not in WEIGHTS:
+            problems.append(
+                ("weight", f"{self.weight!r} is not a weight", f"write one of {', '.join(WEIGHTS)}")
+            )
+        n_new = self.n_new
+        if isinstance(n_new, Mapping):
+            problems += _mapping_problems("n_new", n_new, integer=True, allow_zero=True)
+        elif n_new is not None and not (
+            isinstance(n_new, (int, np.integer)) and not isinstance(n_new, bool) and n_new >= 0
+        ):
+            problems.append(("n_new", f"{n_new!r} is not a whole number >= 0", "write e.g. 2"))
+        budget = self.budget_wan_yuan
+        if budget is not None and not (
+            is_number(budget) and math.isfinite(float(budget)) and float(budget) >= 0
+        ):
+            problems.append(("budget_wan_yuan", f"{budget!r} is not >= 0", "write 万元, e.g. 500"))
+        if self.model == "mclp" and n_new is None and budget is None:
+            problems.append(
+                ("n_new", "mclp needs a limit", "set n_new or budget_wan_yuan, or use lscp")
+            )
+        for name in ("radius_m", "capacities", "expansion_capacity"):
+            problems += _mapping_problems(name, getattr(self, name))
+        problems += _mapping_problems("min_area_m2", self.min_area_m2, allow_zero=True)
+        problems += _mapping_problems(
+            "expansion_cost_wan_yuan", self.expansion_cost_wan_yuan, allow_zero=True
+        )
+        for name in ("allow_multiple_types_per_site", "expand_existing"):
+            if not isinstance(getattr(self, name), bool):
+                problems.append((name, f"{getattr(self, name)!r} is not true/false", "fix it"))
+        if self.expand_existing and isinstance(self.expansion_cost_wan_yuan, Mapping):
+            missing = [t for t in self.capacities if t not in self.expansion_cost_wan_yuan]
+            if missing:
+                problems.append(
+                    (
+                        "expansion_cost_wan_yuan",
+                        f"no cost for {', '.join(missing)}",
+                        "give the cost of one expansion per capacity-aware type",
+                    )
+                )
+        for name, low in (("max_snap_m", 0.0), ("time_limit_s", 0.0)):
+            v = getattr(self, name)
+            if not (is_number(v) and math.isfinite(float(v)) and float(v) > low):
+                problems.append((name, f"{v!r} is not a number > 0", "fix it"))
+        gap = self.mip_rel_gap
+        if not (is_number(gap) and 0 <= float(gap) < 1):
+            problems.append(("mip_rel_gap", f"{gap!r} is not in [0, 1)", "write e.g. 0 or 0.01"))
+        ScenarioError.check("SitingOptions", "siting", problems)
+        for name in (
+            "radius_m",
+            "min_area_m2",
+            "capacities",
+            "expansion_capacity",
+            "expansion_cost_wan_yuan",
+        ):
+            object.__setattr__(
+                self, name, FrozenMap({k: float(v) for k, v in getattr(self, name).items()})
+            )
+        if isinstance(n_new, Mapping):
+            object.__setattr__(self, "n_new", FrozenMap({k: int(v) for k, v in n_new.items()}))
+
+    def limit_for(self, code: str) -> int | None:
+        """Return the most new facilities of type ``code`` (``None``: no limit)."""
+        if isinstance(self.n_new, Mapping):
+            value = self.n_new.get(code)
+            return None if value is None else int(value)
+        return None if self.n_new is None else int(self.n_new)
+
+    def codes(self) -> list[str]:
+        """Return every facility code the options name (to check against the standard)."""
+        named = list(self.types or ())
+        for name in ("radius_m", "min_area_m2", "capacities"):
+            named += list(getattr(self, name))
+        named += list(self.expansion_capacity) + list(self.expansion_cost_wan_yuan)
+        if isinstance(self.n_new, Mapping):
+            named += list(self.n_new)
+        return list(dict.fromkeys(named))
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True, kw_only=True)
+class SitingResult:
+    """What :func:`propose` found.
+
+    Attributes
+    ----------
+    sites_chosen
+        One row per new facility (and expansion): ``site_id, type, type_zh, kind``
+        (``inefficient_land``, ``idle_building``, ``expansion``, …), ``cost_wan_yuan`` (a
+        site hosting several types splits its cost equally), ``area_m2``,
+        ``communities_covered, households_covered, residents_covered, weight_covered``
+        (communities newly covered, each counted once: at its nearest chosen site, or
+        for capacity-aware types the one serving most of it), ``covered_ids``, ``note``,
+        ``geometry``; sorted by site_id then type.
+    coverage
+        Before/after per type: ``type, type_zh, radius_m, rule`` (``distance`` or
+        ``distance+capacity``), ``communities, communities_before, communities_after,
+        households_before, households_after, residents_before, residents_after,
+        share_before, share_after`` (residents covered / residents, 0–1), ``added``
+        (communities), ``new_facilities``.
+    gaps_before, gaps_after
+        :func:`gisplan.gaps.gap_table` for the sited types without / with the proposal.
+    uncoverable
+        Communities still uncovered after the proposal: ``type, community_id,
+        reason_code`` (``no_candidate_in_radius``, ``left_out``, ``not_solved``),
+        ``reason``.
+    info
+        Per type: ``type, model, status, objective`` (demand covered for mclp, cost or
+        site count for lscp), ``mip_gap, time_s, candidates, demand, chosen,
+        cost_wan_yuan, solved_with`` (types solved in the same program), ``note``.
+    notes
+        General remarks (empty sites layer, fallbacks of weights, sites left out).
+    """
+
+    sites_chosen: gpd.GeoDataFrame
+    coverage: pd.DataFrame
+    gaps_before: pd.DataFrame
+    gaps_after: pd.DataFrame
+    uncoverable: pd.DataFrame
+    info: pd.DataFrame
+    notes: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _frame(data: pd.DataFrame | dict[str, Any]) -> pd.DataFrame:
+    """``pd.DataFrame(data)``, typed."""
+    frame: pd.DataFrame = pd.DataFrame(data)
+    return frame
+
+
+def _listed(values: Iterable[object]) -> str:
+    items = [str(v) for v in values]
+    more = f" and {len(items) - _MAX_LISTED} more" if len(items) > _MAX_LISTED else ""
+    return ", ".join(items[:_MAX_LISTED]) + more
+
+
+def _standard_table(standard: pd.DataFrame | None) -> pd.DataFrame:
+    if standard is None:
+        packaged: pd.DataFrame = gstandards.load_standard()
+        return packaged
+    if "facility_code" in standard.columns:
+        indexed: pd.DataFrame = standard.set_index("facility_code")
+        return indexed
+    return standard
+
+
+def _unknown(code: str, table: pd.DataFrame) -> str:
+    close = gstandards.suggest_codes(code, table)
+    return (
+        f"did you mean {' or '.join(close)}?" if close else "see gisplan.standards.facility_codes"
+    )
+
+
+def _check_codes(codes: Sequence[str], table: pd.DataFrame) -> None:
+    known = {str(c) for c in table.index}
+    bad = [
+        f"siting options: {code!r} is not a facility code of the standard; {_unknown(code, table)}"
+        for code in codes
+        if code not in known
+    ]
+    if bad:
+        raise StandardsError("\n".join(bad))
+
+
+def _allowed(value: object) -> list[str]:
+    if isinstance(value, (tuple, list, np.ndarray)):
+        return [cell_text(v) for v in value if cell_text(v)]
+    if is_blank(value):
+        return []
+    text = cell_text(value)
+    return [s for s in pd.Series([text]).str.split(r"[,，、;；\s]+", regex=True).iloc[0] if s]
+
+
+def _numeric(frame: pd.DataFrame, column: str, what: str) -> NDArray[np.float64]:
+    if column not in frame.columns:
+        return np.full(len(frame), np.nan)
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    bad = (values.isna() & raw.notna()) | (values < 0)
+    if bad.any():
+        rows = [f"row {p + 1}" for p in np.flatnonzero(bad.to_numpy(bool))]
+        raise LayerError(
+            f"{what}: {column} is not a number >= 0 in {_listed(rows)}; write a number or "
+            "leave the cell empty"
+        )
+    return np.array(values.to_numpy(float), dtype=float)
+
+
+def _candidate_sites(sites: gpd.GeoDataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``site_id, kind, area_m2, cost_wan_yuan, allowed, geometry`` (checked)."""
+    if "site_id" not in sites.columns:
+        raise SchemaError(
+            f"sites: column 'site_id' missing (columns: {', '.join(map(str, sites.columns))}); "
+            "read the layer with gisplan.read_layer (maps 地块编号) or add the column"
+        )
+    ids = sites["site_id"].map(cell_text)
+    dup = sorted(set(ids[ids.duplicated()]))
+    if dup or (ids == "").any():
+        raise LayerError(
+            f"sites: site_id missing or not unique ({_listed(dup) or 'blank'}); "
+            "give every site its own id"
+        )
+    problems: list[str] = []
+    allowed: list[tuple[str, ...]] = []
+    column = sites["allowed_types"] if "allowed_types" in sites.columns else None
+    for pos, sid in enumerate(ids):
+        codes: list[str] = []
+        for item in _allowed(None if column is None else column.iloc[pos]):
+            code = gstandards.resolve_type(item, table=table)
+            if code is None:
+                problems.append(
+                    f"sites: row {pos + 1} (site_id {sid!r}): allowed_types {item!r} is not a "
+                    f"facility code of the standard; {_unknown(item, table)}"
+                )
+            else:
+                codes.append(code)
+        allowed.append(tuple(dict.fromkeys(codes)))
+    if problems:
+        raise StandardsError("\n".join(problems))
+    geoms = np.asarray(sites.geometry.array, dtype=object)
+    area = _numeric(sites, "area_m2", "sites")
+    polygonal = np.isin(shapely.get_type_id(geoms), [3, 6])  # Polygon, MultiPolygon
+    fill = np.isnan(area) & polygonal
+    area[fill] = shapely.area(geoms[fill])
+    kind = (
+        sites["kind"].map(cell_text).to_numpy(dtype=object)
+        if "kind" in sites.columns
+        else np.full(len(sites), "", dtype=object)
+    )
+    return _frame(
+        {
+            "site_id": ids.to_numpy(dtype=object),
+            "kind": kind,
+            "area_m2": area,
+            "cost_wan_yuan": _numeric(sites, "cost_wan_yuan", "sites"),
+            "allowed": allowed,
+            "geometry": geoms,
+        }
+    )
+
+
+def _est_population(comm: pd.DataFrame, notes: list[str]) -> NDArray[np.float64]:
+    households = pd.to_numeric(comm["households"], errors="coerce").to_numpy(float)
+    if "population" not in comm.columns:
+        notes.append("communities have no population column: residents are households")
+        return households
+    pop = pd.to_numeric(comm["population"], errors="coerce").to_numpy(float)
+    blank = np.isnan(pop)
+    if blank.any():
+        known = ~blank & (households > 0)
+        ratio = float(np.median(pop[known] / households[known])) if known.any() else 1.0
+        pop = np.where(blank, households * ratio, pop)
+        notes.append(
+            f"{int(blank.sum())} communities without population: estimated as households x "
+            f"{ratio:.2f} (median residents per household)"
+        )
+    return pop
+
+
+def _weights(comm: pd.DataFrame, how: str, code: str, notes: list[str]) -> NDArray[np.float64]:
+    """Demand of each community for ``code`` (see :class:`SitingOptions` ``weight``)."""
+    if how == "households":
+        return pd.to_numeric(comm["households"], errors="coerce").fillna(0).to_numpy(float)
+    pop = _est_population(comm, [])
+    if how == "population":
+        return pop
+    groups = []
+    if code not in CHILD_TYPES:
+        groups.append(("elderly", "elderly_share"))
+    if code not in ELDERLY_TYPES:
+        groups.append(("children", "child_share"))
+    total = np.zeros(len(comm))
+    known = np.ones(len(comm), dtype=bool)
+    for count_col, share_col in groups:
+        count = _numeric(comm, count_col, "communities")
+        share = _numeric(comm, share_col, "communities")
+        if np.any(share > 1):
+            raise LayerError(f"communities: {share_col} above 1; write fractions 0–1 (0.2, not 20)")
+        value = np.where(np.isnan(count), share * pop, count)
+        known &= ~np.isnan(value)
+        total += np.nan_to_num(value)
+    if not known.all():
+        msg = (
+            f"weight one_old_one_young for {code}: {int((~known).sum())} communities have no "
+            "elderly/children count or share (columns elderly, children, elderly_share, "
+            "child_share): weighted by residents"
+        )
+        logger.info("%s", msg)
+        notes.append(msg)
+    return np.where(known, total, pop)
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass
+class _TypeData:
+    code: str
+    radius: float
+    capacity: float | None
+    limit: int | None
+    w: NDArray[np.float64]  # weight per community (community order)
+    covered: NDArray[np.bool_]  # covered before (distance rule, or capacity rule)
+    cand: NDArray[np.int64]  # candidate rows of this type
+    pair_i: NDArray[np.int64]  # (community, candidate) within radius
+    pair_c: NDArray[np.int64]
+    pair_d: NDArray[np.float64]
+    exist_cap: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    exist_ids: NDArray[np.object_] = field(default_factory=lambda: np.zeros(0, dtype=object))
+    epair_i: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    epair_k: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    expand_cap: float = 0.0
+    expand_cost: float | None = None
+
+
+@dataclass
+class _Program:
+    """A 0/1 program built column by column and row by row (sparse)."""
+
+    lb: list[float] = field(default_factory=list)
+    ub: list[float] = field(default_factory=list)
+    integer: list[int] = field(default_factory=list)
+    r: list[NDArray[np.int64]] = field(default_factory=list)
+    c: list[NDArray[np.int64]] = field(default_factory=list)
+    v: list[NDArray[np.float64]] = field(default_factory=list)
+    lo: list[float] = field(default_factory=list)
+    hi: list[float] = field(default_factory=list)
+
+    def columns(
+        self, n: int, *, integer: bool = True, lb: float = 0.0, ub: float = 1.0
+    ) -> NDArray[np.int64]:
+        start = len(self.lb)
+        self.lb += [lb] * n
+        self.ub += [ub] * n
+        self.integer += [1 if integer else 0] * n
+        return np.arange(start, start + n, dtype=np.int64)
+
+    def rows(  # noqa: PLR0917 - one row block: entries, bounds, count
+        self,
+        row: NDArray[np.int64],
+        col: NDArray[np.int64],
+        val: NDArray[np.float64],
+        lo: NDArray[np.float64] | float,
+        hi: NDArray[np.float64] | float,
+        n_rows: int,
+    ) -> None:
+        """Add ``n_rows`` rows; entry k is at local row ``row[k]``, column ``col[k]``."""
+        base = len(self.lo)
+        self.r.append(np.asarray(row, dtype=np.int64) + base)
+        self.c.append(np.asarray(col, dtype=np.int64))
+        self.v.append(np.asarray(val, dtype=float))
+        self.lo += list(np.broadcast_to(np.asarray(lo, dtype=float), (n_rows,)))
+        self.hi += list(np.broadcast_to(np.asarray(hi, dtype=float), (n_rows,)))
+
+    def solve(
+        self, cost: NDArray[np.float64], options: SitingOptions
+    ) -> tuple[NDArray[np.float64] | None, dict[str, Any]]:
+        t0 = time.perf_counter()
+        n = len(self.lb)
+        constraints = []
+        if self.lo:
+            a = sp.csr_array(
+                (np.concatenate(self.v), (np.concatenate(self.r), np.concatenate(self.c))),
+                shape=(len(self.lo), n),
+            )
+            constraints.append(LinearConstraint(a, np.asarray(self.lo), np.asarray(self.hi)))
+        res = milp(
+            cost,
+            integrality=np.asarray(self.integer),
+            bounds=Bounds(np.asarray(self.lb), np.asarray(self.ub)),
+            constraints=constraints,
+            options={
+                "time_limit": float(options.time_limit_s),
+                "mip_rel_gap": float(options.mip_rel_gap),
+                "disp": False,
+            },
+        )
+        status = _SOLVER_STATUS.get(int(res.status), "solver error")
+        if res.x is None and int(res.status) == 1:
+            status = "limit reached without a solution"
+        gap = getattr(res, "mip_gap", None)
+        return (None if res.x is None else np.asarray(res.x, dtype=float)), {
+            "status": status,
+            "mip_gap": None if gap is None or res.x is None else float(gap),
+            "time_s": time.perf_counter() - t0,
+            "message": str(res.message),
+        }
+
+
+@dataclass
+class _Built:
+    prog: _Program
+    s: NDArray[np.int64]  # site columns (block sites order)
+    sites: NDArray[np.int64]  # site rows
+    y: dict[str, NDArray[np.int64]]  # type -> columns of its candidates
+    z: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]]  # type -> (communities, cols)
+    e: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]]  # type -> (existing, cols)
+    x_new: dict[str, NDArray[np.int64]]  # type -> assignment columns of pairs
+    x_old: dict[str, NDArray[np.int64]]  # type -> assignment columns of existing pairs
+
+
+def _build(
+    block: list[_TypeData],
+    cand_site: NDArray[np.int64],
+    area: NDArray[np.float64],
+    options: SitingOptions,
+    *,
+    with_new: bool = True,
+) -> _Built:
+    """Build the covering program of a block of types (see :func:`propose`)."""
+    prog = _Program()
+    cands = np.concatenate([d.cand for d in block]) if with_new else np.zeros(0, dtype=np.int64)
+    sites = np.unique(cand_site[cands])
+    s = prog.columns(len(sites))
+    site_col = dict(zip(sites.tolist(), s.tolist(), strict=True))
+    built = _Built(prog, s, sites, {}, {}, {}, {}, {})
+    y_all: list[NDArray[np.int64]] = []
+    for d in block:
+        cand = d.cand if with_new else np.zeros(0, dtype=np.int64)
+        y = prog.columns(len(cand))
+        built.y[d.code] = y
+        y_all.append(y)
+        col_of = np.full(int(cands.max()) + 1 if len(cands) else 0, -1, dtype=np.int64)
+        col_of[cand] = y
+        # each type at a site only where the site is used
+        prog.rows(
+            np.repeat(np.arange(len(y)), 2),
+            np.column_stack([y, [site_col[int(j)] for j in cand_site[cand]]]).ravel(),
+            np.tile([1.0, -1.0], len(y)),
+            -np.inf,
+            0.0,
+            len(y),
+        )
+        if d.limit is not None and len(y):
+            prog.rows(
+                np.zeros(len(y), dtype=np.int64), y, np.ones(len(y)), -np.inf, float(d.limit), 1
+            )
+        keep = np.ones(len(d.pair_i), dtype=bool) if with_new else np.zeros(len(d.pair_i), bool)
+        pi, pc = d.pair_i[keep], col_of[d.pair_c[keep]] if keep.any() else d.pair_c[keep]
+        if d.capacity is None:
+            demand = np.unique(pi[~d.covered[pi]])
+            zc = prog.columns(len(demand))
+            built.z[d.code] = (demand, zc)
+            built.e[d.code] = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+            pos = np.searchsorted(demand, pi)
+            ok = ~d.covered[pi]
+            # z_i - sum_{c in N(i)} y_c <= 0
+            prog.rows(
+                np.concatenate([np.arange(len(demand)), pos[ok]]),
+                np.concatenate([zc, pc[ok]]),
+                np.concatenate([np.ones(len(demand)), -np.ones(int(ok.sum()))]),
+                -np.inf,
+                0.0,
+                len(demand),
+            )
+        else:
+            _capacity_rows(prog, built, d, pi, pc, options=options, with_new=with_new)
+    y_cat = np.concatenate(y_all) if y_all else np.zeros(0, dtype=np.int64)
+    cand_of_y = cands
+    if len(y_cat):
+        site_of = cand_site[cand_of_y]
+        order = np.argsort(site_of, kind="stable")
+        site_sorted = site_of[order]
+        local = np.searchsorted(sites, site_sorted)
+        if not options.allow_multiple_types_per_site:
+            prog.rows(local, y_cat[order], np.ones(len(order)), -np.inf, 1.0, len(sites))
+        elif options.min_area_m2:
+            need = np.concatenate(
+                [np.full(len(d.cand), options.min_area_m2.get(d.code, 0.0)) for d in block]
+            )
+            prog.rows(local, y_cat[order], need[order], -np.inf, area[sites], len(sites))
+    return built
+
+
+def _capacity_rows(
+    prog: _Program,
+    built: _Built,
+    d: _TypeData,
+    pi: NDArray[np.int64],
+    pc: NDArray[np.int64],
+    *,
+    options: SitingOptions,
+    with_new: bool,
+) -> None:
+    """Demand split over the facilities in reach, within their capacities."""
+    unlimited = np.isinf(d.exist_cap)
+    free = np.zeros(len(d.w), dtype=bool)
+    free[d.epair_i[unlimited[d.epair_k]]] = True  # in reach of an unlimited facility
+    lim = ~unlimited[d.epair_k] & ~free[d.epair_i]
+    ei, ek = d.epair_i[lim], d.epair_k[lim]
+    keep = ~free[pi]
+    pi, pc = pi[keep], pc[keep]
+    demand = np.unique(np.concatenate([pi, ei]))
+    zc = prog.columns(len(demand))
+    built.z[d.code] = (demand, zc)
+    xn = prog.columns(len(pi), integer=False)
+    xo = prog.columns(len(ei), integer=False)
+    built.x_new[d.code], built.x_old[d.code] = xn, xo
+    w = d.w
+    # sum_f x_if - z_i = 0
+    prog.rows(
+        np.concatenate(
+            [np.searchsorted(demand, pi), np.searchsorted(demand, ei), np.arange(len(demand))]
+        ),
+        np.concatenate([xn, xo, zc]),
+        np.concatenate([np.ones(len(xn) + len(xo)), -np.ones(len(demand))]),
+        0.0,
+        0.0,
+        len(demand),
+    )
+    if len(pi):
+        # sum_i w_i x_ic - capacity y_c <= 0, and x_ic <= y_c
+        ycols, local = np.unique(pc, return_inverse=True)
+        prog.rows(
+            np.concatenate([local, np.arange(len(ycols))]),
+            np.concatenate([xn, ycols]),
+            np.concatenate([w[pi], np.full(len(ycols), -float(d.capacity or 0.0))]),
+            -np.inf,
+            0.0,
+            len(ycols),
+        )
+        prog.rows(
+            np.repeat(np.arange(len(xn)), 2),
+            np.column_stack([xn, pc]).ravel(),
+            np.tile([1.0, -1.0], len(xn)),
+            -np.inf,
+            0.0,
+            len(xn),
+        )
+    ks, local = np.unique(ek, return_inverse=True)
+    expandable = with_new and options.expand_existing and d.expand_cost is not None
+    e = prog.columns(len(ks) if expandable else 0)
+    built.e[d.code] = (ks if expandable else ks[:0], e)
+    if len(ks):
+        # sum_i w_i x_ik - expansion e_k <= capacity_k
+        rows, cols, vals = [local], [xo], [w[ei]]
+        if expandable:
+            rows.append(np.arange(len(ks)))
+            cols.append(e)
+            vals.append(np.full(len(ks), -d.expand_cap))
+        prog.rows(
+            np.concatenate(rows),
+            np.concatenate(cols),
+            np.concatenate(vals),
+            -np.inf,
+            d.exist_cap[ks],
+            len(ks),
+        )
+
+
+def _solve_block(
+    block: list[_TypeData],
+    cand_site: NDArray[np.int64],
+    unit_cost: NDArray[np.float64],
+    area: NDArray[np.float64],
+    *,
+    options: SitingOptions,
+    real_cost: bool,
+) -> tuple[_Built, NDArray[np.float64] | None, dict[str, Any]]:
+    """Build and solve one block; return the program, its solution and solver facts."""
+    built = _build(block, cand_site, area, options)
+    prog = built.prog
+    n = len(prog.lb)
+    cost = np.zeros(n)
+    cost[built.s] = unit_cost[built.sites]
+    weight = np.zeros(n)
+    for d in block:
+        demand, zc = built.z[d.code]
+        weight[zc] = d.w[demand]
+        _, e = built.e[d.code]
+        cost[e] = d.expand_cost if real_cost and d.expand_cost is not None else 1.0
+    if options.budget_wan_yuan is not None and np.any(cost > 0):
+        nz = np.flatnonzero(cost)
+        prog.rows(
+            np.zeros(len(nz), dtype=np.int64),
+            nz,
+            cost[nz],
+            -np.inf,
+            float(options.budget_wan_yuan),
+            1,
+        )
+    count = np.zeros(n)
+    count[built.s] = 1.0
+    tie_count = _COUNT_TIE / (len(built.s) + 1) if real_cost else 0.0
+    direct = (
+        options.model == "lscp"
+        and len(block) == 1
+        and block[0].capacity is None
+        and block[0].limit is None
+        and options.budget_wan_yuan is None
+    )
+    if options.model == "mclp":
+        x, facts = prog.solve(-weight + _COST_TIE / (float(cost.sum()) + 1.0) * cost, options)
+        facts["objective"] = None if x is None else float(weight @ x)
+        return built, x, facts
+    if direct:
+        _, zc = built.z[block[0].code]
+        for j in zc.tolist():
+            prog.lb[j] = 1.0
+        x, facts = prog.solve(cost + tie_count * count, options)
+        facts["objective"] = None if x is None else float(cost @ x)
+        return built, x, facts
+    # lscp with limits or capacities: the most demand first, then the least cost for it
+    xa, first = prog.solve(-weight, options)
+    if xa is None:
+        first["objective"] = None
+        return built, None, first
+    covered = float(weight @ xa)
+    nz = np.flatnonzero(weight)
+    if len(nz):
+        tol = 1e-9 * max(1.0, covered) + 1e-6
+        prog.rows(np.zeros(len(nz), dtype=np.int64), nz, weight[nz], covered - tol, np.inf, 1)
+    x, facts = prog.solve(cost + tie_count * count, options)
+    worst = first["status"] if first["status"] != "optimal" else facts["status"]
+    facts.update(
+        status=worst,
+        time_s=first["time_s"] + facts["time_s"],
+        objective=None if x is None else float(cost @ x),
+        stages=f"coverage {covered:.6g}, then least cost",
+    )
+    return built, x, facts
+
+
+def _blocks(
+    types: list[_TypeData], cand_site: NDArray[np.int64], *, budget: bool
+) -> list[list[_TypeData]]:
+    """Group types that must be solved together: shared sites, or one budget for all."""
+    with_cand = [d for d in types if len(d.cand) or len(d.epair_i)]
+    if budget:
+        return [with_cand] if with_cand else []
+    parent = list(range(len(with_cand)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[int, int] = {}
+    for i, d in enumerate(with_cand):
+        for j in np.unique(cand_site[d.cand]).tolist():
+            if j in owner:
+                parent[root(i)] = root(owner[j])
+            else:
+                owner[j] = i
+    groups: dict[int, list[_TypeData]] = {}
+    for i, d in enumerate(with_cand):
+        groups.setdefault(root(i), []).append(d)
+    return list(groups.values())
+
+
+# --------------------------------------------------------------------------- propose
+
+
+def _facilities(facilities: gpd.GeoDataFrame | None, crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    if facilities is None:
+        return gpd.GeoDataFrame(
+            {"facility_id": pd.Series(dtype=str), "type": pd.Series(dtype=str)},
+            geometry=gpd.GeoSeries([], crs=crs),
+        )
+    missing = [c for c in ("facility_id", "type") if c not in facilities.columns]
+    if missing:
+        raise SchemaError(
+            f"facilities: column(s) {', '.join(map(repr, missing))} missing; read the layer "
+            "with gisplan.read_layer or add them"
+        )
+    cols = ["facility_id", "type"] + (["capacity"] if "capacity" in facilities.columns else [])
+    out = gpd.GeoDataFrame(
+        facilities[cols].copy(), geometry=facilities.geometry.to_numpy(), crs=facilities.crs
+    )
+    out["facility_id"] = out["facility_id"].astype(str)
+    out["type"] = out["type"].astype(str)
+    return out
+
+
+def _positions(ids: NDArray[np.object_], values: pd.Series[Any]) -> NDArray[np.int64]:
+    return np.asarray(np.searchsorted(ids, values.astype(str).to_numpy(dtype=object)), np.int64)
+
+
+def _empty_result(
+    comm_ids: NDArray[np.object_], crs: pyproj.CRS | None, notes: list[str]
+) -> SitingResult:
+    del comm_ids
+    for note in notes:
+        logger.info("siting: %s", note)
+    return SitingResult(
+        sites_chosen=gpd.GeoDataFrame(
+            {c: pd.Series(dtype=object) for c in _CHOSEN_COLUMNS[:-1]},
+            geometry=gpd.GeoSeries([], crs=crs),
+        ),
+        coverage=pd.DataFrame({c: pd.Series(dtype=object) for c in _COVERAGE_COLUMNS}),
+        gaps_before=pd.DataFrame(),
+        gaps_after=pd.DataFrame(),
+        uncoverable=pd.DataFrame({c: pd.Series(dtype=object) for c in _UNCOVERABLE_COLUMNS}),
+        info=pd.DataFrame({c: pd.Series(dtype=object) for c in _INFO_COLUMNS}),
+        notes=tuple(notes),
+    )
+
+
+_CHOSEN_COLUMNS = [
+    "site_id", "type", "type_zh", "kind", "cost_wan_yuan", "area_m2", "communities_covered",
+    "households_covered", "residents_covered", "weight_covered", "covered_ids", "note",
+    "geometry",
+]  # fmt: skip
+_COVERAGE_COLUMNS = [
+    "type", "type_zh", "radius_m", "rule", "communities", "communities_before",
+    "communities_after", "households_before", "households_after", "residents_before",
+    "residents_after", "share_before", "share_after", "added", "new_facilities",
+]  # fmt: skip
+_UNCOVERABLE_COLUMNS = ["type", "community_id", "reason_code", "reason"]
+_INFO_COLUMNS = [
+    "type", "model", "status", "objective", "mip_gap", "time_s", "candidates", "demand",
+    "chosen", "cost_wan_yuan", "solved_with", "note",
+]  # fmt: skip
+
+
+def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
+    communities: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame | None,
+    sites: gpd.GeoDataFrame | None,
+    network: gpd.GeoDataFrame | None = None,
+    *,
+    options: SitingOptions | None = None,
+    standard: pd.DataFrame | None = None,
+    graph: WalkGraph | None = None,
+    origins: gpd.GeoDataFrame | None = None,
+) -> SitingResult:
+    """Propose new facilities on candidate sites to close life-circle gaps.
+
+    Parameters
+    ----------
+    communities
+        Polygons with ``community_id`` (unique) and ``households``; ``population`` and the
+        一老一小 columns (see :class:`SitingOptions`) are used when present.
+    facilities
+        Existing facilities: points with ``facility_id, type`` (``capacity`` for
+        capacity-aware types); ``None`` for none.
+    sites
+        Candidate sites (points or polygons): ``site_id``, ``allowed_types`` (codes or
+        Chinese names, a tuple or text such as ``"elderly_day_care、nursery"``), and
+        ``area_m2`` (polygon area when missing), ``kind``, ``cost_wan_yuan`` when known.
+    network
+        Walkable lines; not needed when ``graph`` is given.
+    options
+        :class:`SitingOptions`.
+    standard
+        Standards table (:func:`gisplan.standards.load_standard`); ``None``: the packaged one.
+    graph
+        A :class:`~gisplan.network.WalkGraph` already built from ``network``.
+    origins
+        Community origins (:func:`gisplan.access.community_origins`), e.g. those of the
+        access step; derived from ``communities`` when ``None``.
+
+    Returns
+    -------
+    SitingResult
+        The chosen sites, coverage before/after, gap tables, uncoverable communities and
+        solver facts per type.
+
+    Raises
+    ------
+    LayerError
+        If there is no sites layer (``None``), site ids repeat or costs are negative.
+    CRSError
+        If a layer is not in a metric CRS, or not in the network's.
+    StandardsError
+        If ``allowed_types`` or an option names an unknown code (with suggestions).
+    SchemaError
+        If a required column is missing.
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString
+    >>> net = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (1000, 0)])], crs=4548)
+    >>> comm = gpd.GeoDataFrame({"community_id": ["C1", "C2"], "households": [100, 200]},
+    ...                         geometry=[box(0, 5, 50, 50), box(600, 5, 650, 50)], crs=4548)
+    >>> sites = gpd.GeoDataFrame({"site_id": ["S1", "S2"], "allowed_types": ["nursery"] * 2},
+    ...                          geometry=[Point(100, 0), Point(620, 0)], crs=4548)
+    >>> opts = gisplan.siting.SitingOptions(model="mclp", n_new=1, weight="households")
+    >>> r = gisplan.siting.propose(comm, None, sites, net, options=opts)
+    >>> r.sites_chosen[["site_id", "type", "communities_covered"]].values.tolist()
+    [['S2', 'nursery', 1]]
+    """
+    options = options or SitingOptions()
+    if sites is None:
+        raise LayerError(
+            "siting: no sites layer; add a 'sites' layer (低效用地/闲置建筑: site_id, area_m2, "
+            "allowed_types, cost_wan_yuan) to the scenario's layers"
+        )
+    require_metric_crs(sites, what="siting: sites")
+    require_metric_crs(communities, what="siting: communities")
+    if facilities is not None:
+        require_metric_crs(facilities, what="siting: facilities")
+    if "community_id" not in communities.columns or "households" not in communities.columns:
+        raise SchemaError(
+            "communities: columns 'community_id' and 'households' are needed; read the layer "
+            "with gisplan.read_layer (maps 小区编号/户数) or add them"
+        )
+    table = _standard_table(standard)
+    _check_codes(options.codes(), table)
+    site_table = _candidate_sites(sites, table)
+    notes: list[str] = []
+    if graph is None:
+        if network is None:
+            raise LayerError("siting: no network; pass the network layer or graph=")
+        graph = build_graph(network)
+    if not pyproj.CRS.from_user_input(sites.crs).equals(graph.crs):
+        raise CRSError(
+            f"sites: CRS {sites.crs} differs from the network's {graph.crs}; project both into "
+            "the run's metric CRS with gisplan.crs.to_metric"
+        )
+    acc = access.AccessOptions(max_snap_m=options.max_snap_m)
+    comm = pd.DataFrame(communities.drop(columns=communities.geometry.name)).copy()
+    comm["community_id"] = comm["community_id"].astype(str)
+    comm = comm.sort_values("community_id", kind="stable").reset_index(drop=True)
+    ids = comm["community_id"].to_numpy(dtype=object)
+    if origins is None:
+        with_id = communities.copy()
+        with_id["community_id"] = with_id["community_id"].astype(str)
+        origins = access.community_origins(with_id, graph, options=acc)
+    fac = _facilities(facilities, graph.crs)
+    order = {str(c): i for i, c in enumerate(table.index)}
+
+    # ------------------------------------------------------------------ types and before
+    if len(site_table) == 0:
+        notes.append("the sites layer has no candidate sites (低效用地/闲置建筑): nothing proposed")
+    allowed_any = sorted({t for a in site_table["allowed"] for t in a}, key=order.__getitem__)
+    check = list(options.types) if options.types is not None else allowed_any
+    if not check:
+        if len(site_table):
+            notes.append("no site allows any facility type (allowed_types empty): nothing proposed")
+        return _empty_result(ids, sites.crs, notes)
+    dist = access.nearest_facilities(graph, origins, fac, types=check, options=acc)
+    gap_options = gaps.GapOptions(radius_overrides=dict(options.radius_m))
+    gaps_all = gaps.gap_table(dist, _gap_communities(comm), standard=table, options=gap_options)
+    if options.types is None:
+        uncovered = gaps_all.loc[~gaps_all["covered"].astype(bool), "type"].unique()
+        types = [t for t in check if t in set(uncovered) or t in options.capacities]
+        left = [t for t in check if t not in types]
+        if left:
+            notes.append(f"already covered everywhere, not sited: {', '.join(left)}")
+    else:
+        types = check
+    if not types:
+        return _empty_result(ids, sites.crs, notes)
+    gaps_before = gaps_all[gaps_all["type"].isin(types)].reset_index(drop=True)
+    radius = gaps_before.groupby("type", sort=False)["radius_m"].first().astype(float).to_dict()
+    type_zh = gaps_before.groupby("type", sort=False)["type_zh"].first().to_dict()
+
+    # ------------------------------------------------------------------ candidates
+    site_table = site_table.sort_values("site_id", kind="stable").reset_index(drop=True)
+    usable = ~(shapely.is_missing(site_table["geometry"].to_numpy()))
+    usable &= ~shapely.is_empty(site_table["geometry"].to_numpy())
+    if (~usable).any():
+        notes.append(f"sites without geometry left out: {_listed(site_table['site_id'][~usable])}")
+    no_cost = site_table["cost_wan_yuan"].isna().to_numpy()
+    if options.budget_wan_yuan is not None and (no_cost & usable).any():
+        notes.append(
+            "budget set: sites without cost_wan_yuan left out: "
+            + _listed(site_table["site_id"][no_cost & usable])
+        )
+        usable &= ~no_cost
+    real_cost = not (no_cost & usable).any()
+    if not real_cost:
+        notes.append(
+            "some sites have no cost_wan_yuan: every site counts as 1 (the fewest sites), "
+            "not by cost"
+        )
+    rows: list[tuple[int, str]] = []
+    too_small: list[str] = []
+    site_ids = site_table["site_id"].to_numpy(dtype=object)
+    site_area = site_table["area_m2"].to_numpy(float)
+    site_allowed = site_table["allowed"].to_numpy(dtype=object)
+    for pos in np.flatnonzero(usable):
+        for t in site_allowed[pos]:
+            if t not in radius:
+                continue
+            need = options.min_area_m2.get(t)
+            if need is not None and not site_area[pos] >= need:
+                too_small.append(f"{site_ids[pos]} ({t})")
+                continue
+            rows.append((int(pos), t))
+    if too_small:
+        notes.append(f"sites below min_area_m2 of a type: {_listed(too_small)}")
+    cand = pd.DataFrame(rows, columns=["site", "type"])
+    cand["site_id"] = site_table["site_id"].to_numpy(dtype=object)[cand["site"].to_numpy(int)]
+    cand_site = cand["site"].to_numpy(dtype=np.int64)
+    unit_cost = (
+        site_table["cost_wan_yuan"].to_numpy(float) if real_cost else np.ones(len(site_table))
+    )
+    if options.budget_wan_yuan is not None and len(cand):
+        cheapest = float(np.min(unit_cost[np.unique(cand_site)]))
+        if cheapest > float(options.budget_wan_yuan):
+            notes.append(
+                f"budget {options.budget_wan_yuan:g} 万元 is below the cheapest candidate site "
+                f"({cheapest:g} 万元): nothing can be built"
+            )
+    cand_gdf = gpd.GeoDataFrame(
+        {"facility_id": cand["site_id"].to_numpy(dtype=object), "type": cand["type"].to_numpy()},
+        geometry=site_table["geometry"].to_numpy()[cand_site] if len(cand) else [],
+        crs=graph.crs,
+    )
+    pairs = access.facility_catchments(graph, origins, cand_gdf, radius_m=radius, options=acc)
+    key = {(s, t): i for i, (s, t) in enumerate(zip(cand["site_id"], cand["type"], strict=True))}
+    pair_c = np.asarray(
+        [key[(s, t)] for s, t in zip(pairs["facility_id"], pairs["type"], strict=True)],
+        dtype=np.int64,
+    )
+    pair_i = _positions(ids, pairs["community_id"])
+    pair_d = pairs["dist_m"].to_numpy(float)
+    pair_t = pairs["type"].to_numpy(dtype=object)
+
+    # ------------------------------------------------------------------ per type data
+    covered_dist = {
+        t: g.set_index("community_id")["covered"].astype(bool).reindex(ids).fillna(value=False)
+        for t, g in gaps_before.groupby("type", sort=False)
+    }
+    cap_types = [t for t in types if t in options.capacities]
+    exist_pairs = pd.DataFrame(columns=["community_id", "facility_id", "type", "dist_m"])
+    exist = fac[fac["type"].isin(cap_types)].sort_values("facility_id", kind="stable")
+    if cap_types and len(exist):
+        exist_pairs = access.facility_catchments(
+            graph, origins, exist, radius_m={t: radius[t] for t in cap_types}, options=acc
+        )
+    data: list[_TypeData] = []
+    for t in types:
+        sel = pair_t == t
+        d = _TypeData(
+            code=t,
+            radius=float(radius[t]),
+            capacity=options.capacities.get(t),
+            limit=options.limit_for(t),
+            w=_weights(comm, options.weight, t, notes),
+            covered=covered_dist[t].to_numpy(bool),
+            cand=np.flatnonzero(cand["type"].to_numpy() == t).astype(np.int64),
+            pair_i=pair_i[sel],
+            pair_c=pair_c[sel],
+            pair_d=pair_d[sel],
+        )
+        if d.capacity is not None:
+            ex = exist[exist["type"] == t]
+            cap = (
+                pd.to_numeric(ex["capacity"], errors="coerce").to_numpy(float)
+                if "capacity" in ex.columns
+                else np.full(len(ex), np.nan)
+            )
+            d.exist_ids = ex["facility_id"].to_numpy(dtype=object)
+            d.exist_cap = np.where(np.isnan(cap), np.inf, cap)
+            ep = exist_pairs[exist_pairs["type"] == t]
+            d.epair_i = _positions(ids, ep["community_id"])
+            d.epair_k = np.asarray(np.searchsorted(d.exist_ids, ep["facility_id"]), np.int64)
+            d.expand_cap = float(options.expansion_capacity.get(t, d.capacity))
+            d.expand_cost = options.expansion_cost_wan_yuan.get(t)
+            before, _ = _capacity_cover(d, cand_site, site_table, options)
+            d.covered = before
+        data.append(d)
+    if options.weight == "population" and "population" not in comm.columns:
+        notes.append("weight population: no population column, weighted by households")
+    notes = list(dict.fromkeys(notes))
+
+    # ------------------------------------------------------------------ solve
+    chosen_c: list[int] = []
+    expansions: list[tuple[str, int]] = []
+    after: dict[str, NDArray[np.bool_]] = {}
+    serve: dict[str, dict[int, tuple[float, str]]] = {}
+    facts: dict[str, dict[str, Any]] = {}
+    area = site_table["area_m2"].to_numpy(float)
+    for block in _blocks(data, cand_site, budget=options.budget_wan_yuan is not None):
+        built, x, f = _solve_block(
+            block, cand_site, unit_cost, area, options=options, real_cost=real_cost
+        )
+        joint = "、".join(d.code for d in block)
+        for d in block:
+            facts[d.code] = {**f, "solved_with": joint if len(block) > 1 else ""}
+        if x is None:
+            continue
+        for d in block:
+            y = built.y[d.code]
+            picked = d.cand[x[y] > 0.5]  # noqa: PLR2004 - 0/1 rounding
+            chosen_c += picked.tolist()
+            ks, e = built.e[d.code]
+            expansions += [(d.code, int(k)) for k in ks[x[e] > 0.5]]  # noqa: PLR2004
+            if d.capacity is not None:
+                after[d.code], serve[d.code] = _capacity_after(d, built, x, cand)
+    chosen_c = sorted(set(chosen_c))
+
+    # ------------------------------------------------------------------ after
+    new_fac = gpd.GeoDataFrame(
+        {
+            "facility_id": cand["site_id"].to_numpy(dtype=object)[chosen_c],
+            "type": cand["type"].to_numpy(dtype=object)[chosen_c],
+        },
+        geometry=site_table["geometry"].to_numpy()[cand_site[chosen_c]] if chosen_c else [],
+        crs=graph.crs,
+    )
+    fac_after = pd.concat([fac[["facility_id", "type", "geometry"]], new_fac], ignore_index=True)
+    fac_after = gpd.GeoDataFrame(fac_after, geometry="geometry", crs=graph.crs)
+    dist_after = access.nearest_facilities(graph, origins, fac_after, types=types, options=acc)
+    gaps_after = gaps.gap_table(
+        dist_after, _gap_communities(comm), standard=table, options=gap_options
+    )
+    covered_after = {
+        t: g.set_index("community_id")["covered"].astype(bool).reindex(ids).fillna(value=False)
+        for t, g in gaps_after.groupby("type", sort=False)
+    }
+    chosen_set = set(chosen_c)
+    for d in data:
+        if d.capacity is None:
+            after[d.code] = covered_after[d.code].to_numpy(bool)
+            serve[d.code] = _nearest_serving(d, chosen_set, cand)
+        else:
+            after.setdefault(d.code, d.covered.copy())
+            serve.setdefault(d.code, {})
+
+    sites_chosen = _sites_chosen(
+        chosen_c,
+        expansions=expansions,
+        cand=cand,
+        site_table=site_table,
+        data=data,
+        after=after,
+        serve=serve,
+        comm=comm,
+        type_zh=type_zh,
+        fac=fac,
+    )
+    coverage = _coverage(data, after, comm, type_zh, sites_chosen)
+    uncoverable = _uncoverable(data, after, ids, facts, options)
+    info = _info(data, facts, sites_chosen, options)
+    for note in notes:
+        logger.info("siting: %s", note)
+    logger.info(
+        "siting (%s): %d new facilities, %d expansions for %d types",
+        options.model,
+        len(chosen_c),
+        len(expansions),
+        len(types),
+    )
+    return SitingResult(
+        sites_chosen=sites_chosen,
+        coverage=coverage,
+        gaps_before=gaps_before,
+        gaps_after=gaps_after.reset_index(drop=True),
+        uncoverable=uncoverable,
+        info=info,
+        notes=tuple(notes),
+    )
+
+
+def _gap_communities(comm: pd.DataFrame) -> pd.DataFrame:
+    """Columns :func:`gisplan.gaps.gap_table` reads (the rest may hold lists)."""
+    cols = [c for c in ("community_id", "name", "households", "population") if c in comm.columns]
+    return _frame(comm[cols])
+
+
+def _capacity_cover(
+    d: _TypeData, cand_site: NDArray[np.int64], site_table: pd.DataFrame, options: SitingOptions
+) -> tuple[NDArray[np.bool_], dict[str, Any]]:
+    """Communities covered today under capacities (existing facilities only)."""
+    free = np.zeros(len(d.w), dtype=bool)
+    unlimited = np.isinf(d.exist_cap)
+    free[d.epair_i[unlimited[d.epair_k]]] = True
+    if not (~unlimited[d.epair_k]).any():
+        return free, {}
+    built = _build([d], cand_site, site_table["area_m2"].to_numpy(float), options, with_new=False)
+    demand, zc = built.z[d.code]
+    cost = np.zeros(len(built.prog.lb))
+    cost[zc] = -d.w[demand]
+    x, facts = built.prog.solve(cost, options)
+    if x is not None:
+        free[demand[x[zc] > 0.5]] = True  # noqa: PLR2004 - 0/1 rounding
+    return free, facts
+
+
+def _capacity_after(
+    d: _TypeData, built: _Built, x: NDArray[np.float64], cand: pd.DataFrame
+) -> tuple[NDArray[np.bool_], dict[int, tuple[float, str]]]:
+    """Covered after, and per newly served community the facility serving most of it."""
+    out = np.zeros(len(d.w), dtype=bool)
+    unlimited = np.isinf(d.exist_cap)
+    out[d.epair_i[unlimited[d.epair_k]]] = True
+    demand, zc = built.z[d.code]
+    out[demand[x[zc] > 0.5]] = True  # noqa: PLR2004 - 0/1 rounding
+    best: dict[int, tuple[float, str]] = {}
+    free = out.copy()
+    free[:] = False
+    free[d.epair_i[unlimited[d.epair_k]]] = True
+    keep = ~free[d.pair_i]
+    pi, pc = d.pair_i[keep], d.pair_c[keep]
+    lim = ~unlimited[d.epair_k] & ~free[d.epair_i]
+    ei, ek = d.epair_i[lim], d.epair_k[lim]
+    share = np.concatenate([x[built.x_new[d.code]], x[built.x_old[d.code]]])
+    who = np.concatenate(
+        [cand["site_id"].to_numpy(dtype=object)[pc], "existing:" + d.exist_ids[ek].astype(str)]
+    )
+    comm = np.concatenate([pi, ei])
+    for i, s, w in sorted(zip(comm.tolist(), share.tolist(), who.tolist(), strict=True)):
+        if s > 1e-9 and (i not in best or s > best[i][0] + 1e-9):  # noqa: PLR2004
+            best[i] = (s, w)
+    return out, best
+
+
+def _nearest_serving(
+    d: _TypeData, chosen: set[int], cand: pd.DataFrame
+) -> dict[int, tuple[float, str]]:
+    """Per community, the nearest chosen site of the type (ties: lowest site id)."""
+    ok = np.isin(d.pair_c, np.fromiter(chosen, dtype=np.int64, count=len(chosen)))
+    site = cand["site_id"].to_numpy(dtype=object)[d.pair_c[ok]]
+    best: dict[int, tuple[float, str]] = {}
+    for i, dist, s in sorted(
+        zip(d.pair_i[ok].tolist(), d.pair_d[ok].tolist(), site.tolist(), strict=True)
+    ):
+        best.setdefault(i, (dist, s))
+    return best
+
+
+def _people(comm: pd.DataFrame, mask: NDArray[np.bool_]) -> tuple[int, float]:
+    """Households and residents (known populations only; NaN when none known) of ``mask``."""
+    hh = pd.to_numeric(comm["households"], errors="coerce").to_numpy(float)
+    pop = (
+        pd.to_numeric(comm["population"], errors="coerce").to_numpy(float)
+        if "population" in comm.columns
+        else np.full(len(comm), np.nan)
+    )
+    known = mask & ~np.isnan(pop)
+    any_known = bool((~np.isnan(pop)).any())
+    return int(np.nansum(hh[mask])), float(pop[known].sum()) if any_known else math.nan
+
+
+def _sites_chosen(
+    chosen: list[int],
+    *,
+    expansions: list[tuple[str, int]],
+    cand: pd.DataFrame,
+    site_table: pd.DataFrame,
+    data: list[_TypeData],
+    after: dict[str, NDArray[np.bool_]],
+    serve: dict[str, dict[int, tuple[float, str]]],
+    comm: pd.DataFrame,
+    type_zh: dict[str, str],
+    fac: gpd.GeoDataFrame,
+) -> gpd.GeoDataFrame:
+    by_type = {d.code: d for d in data}
+    ids = comm["community_id"].to_numpy(dtype=object)
+    per_site = pd.Series(cand["site"].to_numpy()[chosen]).value_counts().to_dict()
+    records: list[dict[str, Any]] = []
+
+    def newly(code: str, who: str) -> dict[str, Any]:
+        d = by_type[code]
+        new = after[code] & ~d.covered
+        mine = np.zeros(len(ids), dtype=bool)
+        for i, (_, w) in serve[code].items():
+            mine[i] = new[i] and w == who
+        households, residents = _people(comm, mine)
+        return {
+            "communities_covered": int(mine.sum()),
+            "households_covered": households,
+            "residents_covered": residents,
+            "weight_covered": float(d.w[mine].sum()),
+            "covered_ids": "、".join(ids[mine].tolist()),
+        }
+
+    cand_pos = cand["site"].to_numpy(dtype=np.int64)
+    cand_type = cand["type"].to_numpy(dtype=object)
+    cost = site_table["cost_wan_yuan"].to_numpy(float)
+    area = site_table["area_m2"].to_numpy(float)
+    kind = site_table["kind"].to_numpy(dtype=object)
+    site_geom = site_table["geometry"].to_numpy(dtype=object)
+    site_id = site_table["site_id"].to_numpy(dtype=object)
+    for c in chosen:
+        j = int(cand_pos[c])
+        code = str(cand_type[c])
+        sid = str(site_id[j])
+        shared = int(per_site[j])
+        records.append(
+            {
+                "site_id": sid,
+                "type": code,
+                "type_zh": type_zh.get(code, code),
+                "kind": kind[j],
+                "cost_wan_yuan": float(cost[j]) / shared,
+                "area_m2": float(area[j]),
+                **newly(code, sid),
+                "note": f"site shared by {shared} types; cost split equally" if shared > 1 else "",
+                "geometry": site_geom[j],
+            }
+        )
+    geoms = fac.set_index("facility_id").geometry
+    for code, k in expansions:
+        d = by_type[code]
+        fid = str(d.exist_ids[k])
+        records.append(
+            {
+                "site_id": fid,
+                "type": code,
+                "type_zh": type_zh.get(code, code),
+                "kind": "expansion",
+                "cost_wan_yuan": float(d.expand_cost or 0.0),
+                "area_m2": math.nan,
+                **newly(code, "existing:" + fid),
+                "note": f"existing facility enlarged by {d.expand_cap:g}",
+                "geometry": geoms.loc[fid],
+            }
+        )
+    if not records:
+        return gpd.GeoDataFrame(
+            {c: pd.Series(dtype=object) for c in _CHOSEN_COLUMNS[:-1]},
+            geometry=gpd.GeoSeries([], crs=fac.crs),
+        )
+    out = pd.DataFrame(records)
+    rank = {d.code: i for i, d in enumerate(data)}
+    out["_rank"] = out["type"].map(rank)
+    out = out.sort_values(["site_id", "_rank"], kind="stable").drop(columns="_rank")
+    return gpd.GeoDataFrame(out[_CHOSEN_COLUMNS].reset_index(drop=True), crs=fac.crs)
+
+
+def _coverage(
+    data: list[_TypeData],
+    after: dict[str, NDArray[np.bool_]],
+    comm: pd.DataFrame,
+    type_zh: dict[str, str],
+    chosen: gpd.GeoDataFrame,
+) -> pd.DataFrame:
+    everyone = np.ones(len(comm), dtype=bool)
+    _, residents = _people(comm, everyone)
+    rows = []
+    for d in data:
+        hb, rb = _people(comm, d.covered)
+        ha, ra = _people(comm, after[d.code])
+        new = chosen[(chosen["type"] == d.code) & (chosen["kind"] != "expansion")]
+        rows.append(
+            {
+                "type": d.code,
+                "type_zh": type_zh.get(d.code, d.code),
+                "radius_m": d.radius,
+                "rule": "distance" if d.capacity is None else "distance+capacity",
+                "communities": len(comm),
+                "communities_before": int(d.covered.sum()),
+                "communities_after": int(after[d.code].sum()),
+                "households_before": hb,
+                "households_after": ha,
+                "residents_before": rb,
+                "residents_after": ra,
+                "share_before": rb / residents if residents > 0 else math.nan,
+                "share_after": ra / residents if residents > 0 else math.nan,
+                "added": int(after[d.code].sum() - d.covered.sum()),
+                "new_facilities": len(new),
+            }
+        )
+    return _frame(pd.DataFrame(rows, columns=_COVERAGE_COLUMNS))
+
+
+def _uncoverable(
+    data: list[_TypeData],
+    after: dict[str, NDArray[np.bool_]],
+    ids: NDArray[np.object_],
+    facts: dict[str, dict[str, Any]],
+    options: SitingOptions,
+) -> pd.DataFrame:
+    limits = []
+    if options.n_new is not None:
+        limits.append(f"n_new {options.n_new}")
+    if options.budget_wan_yuan is not None:
+        limits.append(f"budget {options.budget_wan_yuan:g} 万元")
+    rows = []
+    for d in data:
+        reach = np.zeros(len(ids), dtype=bool)
+        reach[d.pair_i] = True
+        if d.capacity is not None:
+            reach[d.epair_i] = True
+        solved = facts.get(d.code, {}).get("objective") is not None
+        for i in np.flatnonzero(~after[d.code]):
+            if not reach[i]:
+                code = "no_candidate_in_radius"
+                reason = f"no candidate site allowing {d.code} within {d.radius:,.0f} m"
+                if d.capacity is not None:
+                    reason += " and no existing facility in reach"
+            elif not solved:
+                code = "not_solved"
+                reason = f"the program was not solved ({facts[d.code]['status']})"
+            else:
+                code = "left_out"
+                what = " and ".join(limits) or "the model"
+                reason = f"left out by {what}" + (
+                    " or by the capacities" if d.capacity is not None else ""
+                )
+            rows.append(
+                {"type": d.code, "community_id": ids[i], "reason_code": code, "reason": reason}
+            )
+    return _frame(pd.DataFrame(rows, columns=_UNCOVERABLE_COLUMNS))
+
+
+def _info(
+    data: list[_TypeData],
+    facts: dict[str, dict[str, Any]],
+    chosen: gpd.GeoDataFrame,
+    options: SitingOptions,
+) -> pd.DataFrame:
+    rows = []
+    for d in data:
+        f = facts.get(d.code)
+        mine = chosen[chosen["type"] == d.code]
+        uncovered = ~d.covered
+        in_reach = np.zeros(len(d.w), dtype=bool)
+        in_reach[d.pair_i] = True
+        if d.capacity is not None:
+            in_reach[d.epair_i] = True
+        note = ""
+        if not len(d.cand):
+            note = f"no site allows {d.code}"
+        elif not (in_reach & uncovered).any():
+            note = f"no candidate site within {d.radius:,.0f} m of an uncovered community"
+        rows.append(
+            {
+                "type": d.code,
+                "model": options.model + ("+capacity" if d.capacity is not None else ""),
+                "status": f["status"] if f else "not solved: nothing to choose",
+                "objective": None if not f else f.get("objective"),
+                "mip_gap": None if not f else f.get("mip_gap"),
+                "time_s": 0.0 if not f else round(float(f["time_s"]), 3),
+                "candidates": len(d.cand),
+                "demand": int((in_reach & (uncovered | (d.capacity is not None))).sum()),
+                "chosen": len(mine),
+                "cost_wan_yuan": float(pd.to_numeric(mine["cost_wan_yuan"]).sum()),
+                "solved_with": "" if not f else f["solved_with"],
+                "note": note,
+            }
+        )
+    return _frame(pd.DataFrame(rows, columns=_INFO_COLUMNS))
