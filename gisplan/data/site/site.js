@@ -38,11 +38,26 @@
         byId[p.id] = item;
       }
     }).addTo(map);
-    if (layer.getLayers().length) {
-      map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: 17 });
-    } else {
-      map.setView([35, 105], 4);
+    function fit() {
+      map.invalidateSize({ animate: false });
+      if (layer.getLayers().length) {
+        map.fitBounds(layer.getBounds(), { padding: [16, 16], maxZoom: 17, animate: false });
+      } else {
+        map.setView([35, 105], 4, { animate: false });
+      }
     }
+    fit();
+    // Printed on A4 the map has a fixed size (site.css, html.printing): take that size
+    // before the browser lays out the print, fit the polygons, and go back afterwards.
+    var root = document.documentElement;
+    window.addEventListener("beforeprint", function () {
+      root.classList.add("printing");
+      fit();
+    });
+    window.addEventListener("afterprint", function () {
+      root.classList.remove("printing");
+      fit();
+    });
     L.control.scale({ imperial: false }).addTo(map);
     highlight = function (ids) {
       Object.keys(byId).forEach(function (id) {
