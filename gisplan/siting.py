@@ -381,9 +381,11 @@ class SitingResult:
         reason_code`` (``no_candidate_in_radius``, ``left_out``, ``not_solved``),
         ``reason``.
     info
-        Per type: ``type, model, status, objective`` (demand covered for mclp, cost or
-        site count for lscp), ``mip_gap, time_s, candidates, demand, chosen,
-        cost_wan_yuan, solved_with`` (types solved in the same program), ``note``.
+        Per type: ``type, model, status`` (HiGHS's, of the program the type was solved
+        in), ``objective`` (the type's part: demand newly covered for mclp; cost in 万元,
+        or the number of sites when costs are missing, for lscp), ``mip_gap, time_s`` (of
+        that program), ``candidates, demand, chosen, cost_wan_yuan, solved_with`` (types
+        solved in the same program; empty when alone), ``note``.
     notes
         General remarks (empty sites layer, fallbacks of weights, sites left out).
     """
@@ -1304,7 +1306,7 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
     )
     coverage = _coverage(data, after, comm, type_zh, sites_chosen)
     uncoverable = _uncoverable(data, after, ids, facts, options)
-    info = _info(data, facts, sites_chosen, options)
+    info = _info(data, facts, sites_chosen, options, after=after, real_cost=real_cost)
     for note in notes:
         logger.info("siting: %s", note)
     logger.info(
@@ -1573,6 +1575,9 @@ def _info(
     facts: dict[str, dict[str, Any]],
     chosen: gpd.GeoDataFrame,
     options: SitingOptions,
+    *,
+    after: dict[str, NDArray[np.bool_]],
+    real_cost: bool,
 ) -> pd.DataFrame:
     rows = []
     for d in data:
@@ -1583,6 +1588,13 @@ def _info(
         in_reach[d.pair_i] = True
         if d.capacity is not None:
             in_reach[d.epair_i] = True
+        if options.model == "mclp":
+            newly = after[d.code] & ~d.covered
+            objective = round(float(d.w[newly].sum()), 6)
+        else:
+            objective = round(float(pd.to_numeric(mine["cost_wan_yuan"]).sum()), 6)
+            if not real_cost:
+                objective = float(len(mine))
         note = ""
         if not len(d.cand):
             note = f"no site allows {d.code}"
@@ -1593,7 +1605,7 @@ def _info(
                 "type": d.code,
                 "model": options.model + ("+capacity" if d.capacity is not None else ""),
                 "status": f["status"] if f else "not solved: nothing to choose",
-                "objective": None if not f else f.get("objective"),
+                "objective": None if not f or f.get("objective") is None else objective,
                 "mip_gap": None if not f else f.get("mip_gap"),
                 "time_s": 0.0 if not f else round(float(f["time_s"]), 3),
                 "candidates": len(d.cand),
