@@ -40,6 +40,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import pyogrio
 import shapely
 from jinja2 import Environment, FunctionLoader, StrictUndefined
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     import geopandas as gpd
-    import pandas as pd
 
 __all__ = ["BASEMAPS", "COMMUNITY_SETS", "SITE_JSON", "PublishOptions", "publish"]
 
@@ -543,10 +543,9 @@ def _classes(items: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def _funding(run: _Run, cid: str, cost_yuan: float) -> tuple[list[dict[str, Any]], str]:
-    if run.funding is None:
+def _funding(rows: pd.DataFrame | None, cost_yuan: float) -> tuple[list[dict[str, Any]], str]:
+    if rows is None:
         return [], ""
-    rows = run.funding[run.funding["community_id"].astype(str) == cid]
     order = {k: i for i, k in enumerate(SOURCES_ZH)}
     rows = rows.assign(_order=rows["source"].map(lambda s: order.get(str(s), len(order))))
     rows = rows.sort_values(["_order", "source"], kind="stable")
@@ -572,10 +571,8 @@ def _funding(run: _Run, cid: str, cost_yuan: float) -> tuple[list[dict[str, Any]
     return out, _money(total / 1e4)
 
 
-def _mode(run: _Run, cid: str) -> str:
-    if run.modes is None:
-        return ""
-    rows = run.modes[run.modes["community_id"].astype(str) == cid].to_dict("records")
+def _mode(frame: pd.DataFrame | None) -> str:
+    rows = [] if frame is None else frame.to_dict("records")
     if not rows:
         return ""
     mode = _text(rows[0]["mode"])
@@ -609,13 +606,27 @@ def _facts(c: _Community) -> list[tuple[str, str]]:
     return facts
 
 
+def _by_id(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """Split a table into one frame per community id (once, not once per page)."""
+    if frame is None:
+        return {}
+    return {str(k): g for k, g in frame.groupby(frame["community_id"].astype(str), sort=True)}
+
+
 def _community_page(
-    run: _Run, c: _Community, options: PublishOptions, period: tuple[str, str, int, int | None]
+    c: _Community,
+    options: PublishOptions,
+    period: tuple[str, str, int, int | None] | tuple[()],
+    tables: Mapping[str, Mapping[str, pd.DataFrame]],
+    *,
+    has_funding: bool,
 ) -> dict[str, Any]:
-    costs = run.scheme_costs[run.scheme_costs["community_id"].astype(str) == c.id]
-    cost_yuan = float(costs["cost_yuan"].iloc[0])
-    items = run.schemes[run.schemes["community_id"].astype(str) == c.id]
-    funding, funding_total = _funding(run, c.id, cost_yuan)
+    cost_yuan = float(tables["scheme_costs"][c.id]["cost_yuan"].iloc[0])
+    items = tables["schemes"].get(c.id)
+    if items is None:  # a scheme of no item (every item excluded) costs 0
+        items = pd.DataFrame(columns=list(_REQUIRED_COLUMNS["schemes"]))
+    funding_rows = tables["funding"].get(c.id) if has_funding else None
+    funding, funding_total = _funding(funding_rows, cost_yuan)
     unpriced = int(items["cost_yuan"].isna().sum())
     floor_area = c.row.get("floor_area_m2")
     per_m2 = ""
@@ -637,7 +648,7 @@ def _community_page(
         "funding": funding,
         "funding_total_wan": funding_total,
         "no_funding": "本次测算未包含资金来源（运行情景时未设置 finance: 部分）。",
-        "mode": _mode(run, c.id),
+        "mode": _mode(tables["funding_modes"].get(c.id)),
         "publicity": _period_zh(*period) if period else "",
         "deadline": deadline or "",
         "no_publicity": "该小区未纳入本年度改造计划，本网站仅供了解改造方案，暂不安排公示。",
@@ -757,9 +768,17 @@ def _render_site(run: _Run, options: PublishOptions) -> dict[str, bytes]:
 
     out: dict[str, bytes] = {}
     index_rows = []
+    tables = {
+        "schemes": _by_id(run.schemes),
+        "scheme_costs": _by_id(run.scheme_costs),
+        "funding": _by_id(run.funding),
+        "funding_modes": _by_id(run.modes),
+    }
     for c in comms:
         href = f"{_PAGES_DIR}/{c.file}"
-        page = _community_page(run, c, options, periods.get(c.id, ()))  # type: ignore[arg-type]
+        page = _community_page(
+            c, options, periods.get(c.id, ()), tables, has_funding=run.funding is not None
+        )
         html = env.get_template("community.html").render(
             version=__version__,
             page_title=f"{c.name} — {site['heading']}",

@@ -384,6 +384,19 @@ def test_schemed_works_without_plan_tables(tmp_path: Path) -> None:
     assert "<strong>公示期：</strong>" not in page
 
 
+def test_scheme_without_items_costs_nothing(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "run")
+    gpkg = run / "results.gpkg"
+    schemes = pyogrio.read_dataframe(gpkg, layer="schemes")
+    pyogrio.write_dataframe(schemes[schemes["community_id"] != "c3"], gpkg, layer="schemes")
+    costs = pyogrio.read_dataframe(gpkg, layer="scheme_costs")
+    costs.loc[costs["community_id"] == "c3", "cost_yuan"] = 0.0
+    pyogrio.write_dataframe(costs, gpkg, layer="scheme_costs")
+    page = read(publish(run, tmp_path / "s"), "c/c3.html")
+    assert '<span id="total-wan">0.00</span> 万元（折合 0.00 元/m²），共 0 项' in page
+    assert "<h3" not in page  # no class headings without items
+
+
 def test_empty_plan_says_so(tmp_path: Path) -> None:
     run = make_run(tmp_path / "run", selected=(False, False, False))
     site = publish(run, tmp_path / "s")
