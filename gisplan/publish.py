@@ -40,7 +40,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyogrio
 import shapely
 from jinja2 import Environment, FunctionLoader, StrictUndefined
@@ -58,6 +57,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     import geopandas as gpd
+    import pandas as pd
 
 __all__ = ["BASEMAPS", "COMMUNITY_SETS", "SITE_JSON", "PublishOptions", "publish"]
 
@@ -511,17 +511,20 @@ def _comment(options: PublishOptions, street: str, deadline: str | None) -> dict
     return {"lead": lead, "lines": lines, "note": note}
 
 
-def _classes(items: pd.DataFrame) -> list[dict[str, Any]]:
+def _classes(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Group a community's items by class (基础类, 完善类, 提升类, then others by name)."""
     order = {k: i for i, k in enumerate(CLASSES_ZH)}
-    items = items.assign(_order=items["class"].map(lambda c: order.get(str(c), len(order))))
-    items = items.sort_values(["_order", "class", "item"], kind="stable")
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for r in items:
+        groups.setdefault(_text(r["class"]), []).append(r)
     out = []
-    for cls, group in items.groupby(["_order", "class"], sort=True):
-        key = str(cls[1])
+    for key in sorted(groups, key=lambda k: (order.get(k, len(order)), k)):
         rows = []
-        for r in group.to_dict("records"):
+        costs = []
+        for r in sorted(groups[key], key=lambda r: _sort_number(r["item"])):
             cost = r["cost_yuan"]
             priced = not is_blank(cost)
+            costs.append(float(cost) if priced else 0.0)
             rows.append(
                 {
                     "no": _text(r["item"]),
@@ -531,31 +534,39 @@ def _classes(items: pd.DataFrame) -> list[dict[str, Any]]:
                     "payer": PAYER_ZH.get(_text(r.get("payer")), _text(r.get("payer"))),
                 }
             )
-        subtotal = float(group["cost_yuan"].fillna(0).sum())
         out.append(
             {
                 "key": key,
                 "label": CLASSES_ZH.get(key, key),
                 "rows": rows,
-                "subtotal_wan": _money(subtotal / 1e4),
+                "subtotal_wan": _money(math.fsum(costs) / 1e4),
             }
         )
     return out
 
 
-def _funding(rows: pd.DataFrame | None, cost_yuan: float) -> tuple[list[dict[str, Any]], str]:
+def _sort_number(value: object) -> tuple[float, str]:
+    """Sort key of an item number: numerically when it is one, else by its text."""
+    if isinstance(value, (int, float)) and not is_blank(value):
+        return (float(value), "")
+    return (math.inf, _text(value))
+
+
+def _funding(
+    rows: Sequence[Mapping[str, Any]] | None, cost_yuan: float
+) -> tuple[list[dict[str, Any]], str]:
     if rows is None:
         return [], ""
     order = {k: i for i, k in enumerate(SOURCES_ZH)}
-    rows = rows.assign(_order=rows["source"].map(lambda s: order.get(str(s), len(order))))
-    rows = rows.sort_values(["_order", "source"], kind="stable")
     out = []
-    total = 0.0
-    for r in rows.to_dict("records"):
+    amounts = []
+    for r in sorted(
+        rows, key=lambda r: (order.get(_text(r["source"]), len(order)), _text(r["source"]))
+    ):
         amount = 0.0 if is_blank(r["amount_yuan"]) else float(r["amount_yuan"])
         if round(amount, 2) == 0:
             continue
-        total += amount
+        amounts.append(amount)
         source = _text(r["source"])
         label = SOURCES_ZH.get(source) or _text(r.get("source_zh")) or source
         if source == "shortfall":
@@ -568,11 +579,10 @@ def _funding(rows: pd.DataFrame | None, cost_yuan: float) -> tuple[list[dict[str
                 "shortfall": source == "shortfall",
             }
         )
-    return out, _money(total / 1e4)
+    return out, _money(math.fsum(amounts) / 1e4)
 
 
-def _mode(frame: pd.DataFrame | None) -> str:
-    rows = [] if frame is None else frame.to_dict("records")
+def _mode(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return ""
     mode = _text(rows[0]["mode"])
@@ -606,28 +616,29 @@ def _facts(c: _Community) -> list[tuple[str, str]]:
     return facts
 
 
-def _by_id(frame: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-    """Split a table into one frame per community id (once, not once per page)."""
+def _by_id(frame: pd.DataFrame | None) -> dict[str, list[dict[str, Any]]]:
+    """Split a table into its rows per community id (once, not once per page)."""
+    out: dict[str, list[dict[str, Any]]] = {}
     if frame is None:
-        return {}
-    return {str(k): g for k, g in frame.groupby(frame["community_id"].astype(str), sort=True)}
+        return out
+    for r in frame.to_dict("records"):
+        out.setdefault(str(r["community_id"]), []).append({str(k): v for k, v in r.items()})
+    return out
 
 
 def _community_page(
     c: _Community,
     options: PublishOptions,
     period: tuple[str, str, int, int | None] | tuple[()],
-    tables: Mapping[str, Mapping[str, pd.DataFrame]],
+    tables: Mapping[str, Mapping[str, list[dict[str, Any]]]],
     *,
     has_funding: bool,
 ) -> dict[str, Any]:
-    cost_yuan = float(tables["scheme_costs"][c.id]["cost_yuan"].iloc[0])
-    items = tables["schemes"].get(c.id)
-    if items is None:  # a scheme of no item (every item excluded) costs 0
-        items = pd.DataFrame(columns=list(_REQUIRED_COLUMNS["schemes"]))
+    cost_yuan = float(tables["scheme_costs"][c.id][0]["cost_yuan"])
+    items = tables["schemes"].get(c.id, [])  # a scheme may have no item (all excluded)
     funding_rows = tables["funding"].get(c.id) if has_funding else None
     funding, funding_total = _funding(funding_rows, cost_yuan)
-    unpriced = int(items["cost_yuan"].isna().sum())
+    unpriced = sum(1 for r in items if is_blank(r["cost_yuan"]))
     floor_area = c.row.get("floor_area_m2")
     per_m2 = ""
     if isinstance(floor_area, (int, float)) and not is_blank(floor_area) and floor_area > 0:
@@ -648,7 +659,7 @@ def _community_page(
         "funding": funding,
         "funding_total_wan": funding_total,
         "no_funding": "本次测算未包含资金来源（运行情景时未设置 finance: 部分）。",
-        "mode": _mode(tables["funding_modes"].get(c.id)),
+        "mode": _mode(tables["funding_modes"].get(c.id, [])),
         "publicity": _period_zh(*period) if period else "",
         "deadline": deadline or "",
         "no_publicity": "该小区未纳入本年度改造计划，本网站仅供了解改造方案，暂不安排公示。",
