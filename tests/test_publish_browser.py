@@ -41,6 +41,11 @@ def test_search_box_finds_a_chinese_name(browser: Any, site: Path) -> None:
         page.locator("#search").press_sequentially("幸福")
         assert visible_names(page) == ["幸福里小区"]
         assert page.locator("#search-count").inner_text() == "找到 1 个小区"
+        # on the map the match keeps its colour, the other community is greyed out
+        fills = page.locator("path.leaflet-interactive").evaluate_all(
+            "ps => ps.map(p => p.getAttribute('fill'))"
+        )
+        assert fills == ["#e5534b", "#afb8c1"]
         page.locator("#search").fill("纺织厂")  # c2 is not in the plan: nothing found
         assert visible_names(page) == []
         assert page.locator("#search-empty").inner_text() == (

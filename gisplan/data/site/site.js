@@ -60,9 +60,16 @@
     });
     L.control.scale({ imperial: false }).addTo(map);
     highlight = function (ids) {
+      var hits = [];
       Object.keys(byId).forEach(function (id) {
-        byId[id].setStyle(ids === null || ids[id] ? base : dim);
+        var hit = ids === null || ids[id];
+        byId[id].setStyle(hit ? base : dim);
+        if (hit) { hits.push(byId[id]); }
       });
+      // show the communities found (all of them when the box is cleared)
+      if (hits.length) {
+        map.fitBounds(L.featureGroup(hits).getBounds(), { padding: [16, 16], maxZoom: 17 });
+      }
     };
   }
 
