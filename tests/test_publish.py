@@ -433,6 +433,13 @@ def test_not_a_run_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "s").exists()
 
 
+def test_damaged_geopackage(tmp_path: Path) -> None:
+    run = make_run(tmp_path / "run")
+    (run / "results.gpkg").write_bytes(b"not a geopackage")
+    with pytest.raises(LayerError, match=r"results.gpkg: not a readable GeoPackage"):
+        publish(run, tmp_path / "s")
+
+
 def test_missing_tables_and_columns(tmp_path: Path) -> None:
     run = make_run(tmp_path / "run", drop=("schemes",))
     with pytest.raises(LayerError, match=r"table 'schemes' missing \(the scenario has no schemes"):
