@@ -1011,9 +1011,10 @@ _RUNTIME_JS = r"""
         block.appendChild(el('div', 'gp-legend-title', s.label));
         s.classes.forEach(function (c, k) {
           var row = el('div', 'gp-legend-row');
-          var sw = el('span', c.icon ? 'gp-swatch gp-swatch-icon' : 'gp-swatch');
+          var icon = c.icon && !s.canvas;
+          var sw = el('span', icon ? 'gp-swatch gp-swatch-icon' : 'gp-swatch');
           sw.style.background = c.color;
-          if (c.icon) { sw.appendChild(el('i', 'fa fa-' + c.icon)); }
+          if (icon) { sw.appendChild(el('i', 'fa fa-' + c.icon)); }
           row.appendChild(sw);
           row.appendChild(el('span', 'gp-legend-label', c.label));
           row.appendChild(el('span', 'gp-legend-count', s.counts[k] + ' ' + s.countUnit));
