@@ -916,6 +916,8 @@ _RUNTIME_JS = r"""
     box.appendChild(el('div', 'gp-popup-class', spec.classes[spec.cls[i]].label));
     var t = el('table', 'gp-popup-table');
     d.fields.forEach(function (f, j) {
+      var v = d.rows[i][j];
+      if (v === null || v === undefined || v === '') { return; }
       var tr = el('tr');
       tr.appendChild(el('th', null, f.l));
       tr.appendChild(el('td', null, fmt(d.rows[i][j], f)));
@@ -1059,6 +1061,7 @@ _CSS = """
   font-size: 15px; font-weight: bold; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
 .gp-note { background: rgba(255,250,230,0.95); padding: 4px 8px; border-radius: 4px;
   font-size: 12px; max-width: 360px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); }
+.gp-popup { max-height: 320px; overflow-y: auto; }
 .gp-popup-title { font-weight: bold; font-size: 14px; }
 .gp-popup-class { color: #444; margin-bottom: 4px; }
 .gp-popup-table th { text-align: left; padding-right: 8px; font-weight: normal;
