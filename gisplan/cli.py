@@ -98,6 +98,8 @@ def run(
         typer.echo(f"  {kind:<12} {len(gdf):>6} rows")
     if "coverage" in result.results:
         _echo_coverage(result.results["coverage"])
+    if "siting_coverage" in result.results:
+        _echo_siting(result.results["sites_chosen"], result.results["siting_coverage"])
     if "eligibility" in result.results:
         counts = result.results["eligibility"]["status_zh"].value_counts(sort=False)
         typer.echo("改造资格 eligibility: " + "，".join(f"{k} {v}" for k, v in counts.items()))
@@ -154,6 +156,19 @@ def _echo_coverage(coverage: pd.DataFrame) -> None:
         ]
         label = f"{row.type_zh} {row.type}"
         typer.echo("  " + _pad(label, 44) + "".join(_pad(c.strip(), 9, right=True) for c in cells))
+
+
+def _echo_siting(chosen: pd.DataFrame, coverage: pd.DataFrame) -> None:
+    """Print the siting proposal: sites, cost, and residents covered before → after per type."""
+    cost = float(chosen["cost_wan_yuan"].sum())
+    typer.echo(
+        f"设施补短板 siting: {chosen['site_id'].nunique()} 处用地，新增设施 {len(chosen)} 个，"
+        f"费用 {cost:,.2f} 万元；人口覆盖率 before → after:"
+    )
+    for row in coverage.itertuples(index=False):
+        label = f"{row.type_zh} {row.type}"
+        change = f"{_pct(row.share_before).strip()} → {_pct(row.share_after).strip()}"
+        typer.echo(f"  {_pad(label, 44)}{change:>17}  +{row.added} 个小区")
 
 
 @app.command()

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from importlib.resources import files
@@ -80,6 +80,10 @@ _EXCEL_SHEETS = {
     "gaps": "缺口明细",
     "accessibility_2sfca": "设施容量可达性",
     "building_access": "楼栋人口加权距离",
+    "sites_chosen": "新增设施选址",
+    "siting_coverage": "选址前后覆盖率",
+    "siting_uncoverable": "选址后仍未覆盖",
+    "siting_info": "选址求解信息",
 }
 ISSUES_CSV = "validation_issues.csv"
 
@@ -321,6 +325,50 @@ def run_access(
     return results
 
 
+def run_siting(
+    scenario: Scenario,
+    layers: dict[str, gpd.GeoDataFrame],
+    results: dict[str, pd.DataFrame],
+) -> dict[str, pd.DataFrame]:
+    """Propose new facilities on the candidate sites to close life-circle gaps.
+
+    Uses the access step's origins (community gates) and radius overrides; the siting
+    section's own ``radius_m`` wins for the codes it names.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``sites_chosen`` (layer), ``siting_coverage`` (before/after per type),
+        ``gaps_after``, ``siting_uncoverable``, ``siting_info`` (solver facts per type).
+    """
+    from gisplan import network  # noqa: PLC0415
+    from gisplan.siting import propose  # noqa: PLC0415
+
+    section, access_section = scenario.siting, scenario.access
+    if section is None or access_section is None:
+        return {}
+    options = section.options(max_snap_m=access_section.max_snap_m)
+    options = replace(options, radius_m={**access_section.radius_m, **section.radius_m})
+    result = propose(
+        layers["communities"],
+        layers.get("facilities"),
+        layers["sites"],
+        options=options,
+        standard=load_standard(scenario.standards),
+        graph=network.build_graph(layers["network"]),
+        origins=results.get("origins"),
+    )
+    for note in result.notes:
+        logger.info("siting: %s", note)
+    return {
+        "sites_chosen": result.sites_chosen,
+        "siting_coverage": result.coverage,
+        "gaps_after": result.gaps_after,
+        "siting_uncoverable": result.uncoverable,
+        "siting_info": result.info,
+    }
+
+
 def run_schemes(
     scenario: Scenario,
     communities: gpd.GeoDataFrame,
@@ -363,10 +411,20 @@ def plan_candidates(
 
     ``status`` from eligibility, ``gap_score`` from the life-circle step (0 without it),
     ``safety_items`` (scheme items flagged as safety hazards: gas, drainage, fire …) and
-    ``government_cost_wan_yuan`` (scheme items the government pays) from the schemes.
+    ``government_cost_wan_yuan`` (scheme items the government pays) from the schemes —
+    less, when the funding step ran, what revenue projects pay (大片区统筹 / 跨片区组合) and
+    all of it for a community that balances itself (小区内自求平衡).
     """
+    from gisplan.finance import AREA_SOURCES  # noqa: PLC0415
+
     schemes = results["schemes"]
     gov = schemes[schemes["payer"] == "government"].groupby("community_id")["cost_yuan"].sum()
+    if "funding" in results:
+        funding = results["funding"]
+        area = funding[funding["source"].isin(AREA_SOURCES)]
+        gov = gov.sub(area.groupby("community_id")["amount_yuan"].sum(), fill_value=0.0)
+        gov[gov.index.isin(funding.loc[funding["mode"] == "self_balance", "community_id"])] = 0.0
+        gov = gov.clip(lower=0.0)
     safety = schemes[schemes["safety"].astype(bool)].groupby("community_id")["item"].nunique()
     columns = ["community_id", "built_year", "households", "floor_area_m2", "buildings"]
     columns += ["participation_rate", "approval_rate"]
@@ -459,7 +517,7 @@ def _finance_step(
 
 def _step_names(scenario: Scenario) -> list[str]:
     """Return the steps a scenario asks for, in the order they run."""
-    named = ("access", "eligibility", "schemes", "finance", "plan")
+    named = ("access", "siting", "eligibility", "schemes", "finance", "plan")
     return [name for name in named if getattr(scenario, name) is not None]
 
 
@@ -474,6 +532,7 @@ def _run_steps(
     communities = layers["communities"]
     steps: dict[str, Callable[[], dict[str, pd.DataFrame]]] = {
         "access": lambda: run_access(scenario, layers, report),
+        "siting": lambda: run_siting(scenario, layers, results),
         "eligibility": lambda: _eligibility_step(scenario, communities),
         "schemes": lambda: run_schemes(scenario, communities, results),
         "finance": lambda: _finance_step(scenario, communities, results),
@@ -547,7 +606,7 @@ def _summable(column: str) -> bool:
 
 
 def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
-    from gisplan import access, catalogue, eligibility, finance, gaps, plan  # noqa: PLC0415
+    from gisplan import access, catalogue, eligibility, finance, gaps, plan, siting  # noqa: PLC0415
 
     sheets = {zh: results[key] for key, zh in _EXCEL_SHEETS.items() if key in results}
     # each sheet takes the Chinese headers of the module that made it (names can repeat)
@@ -561,6 +620,8 @@ def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
     }
     for key in ("plan", "plan_info", "rollout_years", "rollout", "publicity"):
         module_labels[key] = plan.COLUMN_LABELS_ZH
+    for key in ("sites_chosen", "siting_coverage", "siting_uncoverable", "siting_info"):
+        module_labels[key] = {**gaps.COLUMN_LABELS_ZH, **siting.COLUMN_LABELS_ZH}
     labels = {
         zh: module_labels.get(key, gaps.COLUMN_LABELS_ZH)
         for key, zh in _EXCEL_SHEETS.items()
@@ -571,6 +632,8 @@ def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
         for key in ("scheme_costs", "funding_modes", "rollout_years")
         if key in results
     }
+    if "sites_chosen" in results:  # a site hosting several types repeats its area: cost only
+        totals[_EXCEL_SHEETS["sites_chosen"]] = ["cost_wan_yuan"]
     write_workbook(path, sheets, labels=labels, totals=totals)
     write_csv_tables(path.parent / "tables", results)
 

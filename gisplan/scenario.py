@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from gisplan.catalogue import SchemeOptions
     from gisplan.eligibility import EligibilityRules
     from gisplan.finance import FundingRules
+    from gisplan.siting import SitingOptions
 
 __all__ = [
     "AccessSection",
@@ -58,6 +59,7 @@ __all__ = [
     "PlanSection",
     "Scenario",
     "SchemesSection",
+    "SitingSection",
     "load_scenario",
     "scenario_from_dict",
 ]
@@ -387,6 +389,71 @@ class PlanSection(_Model):
     publicity_working_days: int = Field(default=5, ge=1)
 
 
+class SitingSection(_Model):
+    """New facilities on inefficient land and idle buildings (``siting:``).
+
+    Every field is the one of :class:`gisplan.siting.SitingOptions` of the same name; the
+    network snapping distance is the access section's ``max_snap_m``.
+    """
+
+    types: list[str] | None = Field(
+        default=None,
+        description="Facility codes to site (default: every type some site allows and "
+        "that leaves a community uncovered).",
+    )
+    model: Literal["mclp", "lscp"] = Field(
+        default="mclp",
+        description="mclp: most demand covered within n_new / budget; lscp: cover every "
+        "reachable uncovered community at least cost.",
+    )
+    n_new: int | dict[str, int] | None = Field(
+        default=None, description="At most this many new facilities per type (or per code)."
+    )
+    budget_wan_yuan: float | None = Field(
+        default=None, ge=0, description="Total budget of all sites, 万元."
+    )
+    weight: Literal["population", "households", "one_old_one_young"] = Field(
+        default="population", description="Demand of a community (一老一小: elderly/children)."
+    )
+    radius_m: dict[str, float] = Field(
+        default_factory=dict, description="Radius overrides in metres per facility code."
+    )
+    allow_multiple_types_per_site: bool = Field(
+        default=False, description="A site may host several types if its area allows."
+    )
+    min_area_m2: dict[str, float] = Field(
+        default_factory=dict, description="Least site area per facility code, m²."
+    )
+    capacities: dict[str, float] = Field(
+        default_factory=dict, description="Capacity of one new facility per code (demand units)."
+    )
+    expand_existing: bool = Field(
+        default=False, description="Existing facilities with a capacity can be enlarged."
+    )
+    expansion_capacity: dict[str, float] = Field(default_factory=dict)
+    expansion_cost_wan_yuan: dict[str, float] = Field(default_factory=dict)
+    time_limit_s: float = Field(default=60.0, gt=0, description="HiGHS time limit per solve.")
+    mip_rel_gap: float = Field(default=0.0, ge=0, lt=1, description="0: prove optimality.")
+
+    @model_validator(mode="after")
+    def _options_valid(self) -> SitingSection:
+        try:
+            self.options()
+        except ScenarioError as err:
+            raise ValueError(str(err)) from err
+        return self
+
+    def options(self, *, max_snap_m: float = 200.0) -> SitingOptions:
+        """Return the :class:`~gisplan.siting.SitingOptions` of this section."""
+        from gisplan.siting import SitingOptions  # noqa: PLC0415
+
+        values = self.model_dump()
+        types = values.pop("types")
+        return SitingOptions(
+            types=None if types is None else tuple(types), max_snap_m=max_snap_m, **values
+        )
+
+
 class Outputs(_Model):
     """What the run writes and where."""
 
@@ -439,6 +506,10 @@ class Scenario(_Model):
     plan: PlanSection | None = Field(
         default=None, description="Annual plan within budget and rollout (needs eligibility)."
     )
+    siting: SitingSection | None = Field(
+        default=None,
+        description="New facilities on candidate sites to close life-circle gaps (needs access).",
+    )
     outputs: Outputs = Field(default_factory=Outputs)
     source: Path | None = Field(default=None, description="The YAML file (set by load_scenario).")
 
@@ -478,14 +549,19 @@ class Scenario(_Model):
             table = load_standard(self.standards)
         except StandardsError:  # reported by the layer checks, with its own fix
             return self
-        unknown = [c for c in self.access.codes() if c not in table.index]
-        if unknown:
-            names = ", ".join(f"'{c}'" for c in unknown)
-            hints = ", ".join(
-                f"{c} → {' / '.join(suggest_codes(c, table)) or '(no close code)'}" for c in unknown
-            )
-            msg = f"access: facility codes not in the standards table: {names}; closest: {hints}"
-            raise ValueError(msg)
+        sections: list[tuple[str, list[str]]] = [("access", self.access.codes())]
+        if self.siting is not None:
+            sections.append(("siting", self.siting.options().codes()))
+        for key, codes in sections:
+            unknown = [c for c in codes if c not in table.index]
+            if unknown:
+                names = ", ".join(f"'{c}'" for c in unknown)
+                hints = ", ".join(
+                    f"{c} → {' / '.join(suggest_codes(c, table)) or '(no close code)'}"
+                    for c in unknown
+                )
+                msg = f"{key}: facility codes not in the standards table: {names}; closest: {hints}"
+                raise ValueError(msg)
         if self.layers.facilities is None:
             msg = "access: needs a facilities layer; add layers.facilities"
             raise ValueError(msg)
@@ -504,6 +580,17 @@ class Scenario(_Model):
             raise ValueError(msg)
         if self.plan is not None and (self.schemes is None or self.eligibility is None):
             msg = "plan: needs eligibility and schemes sections; add them"
+            raise ValueError(msg)
+        if self.siting is not None and (self.access is None or self.layers.sites is None):
+            msg = (
+                "siting: needs an access section and a sites layer; add access: {} and layers.sites"
+            )
+            raise ValueError(msg)
+        if self.siting is not None and self.layers.network is None:
+            msg = (
+                "siting: needs walking distances (straight-line estimates are not used to "
+                "site facilities); add layers.network"
+            )
             raise ValueError(msg)
         return self
 

@@ -39,3 +39,20 @@ def test_demo_publicity_over_national_day(demo: Path) -> None:
     assert {(r[1].date().isoformat(), r[2].date().isoformat()) for r in rows} == {
         ("2026-10-09", "2026-10-14")
     }
+
+
+def test_demo_siting_closes_gaps_within_budget(demo: Path) -> None:
+    book = openpyxl.load_workbook(demo / "results.xlsx")
+    chosen = book["新增设施选址"]
+    header = [c.value for c in chosen[1]]
+    rows = list(chosen.iter_rows(min_row=2, values_only=True))
+    assert rows[-1][0] == "合计"
+    cost = header.index("投资（万元）")
+    assert sum(r[cost] for r in rows[:-1]) == pytest.approx(rows[-1][cost])
+    assert rows[-1][cost] <= 1500  # the demo's siting budget, 万元
+    coverage = list(book["选址前后覆盖率"].iter_rows(min_row=2, values_only=True))
+    head = [c.value for c in book["选址前后覆盖率"][1]]
+    before, after = head.index("现状覆盖小区数（个）"), head.index("规划后覆盖小区数（个）")
+    assert len(coverage) == 5  # the five types the demo scenario names
+    assert all(r[after] >= r[before] for r in coverage)
+    assert sum(r[after] - r[before] for r in coverage) > 0

@@ -185,3 +185,42 @@ def test_schemes_section_defaults_and_unknown_items(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="37") as info:
         load_scenario(path)
     assert info.value.problems[0][0] == "schemes"
+
+
+def _siting(tmp_path: Path, section: str, *, sites: bool = True) -> Path:
+    layers = "layers: {communities: a.gpkg, facilities: a.gpkg, network: a.gpkg"
+    layers += ", sites: a.gpkg}\n" if sites else "}\n"
+    return _write(
+        tmp_path, layers + "access: {radius_m: {nursery: 250}}\nsiting: " + section + "\n"
+    )
+
+
+def test_siting_section_gives_siting_options(tmp_path: Path) -> None:
+    path = _siting(tmp_path, "{types: [nursery], n_new: 2, weight: one_old_one_young}")
+    sc = load_scenario(path)
+    assert sc.siting is not None
+    options = sc.siting.options(max_snap_m=150)
+    assert (options.types, options.model, options.limit_for("nursery")) == (("nursery",), "mclp", 2)
+    assert (options.weight, options.max_snap_m) == ("one_old_one_young", 150)
+
+
+def test_siting_section_problems(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(_siting(tmp_path, "{types: [nursery], model: pmedian, budjet_wan_yuan: 5}"))
+    problems = {key: (problem, fix) for key, problem, fix in info.value.problems}
+    assert set(problems) == {"siting.model", "siting.budjet_wan_yuan"}
+    assert "did you mean 'budget_wan_yuan'?" in problems["siting.budjet_wan_yuan"][1]
+    # mclp without a limit: the options' own check, with its fix
+    with pytest.raises(ScenarioError, match="set n_new or budget_wan_yuan, or use lscp"):
+        load_scenario(_siting(tmp_path, "{types: [nursery]}"))
+    with pytest.raises(
+        ScenarioError, match="siting: facility codes not in the standards table: 'nursrey'"
+    ) as info:
+        load_scenario(_siting(tmp_path, "{types: [nursrey], n_new: 1}"))
+    assert info.value.problems[0] == (
+        "siting",
+        "facility codes not in the standards table: 'nursrey'",
+        "closest: nursrey → nursery / nursing_home",
+    )
+    with pytest.raises(ScenarioError, match="siting: needs an access section and a sites layer"):
+        load_scenario(_siting(tmp_path, "{n_new: 1}", sites=False))
