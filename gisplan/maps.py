@@ -546,7 +546,7 @@ def _type_zh(frame: pd.DataFrame) -> pd.Series:
         zh = frame["type_zh"].tolist()
         codes = frame["type"].tolist() if "type" in frame.columns else [""] * len(zh)
         merged: pd.Series = pd.Series(
-            [c if z is None or z != z else z for z, c in zip(zh, codes, strict=True)],  # noqa: PLR0124
+            [c if pd.isna(z) else z for z, c in zip(zh, codes, strict=True)],
             index=frame.index,
             dtype=object,
         )
@@ -763,9 +763,9 @@ def _community_views(data: _Dataset, theme: str) -> _View:
     elif theme == "gaps":
         score = pd.to_numeric(frame.get("gap_score", empty), errors="coerce")
         labels = ["0–0.2", "0.2–0.4", "0.4–0.6", "0.6–0.8", "0.8–1"]
-        bins = np.digitize(score.fillna(-1).to_numpy(), _GAP_BREAKS, right=False)
+        bins = np.digitize(score.astype("float64").fillna(-1.0).to_numpy(), _GAP_BREAKS)
         keys = pd.Series(
-            [labels[b] if s == s else None for b, s in zip(bins, score, strict=True)],  # noqa: PLR0124
+            [None if pd.isna(s) else labels[b] for b, s in zip(bins, score, strict=True)],
             index=frame.index,
             dtype=object,
         )
@@ -786,7 +786,9 @@ def _community_views(data: _Dataset, theme: str) -> _View:
             str(y): (f"{y}年开工", _YEAR_COLOURS[min(i, len(_YEAR_COLOURS) - 1)])
             for i, y in enumerate(distinct)
         }
-        keys = years.map(lambda y: None if y != y else str(int(y)))  # noqa: PLR0124
+        keys = pd.Series(
+            [None if pd.isna(y) else str(int(y)) for y in years], index=frame.index, dtype=object
+        )
         cls, classes, counts = _categorical(keys, order, missing="未纳入计划")
         label = "小区：计划开工年份"
     cls, classes, counts = _drop_empty_classes(cls, classes, counts)
@@ -854,7 +856,11 @@ def _balance_view(data: _Dataset, *, show: bool) -> _View:
         data.frame[column] if column in data.frame.columns else pd.Series(np.nan, data.frame.index)
     )
     balance = pd.to_numeric(raw, errors="coerce")
-    keys = balance.map(lambda b: None if b != b else ("surplus" if b >= 0 else "deficit"))  # noqa: PLR0124
+    keys = pd.Series(
+        [None if pd.isna(b) else ("surplus" if b >= 0 else "deficit") for b in balance],
+        index=balance.index,
+        dtype=object,
+    )
     order = {"surplus": ("收支结余 ≥ 0", "#1a9641"), "deficit": ("收支结余 < 0", "#d7191c")}
     cls, classes, counts = _drop_empty_classes(*_categorical(keys, order, missing="未测算收支"))
     return _View(

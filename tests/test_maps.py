@@ -140,6 +140,27 @@ def test_gap_plan_and_funding_classes() -> None:
     assert legend(funding["统筹片区：收支平衡"]) == [("收支结余 ≥ 0", 1), ("收支结余 < 0", 1)]
 
 
+def test_nullable_columns_as_a_runner_result_has_them() -> None:
+    layers = run_layers()
+    layers["rollout"] = layers["rollout"].astype({"start_year": "Int64"})
+    gaps = layers["community_gaps"].astype({"gap_score": "Float64"})
+    gaps.loc[1, "gap_score"] = pd.NA
+    layers["community_gaps"] = gaps
+    layers["bundles"] = layers["bundles"].astype({"balance_wan_yuan": "Float64"})
+    found = specs(maps.explore(layers, "overview", basemap="none"))
+    assert legend(found["小区：计划开工年份"]) == [
+        ("2027年开工", 1),
+        ("2028年开工", 1),
+        ("未纳入计划", 1),
+    ]
+    assert legend(found["小区：配套设施缺口指数"]) == [
+        ("缺口指数 0–0.2", 1),
+        ("缺口指数 0.8–1", 1),
+        ("无缺口数据", 1),
+    ]
+    assert legend(found["统筹片区：收支平衡"]) == [("收支结余 ≥ 0", 1), ("收支结余 < 0", 1)]
+
+
 def test_overview_has_every_theme_as_a_layer_and_only_one_shown() -> None:
     m = maps.explore(run_layers(), "overview", basemap="none")
     labels = list(specs(m))
