@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
-__all__ = ["BASEMAPS", "COMMUNITY_SETS", "SITE_JSON", "PublishOptions", "publish"]
+__all__ = ["BASEMAPS", "COMMUNITY_SETS", "PAYER_ZH", "SITE_JSON", "PublishOptions", "publish"]
 
 logger = logging.getLogger(__name__)
 
