@@ -1,4 +1,4 @@
-"""Command line: ``gisplan run | validate | init``.
+"""Command line: ``gisplan run | validate | map | publish | init``.
 
 Thin by design: parse arguments, configure logging, call the library, and turn a
 :class:`~gisplan.errors.GisplanError` into a short message and exit code 2 (traceback
@@ -7,12 +7,13 @@ only with ``--debug``). ``gisplan validate`` exits 1 when a fatal problem is fou
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path  # noqa: TC003 - typer reads annotations at run time
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -190,6 +191,94 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
     typer.echo(f"{verdict}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
     if not report.ok:
         raise typer.Exit(EXIT_INVALID)
+
+
+def _run_section(out_dir: Path, key: str) -> dict[str, Any]:
+    """Return the scenario section ``key`` recorded in a run's ``run.json`` (``{}`` if none)."""
+    try:
+        record = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # the library names the missing or broken file
+    section = (record.get("scenario") or {}).get("parameters", {}).get(key)
+    return dict(section) if isinstance(section, dict) else {}
+
+
+def _given(**values: object) -> dict[str, object]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@app.command("map")
+def map_(
+    output_dir: Annotated[Path, typer.Argument(help="Output folder of a finished run.")],
+    theme: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--theme",
+            "-t",
+            help="Theme to draw (repeatable): overview, eligibility, gaps, funding, plan, "
+            "bundles, sites. Default: the run's maps section, else all.",
+        ),
+    ] = None,
+    basemap: Annotated[
+        str | None,
+        typer.Option(help="osm, tianditu, tianditu_img, gaode, gaode_img or none."),
+    ] = None,
+    offline: Annotated[
+        bool | None,
+        typer.Option("--offline/--online", help="Embed scripts and styles (default offline)."),
+    ] = None,
+) -> None:
+    """Redraw the interactive maps of a finished run into OUTPUT_DIR/maps/."""
+    from gisplan.maps import redraw  # noqa: PLC0415
+    from gisplan.scenario import section_from_dict  # noqa: PLC0415
+
+    values = {**_run_section(output_dir, "maps"), **_given(basemap=basemap, offline=offline)}
+    if theme:
+        values["themes"] = theme
+    options = section_from_dict("maps", values).options()
+    for path in redraw(output_dir, options):
+        typer.echo(f"  {path}")
+
+
+@app.command()
+def publish(
+    output_dir: Annotated[Path, typer.Argument(help="Output folder of a finished run.")],
+    to: Annotated[Path, typer.Option("--to", help="Folder to write the site to.")],
+    *,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing site gisplan wrote.")
+    ] = False,
+    title: Annotated[str | None, typer.Option(help="Site title.")] = None,
+    contact_address: Annotated[
+        str | None, typer.Option(help="Where to hand in written comments.")
+    ] = None,
+    contact_phone: Annotated[str | None, typer.Option(help="Telephone for comments.")] = None,
+    contact_email: Annotated[str | None, typer.Option(help="E-mail for comments.")] = None,
+    basemap: Annotated[str | None, typer.Option(help="none or osm.")] = None,
+    communities: Annotated[
+        str | None, typer.Option(help="plan (default) or schemed: which communities get a page.")
+    ] = None,
+) -> None:
+    """Write the public-consultation site (公示) of a finished run: search, one page per community.
+
+    Options not given come from the run's publish section, if it had one.
+    """
+    from gisplan.publish import publish as write_site  # noqa: PLC0415
+    from gisplan.scenario import section_from_dict  # noqa: PLC0415
+
+    given = _given(
+        title=title,
+        contact_address=contact_address,
+        contact_phone=contact_phone,
+        contact_email=contact_email,
+        basemap=basemap,
+        communities=communities,
+    )
+    options = section_from_dict(
+        "publish", {**_run_section(output_dir, "publish"), **given}
+    ).options()
+    site = write_site(output_dir, to, options=options, overwrite=overwrite)
+    typer.echo(f"公示网站 site: {site / 'index.html'}")
 
 
 @app.command()

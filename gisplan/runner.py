@@ -62,6 +62,7 @@ GPKG_NAME = "results.gpkg"
 RUN_JSON = "run.json"
 RUN_LOG = "run.log"
 XLSX_NAME = "results.xlsx"
+SITE_DIR = "site"
 
 #: Result tables shown in the Excel workbook, with their Chinese sheet names.
 _EXCEL_SHEETS = {
@@ -782,6 +783,8 @@ def run_scenario(
         if results:
             _write_excel(results, tmp / XLSX_NAME)
         timings["write"] = time.perf_counter() - t
+        _write_run_json(tmp / RUN_JSON, scenario, result, started=started)
+        _write_views(scenario, result, tmp, timings)
         timings["total"] = time.perf_counter() - t0
         _write_run_json(tmp / RUN_JSON, scenario, result, started=started)
         (tmp / RUN_LOG).write_text(log.getvalue(), encoding="utf-8")
@@ -790,6 +793,29 @@ def run_scenario(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return result
+
+
+def _write_views(
+    scenario: Scenario, result: RunResult, folder: Path, timings: dict[str, float]
+) -> None:
+    """Write the maps and the consultation site a scenario asks for into the run's folder.
+
+    The site reads the folder like ``gisplan publish`` does, so ``run.json`` and the
+    tables are written first.
+    """
+    if scenario.maps is not None:
+        from gisplan.maps import write_maps  # noqa: PLC0415
+
+        t = time.perf_counter()
+        written = write_maps(result, folder, scenario.maps.options())
+        logger.info("maps: %s", ", ".join(p.name for p in written))
+        timings["maps"] = time.perf_counter() - t
+    if scenario.publish is not None:
+        from gisplan.publish import publish  # noqa: PLC0415
+
+        t = time.perf_counter()
+        publish(folder, folder / SITE_DIR, options=scenario.publish.options())
+        timings["publish"] = time.perf_counter() - t
 
 
 def _write_run_json(path: Path, scenario: Scenario, result: RunResult, *, started: str) -> None:

@@ -44,9 +44,13 @@ from gisplan.errors import CRSError, GisplanError, ScenarioError, StandardsError
 from gisplan.layers import LAYER_KINDS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from gisplan.catalogue import SchemeOptions
     from gisplan.eligibility import EligibilityRules
     from gisplan.finance import FundingRules
+    from gisplan.maps import MapOptions
+    from gisplan.publish import PublishOptions
     from gisplan.siting import SitingOptions
 
 __all__ = [
@@ -55,13 +59,16 @@ __all__ = [
     "FinanceSection",
     "LayerSource",
     "Layers",
+    "MapsSection",
     "Outputs",
     "PlanSection",
+    "PublishSection",
     "Scenario",
     "SchemesSection",
     "SitingSection",
     "load_scenario",
     "scenario_from_dict",
+    "section_from_dict",
 ]
 
 logger = logging.getLogger(__name__)
@@ -436,11 +443,8 @@ class SitingSection(_Model):
     mip_rel_gap: float = Field(default=0.0, ge=0, lt=1, description="0: prove optimality.")
 
     @model_validator(mode="after")
-    def _options_valid(self) -> SitingSection:
-        try:
-            self.options()
-        except ScenarioError as err:
-            raise ValueError(str(err)) from err
+    def _valid(self) -> SitingSection:
+        _options_valid(self.options)
         return self
 
     def options(self, *, max_snap_m: float = 200.0) -> SitingOptions:
@@ -452,6 +456,82 @@ class SitingSection(_Model):
         return SitingOptions(
             types=None if types is None else tuple(types), max_snap_m=max_snap_m, **values
         )
+
+
+def _options_valid(build: Callable[[], object]) -> None:
+    """Build a section's options once, turning their ScenarioError into a field error."""
+    try:
+        build()
+    except ScenarioError as err:
+        raise ValueError(str(err)) from err
+
+
+class MapsSection(_Model):
+    """Interactive maps written to ``maps/<theme>.html`` of the output folder (``maps:``).
+
+    Fields are those of :class:`gisplan.maps.MapOptions`. A 天地图 key is never written in a
+    scenario: it is read from the environment variable ``tianditu_key_env``.
+    """
+
+    themes: list[str] | None = Field(
+        default=None,
+        description="overview, eligibility, gaps, funding, plan, bundles, sites (default all).",
+    )
+    basemap: str = Field(
+        default="osm", description="osm | tianditu | tianditu_img | gaode | gaode_img | none."
+    )
+    offline: bool = Field(default=True, description="Embed every script and style in the file.")
+    tianditu_key_env: str = Field(
+        default="TIANDITU_KEY", description="Environment variable holding the 天地图 key."
+    )
+    simplify_m: float = Field(default=1.0, ge=0, description="Outline simplification, metres.")
+    precision: int = Field(default=5, description="Decimals of a degree (5 ≈ 1 m).")
+    canvas_threshold: int = Field(
+        default=20_000, ge=0, description="Above this many features, draw on canvas."
+    )
+
+    @model_validator(mode="after")
+    def _valid(self) -> MapsSection:
+        _options_valid(self.options)
+        return self
+
+    def options(self) -> MapOptions:
+        """Return the :class:`~gisplan.maps.MapOptions` of this section."""
+        from gisplan.maps import THEMES, MapOptions  # noqa: PLC0415
+
+        values = self.model_dump()
+        themes = values.pop("themes")
+        return MapOptions(themes=THEMES if themes is None else tuple(themes), **values)
+
+
+class PublishSection(_Model):
+    """The public-consultation site (公示) written to ``site/`` (``publish:``).
+
+    Fields are those of :class:`gisplan.publish.PublishOptions`; ``gisplan publish`` reads
+    them from the run too.
+    """
+
+    title: str | None = Field(default=None, description="Site title (default: the scenario's).")
+    contact_address: str = Field(default="", description="Where to hand in written comments.")
+    contact_phone: str = Field(default="", description="Telephone for comments.")
+    contact_email: str = Field(default="", description="E-mail for comments.")
+    basemap: str = Field(default="none", description="none | osm.")
+    offline: bool = Field(default=True, description="Leaflet copied beside the pages.")
+    communities: str = Field(default="plan", description="plan | schemed.")
+    synthetic: bool | None = Field(
+        default=None, description="Label pages as synthetic data (default: from the title)."
+    )
+
+    @model_validator(mode="after")
+    def _valid(self) -> PublishSection:
+        _options_valid(self.options)
+        return self
+
+    def options(self) -> PublishOptions:
+        """Return the :class:`~gisplan.publish.PublishOptions` of this section."""
+        from gisplan.publish import PublishOptions  # noqa: PLC0415
+
+        return PublishOptions(**self.model_dump())
 
 
 class Outputs(_Model):
@@ -509,6 +589,12 @@ class Scenario(_Model):
     siting: SitingSection | None = Field(
         default=None,
         description="New facilities on candidate sites to close life-circle gaps (needs access).",
+    )
+    maps: MapsSection | None = Field(
+        default=None, description="Interactive maps of the results (maps/<theme>.html)."
+    )
+    publish: PublishSection | None = Field(
+        default=None, description="Public-consultation site of the plan (site/)."
     )
     outputs: Outputs = Field(default_factory=Outputs)
     source: Path | None = Field(default=None, description="The YAML file (set by load_scenario).")
@@ -634,15 +720,20 @@ def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
     return []
 
 
-def _problems(err: PydanticValidationError) -> list[tuple[str, str, str]]:
-    """Turn pydantic's errors into ``(key path, problem, fix)`` triples."""
+def _problems(
+    err: PydanticValidationError, *, prefix: tuple[str, ...] = ()
+) -> list[tuple[str, str, str]]:
+    """Turn pydantic's errors into ``(key path, problem, fix)`` triples.
+
+    ``prefix``: where the validated model sits in a scenario (for the allowed keys).
+    """
     problems = []
     suggested: set[str] = set()
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if p not in {"function-before", "function-after"})
         key = ".".join(str(p) for p in loc) or "(top level)"
         if e["type"] == "extra_forbidden":
-            allowed = _allowed_keys(loc[:-1])
+            allowed = _allowed_keys((*prefix, *loc[:-1]))
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
             did_you_mean = f"did you mean '{hint[0]}'? " if hint else ""
             suggested.update(".".join(map(str, (*loc[:-1], h))) for h in hint)
@@ -660,6 +751,33 @@ def _problems(err: PydanticValidationError) -> list[tuple[str, str, str]]:
             problems.append((key, problem + got, fix or "correct the value"))
     # a misspelt required key is one problem, not two
     return [p for p in problems if not (p[1] == "required key is missing" and p[0] in suggested)]
+
+
+def section_from_dict(key: str, data: dict[str, Any]) -> Any:  # noqa: ANN401 - the section model
+    """Validate one scenario section (e.g. ``"publish"``) given as a mapping.
+
+    Used by commands that take a section's options outside a scenario (``gisplan publish``).
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem, each with its key path (``publish.basemap`` …).
+    """
+    field = Scenario.model_fields[key]
+    model = next(
+        c for c in get_args(field.annotation) if isinstance(c, type) and issubclass(c, BaseModel)
+    )
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as err:
+        problems = [
+            (f"{key}.{k}" if k != "(top level)" else key, problem, fix)
+            for k, problem, fix in _problems(err, prefix=(key,))
+        ]
+        lines = [f"  - {k}: {problem} → {fix}" for k, problem, fix in problems]
+        raise ScenarioError(
+            "\n".join([f"{key}: {len(problems)} problem(s):", *lines]), problems
+        ) from None
 
 
 def scenario_from_dict(

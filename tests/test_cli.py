@@ -82,3 +82,40 @@ def test_run_prints_the_coverage_summary(
     # radius, share of communities, households, residents (no population column: –)
     assert lines["kindergarten"] == ["300", "66.7%", "84.0%", "–"]
     assert lines["primary_school"] == ["500", "66.7%", "76.0%", "–"]
+
+
+def test_map_redraws_a_finished_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    yaml_path = write_access_project(tmp_path / "in")
+    out = tmp_path / "o"
+    assert _run(["run", str(yaml_path), "--out", str(out)], capsys)[0] == 0
+    code, stdout, _ = _run(["map", str(out), "--theme", "gaps", "--online"], capsys)
+    assert code == 0
+    assert stdout.split() == [str(out / "maps" / "gaps.html")]
+    html = (out / "maps" / "gaps.html").read_text(encoding="utf-8")
+    assert "leaflet" in html
+    assert "c1" in html
+    # a misspelt basemap or theme: one readable message naming the key, no traceback
+    code, _, err = _run(["map", str(out), "--basemap", "gaod"], capsys)
+    assert code == 2
+    assert "maps" in err
+    assert "gaode" in err
+    assert "Traceback" not in err
+    code, _, err = _run(["map", str(out), "--theme", "gap"], capsys)
+    assert code == 2
+    assert "themes" in err
+    assert "Traceback" not in err
+
+
+def test_publish_needs_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    yaml_path = write_access_project(tmp_path / "in")
+    out = tmp_path / "o"
+    assert _run(["run", str(yaml_path), "--out", str(out)], capsys)[0] == 0
+    code, _, err = _run(["publish", str(out), "--to", str(tmp_path / "site")], capsys)
+    assert code == 2
+    assert "Traceback" not in err
+    assert not (tmp_path / "site").exists()
+    code, _, err = _run(
+        ["publish", str(out), "--to", str(tmp_path / "site"), "--basemap", "gaode"], capsys
+    )
+    assert code == 2
+    assert "publish: PublishOptions.basemap" in err

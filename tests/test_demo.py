@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import openpyxl
@@ -56,3 +57,17 @@ def test_demo_siting_closes_gaps_within_budget(demo: Path) -> None:
     assert len(coverage) == 5  # the five types the demo scenario names
     assert all(r[after] >= r[before] for r in coverage)
     assert sum(r[after] - r[before] for r in coverage) > 0
+
+
+def test_demo_writes_maps_and_the_consultation_site(demo: Path) -> None:
+    maps = sorted(p.name for p in (demo / "maps").glob("*.html"))
+    assert {"overview.html", "eligibility.html", "sites.html"} <= set(maps)
+    pages = sorted((demo / "site" / "c").glob("*.html"))
+    assert len(pages) == 12  # one page per community of the 2027 plan
+    index = (demo / "site" / "index.html").read_text(encoding="utf-8")
+    assert "renovation@example.org" in index  # the scenario's publish section
+    assert "合成" in index  # labelled synthetic
+    # run.json lists the site and the maps among the outputs it hashes
+    outputs = json.loads((demo / "run.json").read_text(encoding="utf-8"))["outputs"]
+    assert "site/index.html" in outputs
+    assert "maps/overview.html" in outputs
