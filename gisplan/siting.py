@@ -686,70 +686,124 @@ def _build(
     options: SitingOptions,
     *,
     with_new: bool = True,
+    prune: bool = False,
 ) -> _Built:
-    """Build the covering program of a block of types (see :func:`propose`)."""
+    """Build the covering program of a block of types (see :func:`propose`).
+
+    A site with one candidate in the block is its candidate's column; a site with several
+    gets its own "used" column (its cost is paid once). Communities of a distance type with
+    the same candidates in reach share one cover column (their demand summed); with
+    ``prune`` (set covering: every one must be covered) a community whose candidates include
+    all of another's needs no row of its own.
+    """
     prog = _Program()
-    cands = np.concatenate([d.cand for d in block]) if with_new else np.zeros(0, dtype=np.int64)
-    sites = np.unique(cand_site[cands])
-    s = prog.columns(len(sites))
-    site_col = dict(zip(sites.tolist(), s.tolist(), strict=True))
+    none = np.zeros(0, dtype=np.int64)
+    cands = np.concatenate([d.cand for d in block]) if with_new else none
+    y_cat = prog.columns(len(cands))
+    col_of = np.full(int(cands.max()) + 1 if len(cands) else 0, -1, dtype=np.int64)
+    col_of[cands] = y_cat
+    sites, first, count = np.unique(cand_site[cands], return_index=True, return_counts=True)
+    multi = count > 1
+    s = y_cat[first].copy()
+    s[multi] = prog.columns(int(multi.sum()))
     built = _Built(prog, s, sites, {}, {}, {}, {}, {})
-    y_all: list[NDArray[np.int64]] = []
-    for d in block:
-        cand = d.cand if with_new else np.zeros(0, dtype=np.int64)
-        y = prog.columns(len(cand))
-        built.y[d.code] = y
-        y_all.append(y)
-        col_of = np.full(int(cands.max()) + 1 if len(cands) else 0, -1, dtype=np.int64)
-        col_of[cand] = y
-        # each type at a site only where the site is used
+    local = np.searchsorted(sites, cand_site[cands])
+    shared = multi[local]
+    if shared.any():
+        # a type at a site only where the site is used
+        k = int(shared.sum())
         prog.rows(
-            np.repeat(np.arange(len(y)), 2),
-            np.column_stack([y, [site_col[int(j)] for j in cand_site[cand]]]).ravel(),
-            np.tile([1.0, -1.0], len(y)),
+            np.repeat(np.arange(k), 2),
+            np.column_stack([y_cat[shared], s[local[shared]]]).ravel(),
+            np.tile([1.0, -1.0], k),
             -np.inf,
             0.0,
-            len(y),
+            k,
         )
-        if d.limit is not None and len(y):
-            prog.rows(
-                np.zeros(len(y), dtype=np.int64), y, np.ones(len(y)), -np.inf, float(d.limit), 1
-            )
-        keep = np.ones(len(d.pair_i), dtype=bool) if with_new else np.zeros(len(d.pair_i), bool)
-        pi, pc = d.pair_i[keep], col_of[d.pair_c[keep]] if keep.any() else d.pair_c[keep]
-        if d.capacity is None:
-            demand = np.unique(pi[~d.covered[pi]])
-            zc = prog.columns(len(demand))
-            built.z[d.code] = (demand, zc)
-            built.e[d.code] = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-            pos = np.searchsorted(demand, pi)
-            ok = ~d.covered[pi]
-            # z_i - sum_{c in N(i)} y_c <= 0
-            prog.rows(
-                np.concatenate([np.arange(len(demand)), pos[ok]]),
-                np.concatenate([zc, pc[ok]]),
-                np.concatenate([np.ones(len(demand)), -np.ones(int(ok.sum()))]),
-                -np.inf,
-                0.0,
-                len(demand),
-            )
-        else:
-            _capacity_rows(prog, built, d, pi, pc, options=options, with_new=with_new)
-    y_cat = np.concatenate(y_all) if y_all else np.zeros(0, dtype=np.int64)
-    cand_of_y = cands
-    if len(y_cat):
-        site_of = cand_site[cand_of_y]
-        order = np.argsort(site_of, kind="stable")
-        site_sorted = site_of[order]
-        local = np.searchsorted(sites, site_sorted)
+        row = np.cumsum(multi) - 1
         if not options.allow_multiple_types_per_site:
-            prog.rows(local, y_cat[order], np.ones(len(order)), -np.inf, 1.0, len(sites))
+            prog.rows(row[local[shared]], y_cat[shared], np.ones(k), -np.inf, 1.0, int(multi.sum()))
         elif options.min_area_m2:
             need = np.concatenate(
                 [np.full(len(d.cand), options.min_area_m2.get(d.code, 0.0)) for d in block]
             )
-            prog.rows(local, y_cat[order], need[order], -np.inf, area[sites], len(sites))
+            prog.rows(
+                row[local[shared]],
+                y_cat[shared],
+                need[shared],
+                -np.inf,
+                area[sites[multi]],
+                int(multi.sum()),
+            )
+    for d in block:
+        y = col_of[d.cand] if with_new else none
+        built.y[d.code] = y
+        if d.limit is not None and len(y):
+            prog.rows(
+                np.zeros(len(y), dtype=np.int64), y, np.ones(len(y)), -np.inf, float(d.limit), 1
+            )
+        pi = d.pair_i if with_new else none
+        pc = col_of[d.pair_c] if with_new else none
+        if d.capacity is None:
+            _cover_rows(prog, built, d, pi, pc, prune=prune)
+        else:
+            _capacity_rows(prog, built, d, pi, pc, options=options, with_new=with_new)
     return built
+
+
+def _cover_rows(
+    prog: _Program,
+    built: _Built,
+    d: _TypeData,
+    pi: NDArray[np.int64],
+    pc: NDArray[np.int64],
+    *,
+    prune: bool,
+) -> None:
+    """Cover columns of a distance type: ``z_g <= sum of y over the group's candidates``."""
+    none = np.zeros(0, dtype=np.int64)
+    built.e[d.code] = (none, none)
+    ok = ~d.covered[pi]
+    pi, pc = pi[ok], pc[ok]
+    order = np.lexsort((pc, pi))
+    pi, pc = pi[order], pc[order]
+    demand, start = np.unique(pi, return_index=True)
+    sets = [tuple(x) for x in np.split(pc, start[1:])] if len(pi) else []
+    keys: dict[tuple[int, ...], int] = {}
+    group = np.asarray([keys.setdefault(k, len(keys)) for k in sets], dtype=np.int64)
+    zc = prog.columns(len(keys))
+    built.z[d.code] = (demand, zc[group] if len(group) else none)
+    members = list(keys)
+    rows_of = np.arange(len(members))
+    if prune and len(members) > 1:
+        ncol = len(prog.lb)
+        a = sp.csr_array(
+            (
+                np.ones(sum(map(len, members))),
+                (np.repeat(rows_of, [len(m) for m in members]), np.concatenate(members)),
+            ),
+            shape=(len(members), ncol),
+        )
+        inter = (a @ a.T).tocoo()
+        size = np.asarray([len(m) for m in members])
+        # group r is implied by group q when q's candidates are a subset of r's
+        sub = (inter.row != inter.col) & (inter.data == size[inter.row])
+        q, r = inter.row[sub], inter.col[sub]
+        strict = size[q] < size[r]
+        implied = np.zeros(len(members), dtype=bool)
+        implied[r[strict]] = True
+        rows_of = np.flatnonzero(~implied)
+    if not len(rows_of):
+        return
+    lengths = np.asarray([len(members[g]) for g in rows_of])
+    prog.rows(
+        np.concatenate([np.arange(len(rows_of)), np.repeat(np.arange(len(rows_of)), lengths)]),
+        np.concatenate([zc[rows_of], np.concatenate([members[g] for g in rows_of])]),
+        np.concatenate([np.ones(len(rows_of)), -np.ones(int(lengths.sum()))]),
+        -np.inf,
+        0.0,
+        len(rows_of),
+    )
 
 
 def _capacity_rows(
@@ -838,7 +892,14 @@ def _solve_block(
     real_cost: bool,
 ) -> tuple[_Built, NDArray[np.float64] | None, dict[str, Any]]:
     """Build and solve one block; return the program, its solution and solver facts."""
-    built = _build(block, cand_site, area, options)
+    direct = (
+        options.model == "lscp"
+        and len(block) == 1
+        and block[0].capacity is None
+        and block[0].limit is None
+        and options.budget_wan_yuan is None
+    )
+    built = _build(block, cand_site, area, options, prune=direct)
     prog = built.prog
     n = len(prog.lb)
     cost = np.zeros(n)
@@ -846,7 +907,7 @@ def _solve_block(
     weight = np.zeros(n)
     for d in block:
         demand, zc = built.z[d.code]
-        weight[zc] = d.w[demand]
+        np.add.at(weight, zc, d.w[demand])
         _, e = built.e[d.code]
         cost[e] = d.expand_cost if real_cost and d.expand_cost is not None else 1.0
     if options.budget_wan_yuan is not None and np.any(cost > 0):
@@ -862,20 +923,13 @@ def _solve_block(
     count = np.zeros(n)
     count[built.s] = 1.0
     tie_count = _COUNT_TIE / (len(built.s) + 1) if real_cost else 0.0
-    direct = (
-        options.model == "lscp"
-        and len(block) == 1
-        and block[0].capacity is None
-        and block[0].limit is None
-        and options.budget_wan_yuan is None
-    )
     if options.model == "mclp":
         x, facts = prog.solve(-weight + _COST_TIE / (float(cost.sum()) + 1.0) * cost, options)
         facts["objective"] = None if x is None else float(weight @ x)
         return built, x, facts
     if direct:
         _, zc = built.z[block[0].code]
-        for j in zc.tolist():
+        for j in set(zc.tolist()):
             prog.lb[j] = 1.0
         x, facts = prog.solve(cost + tie_count * count, options)
         facts["objective"] = None if x is None else float(cost @ x)
