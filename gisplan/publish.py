@@ -29,11 +29,8 @@ import hashlib
 import json
 import logging
 import math
-import os
 import posixpath
 import re
-import shutil
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from importlib.resources import files
@@ -45,6 +42,7 @@ import shapely
 from jinja2 import Environment, FunctionLoader, StrictUndefined
 from markupsafe import Markup
 
+from gisplan._atomic import atomic_dir
 from gisplan._text import is_blank
 from gisplan._version import __version__
 from gisplan.assets import FETCH_HINT, AssetError, load_manifest, vendor_dir
@@ -926,23 +924,6 @@ def _prepare_to(to: Path, out_dir: Path, *, overwrite: bool) -> None:
         )
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _replace_dir(tmp: Path, to: Path) -> None:
-    if to.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{to.name}.old-", dir=to.parent))
-        old.rmdir()
-        to.rename(old)
-        tmp.rename(to)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(to)
-
-
 def publish(
     out_dir: str | Path,
     to: str | Path,
@@ -992,18 +973,11 @@ def publish(
     run = _read_run(out_dir, options)
     _prepare_to(to, out_dir, overwrite=overwrite)
     site = _render_site(run, options)
-    to.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{to.name}.tmp-", dir=to.parent))
-    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; a site is meant to be served
-    try:
+    with atomic_dir(to) as tmp:
         for rel, data in site.items():
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        _replace_dir(tmp, to)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     pages = sum(1 for rel in site if rel.startswith(f"{_PAGES_DIR}/"))
     logger.info("site written to %s: index.html and %d community pages", to, pages)
     return to

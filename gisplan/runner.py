@@ -13,10 +13,7 @@ import hashlib
 import io
 import json
 import logging
-import os
 import platform
-import shutil
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -33,6 +30,7 @@ import pyproj
 from tqdm.auto import tqdm
 
 from gisplan import crs as gcrs
+from gisplan._atomic import atomic_dir
 from gisplan._version import __version__
 from gisplan.errors import OutputError, ScenarioError, StandardsError
 from gisplan.layers import validate_layer
@@ -649,12 +647,6 @@ def _write_gpkg(layers: dict[str, pd.DataFrame], path: Path) -> None:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @contextmanager
 def _capture_log() -> Iterator[io.StringIO]:
     """Collect the ``gisplan`` logger's INFO records for ``run.log`` while the run lasts."""
@@ -697,17 +689,6 @@ def _prepare_out(out: Path, scenario: Scenario, *, overwrite: bool) -> None:
             f"output folder {out} is not a gisplan output (it has no {RUN_JSON}); gisplan "
             "replaces only its own output folders: choose a new folder with --out"
         )
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        old.rmdir()
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)
 
 
 def run_scenario(
@@ -773,10 +754,7 @@ def run_scenario(
             return result
         logger.info("writing outputs to %s", out_dir)
     # Nothing touches the disk before every step has succeeded.
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; outputs are meant to be shared
-    try:
+    with atomic_dir(out_dir) as tmp:
         t = time.perf_counter()
         _write_gpkg({**layers, **results}, tmp / GPKG_NAME)
         report.to_frame().to_csv(tmp / ISSUES_CSV, index=False, encoding="utf-8-sig")
@@ -788,10 +766,6 @@ def run_scenario(
         timings["total"] = time.perf_counter() - t0
         _write_run_json(tmp / RUN_JSON, scenario, result, started=started)
         (tmp / RUN_LOG).write_text(log.getvalue(), encoding="utf-8")
-        _replace_dir(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return result
 
 

@@ -34,6 +34,7 @@ import pyogrio
 import pytest
 from shapely.geometry import box
 
+import gisplan._atomic
 from gisplan import publish as publish_module
 from gisplan.errors import LayerError, OutputError, ScenarioError, SchemaError
 from gisplan.publish import SITE_JSON, PublishOptions, publish
@@ -495,7 +496,7 @@ def test_failed_write_leaves_the_old_site(
     def broken(tmp: Path, target: Path) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(publish_module, "_replace_dir", broken)
+    monkeypatch.setattr(gisplan._atomic, "_replace_dir", broken)
     with pytest.raises(OSError, match="disk full"):
         publish(run_dir, to, overwrite=True, options=PublishOptions(title="新标题"))
     assert tree(to) == before
