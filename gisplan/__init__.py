@@ -14,6 +14,7 @@ Each step is also a plain function: :func:`read_layer`, :func:`check_layer`,
 from gisplan._version import __version__
 from gisplan.crs import choose_metric_crs, parse_datum, require_metric_crs, to_metric, to_wgs84
 from gisplan.errors import (
+    AssetError,
     CRSError,
     GisplanError,
     GisplanWarning,
@@ -34,6 +35,7 @@ from gisplan.validation import Issue, ValidationReport
 
 __all__ = [
     "LAYER_KINDS",
+    "AssetError",
     "CRSError",
     "GisplanError",
     "GisplanWarning",

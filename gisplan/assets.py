@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gisplan.errors import GisplanError
+from gisplan.errors import AssetError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -93,10 +93,6 @@ _CSS_URL_RE = re.compile(
     r"(?P<fmt>\s*format\([^)]*\))?"
 )
 _CSS_IMPORT_RE = re.compile(r"@import\b", re.IGNORECASE)
-
-
-class AssetError(GisplanError, RuntimeError):
-    """An asset a page needs is not in the manifest, not fetched, or fails its checksum."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -12,6 +12,7 @@ Each also derives from a builtin, so ``except ValueError`` keeps working::
     ├── StandardsError(ValueError)      unknown facility type or life-circle level
     ├── ScenarioError(ValueError)       YAML keys/values (lists every problem at once)
     ├── OutputError(OSError)            output folder exists or cannot be written
+    ├── AssetError(RuntimeError)        map scripts not fetched, unknown or failing checksum
     └── InfeasibleError(RuntimeError)   bundles/siting: no solution under the constraints
     GisplanWarning(UserWarning)         recoverable data oddities
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from gisplan.validation import ValidationReport
 
 __all__ = [
+    "AssetError",
     "CRSError",
     "GisplanError",
     "GisplanWarning",
@@ -103,3 +105,7 @@ class InfeasibleError(GisplanError, RuntimeError):
 
 class GisplanWarning(UserWarning):
     """A recoverable oddity in the data (repaired geometry, overlapping polygons, ...)."""
+
+
+class AssetError(GisplanError, RuntimeError):
+    """An asset a page needs is not in the manifest, not fetched, or fails its checksum."""
