@@ -185,8 +185,8 @@ class SitingOptions:
         Facility codes to site. ``None``: every type of the standard that some site allows
         and that leaves at least one community uncovered today.
     model
-        ``"mclp"`` (maximal covering; needs ``n_new`` and/or ``budget_wan_yuan``) or
-        ``"lscp"`` (cover every reachable uncovered community at least cost).
+        ``"lscp"`` (default: cover every reachable uncovered community at least cost) or
+        ``"mclp"`` (maximal covering; needs ``n_new`` and/or ``budget_wan_yuan``).
     n_new
         At most this many new facilities **per type**: one number for every type, or a
         number per code (types not listed: no limit).
@@ -237,8 +237,8 @@ class SitingOptions:
 
     Examples
     --------
-    >>> SitingOptions(model="lscp").model
-    'lscp'
+    >>> SitingOptions().model, SitingOptions(model="mclp", n_new=2).limit_for("nursery")
+    ('lscp', 2)
     >>> SitingOptions(model="pmedian")
     Traceback (most recent call last):
     ...
@@ -246,7 +246,7 @@ class SitingOptions:
     """
 
     types: tuple[str, ...] | None = None
-    model: str = "mclp"
+    model: str = "lscp"
     n_new: int | Mapping[str, int] | None = None
     budget_wan_yuan: float | None = None
     weight: str = "population"
@@ -1048,13 +1048,16 @@ _INFO_COLUMNS = [
 ]  # fmt: skip
 
 
+_DEFAULT_OPTIONS = SitingOptions()
+
+
 def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
     communities: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame | None,
     sites: gpd.GeoDataFrame | None,
     network: gpd.GeoDataFrame | None = None,
     *,
-    options: SitingOptions | None = None,
+    options: SitingOptions = _DEFAULT_OPTIONS,
     standard: pd.DataFrame | None = None,
     graph: WalkGraph | None = None,
     origins: gpd.GeoDataFrame | None = None,
@@ -1076,7 +1079,7 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
     network
         Walkable lines; not needed when ``graph`` is given.
     options
-        :class:`SitingOptions`.
+        :class:`SitingOptions` (default: set covering of every type with a gap).
     standard
         Standards table (:func:`gisplan.standards.load_standard`); ``None``: the packaged one.
     graph
@@ -1115,7 +1118,6 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
     >>> r.sites_chosen[["site_id", "type", "communities_covered"]].values.tolist()
     [['S2', 'nursery', 1]]
     """
-    options = options or SitingOptions()
     if sites is None:
         raise LayerError(
             "siting: no sites layer; add a 'sites' layer (低效用地/闲置建筑: site_id, area_m2, "
