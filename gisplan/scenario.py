@@ -409,7 +409,7 @@ class SitingSection(_Model):
         "that leaves a community uncovered).",
     )
     model: Literal["mclp", "lscp"] = Field(
-        default="mclp",
+        default="lscp",
         description="mclp: most demand covered within n_new / budget; lscp: cover every "
         "reachable uncovered community at least cost.",
     )

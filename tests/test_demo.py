@@ -71,3 +71,15 @@ def test_demo_writes_maps_and_the_consultation_site(demo: Path) -> None:
     outputs = json.loads((demo / "run.json").read_text(encoding="utf-8"))["outputs"]
     assert "site/index.html" in outputs
     assert "maps/overview.html" in outputs
+
+
+def test_demo_tables_are_byte_identical_run_to_run(
+    demo: Path, repo_root: Path, tmp_path: Path
+) -> None:
+    again = tmp_path / "again"
+    run_scenario(repo_root / "scenarios" / "demo.yaml", out=again)
+    assert (again / "results.gpkg").read_bytes() == (demo / "results.gpkg").read_bytes()
+    tables = sorted(p.name for p in (demo / "tables").glob("*.csv"))
+    assert "siting_info.csv" in tables
+    for name in tables:
+        assert (again / "tables" / name).read_bytes() == (demo / "tables" / name).read_bytes(), name

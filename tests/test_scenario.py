@@ -196,7 +196,7 @@ def _siting(tmp_path: Path, section: str, *, sites: bool = True) -> Path:
 
 
 def test_siting_section_gives_siting_options(tmp_path: Path) -> None:
-    path = _siting(tmp_path, "{types: [nursery], n_new: 2, weight: one_old_one_young}")
+    path = _siting(tmp_path, "{types: [nursery], n_new: 2, model: mclp, weight: one_old_one_young}")
     sc = load_scenario(path)
     assert sc.siting is not None
     options = sc.siting.options(max_snap_m=150)
@@ -212,7 +212,7 @@ def test_siting_section_problems(tmp_path: Path) -> None:
     assert "did you mean 'budget_wan_yuan'?" in problems["siting.budjet_wan_yuan"][1]
     # mclp without a limit: the options' own check, with its fix
     with pytest.raises(ScenarioError, match="set n_new or budget_wan_yuan, or use lscp"):
-        load_scenario(_siting(tmp_path, "{types: [nursery]}"))
+        load_scenario(_siting(tmp_path, "{types: [nursery], model: mclp}"))
     with pytest.raises(
         ScenarioError, match="siting: facility codes not in the standards table: 'nursrey'"
     ) as info:
