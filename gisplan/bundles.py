@@ -1178,40 +1178,17 @@ class _Search:
 
     def grow(self, root: int) -> list[int] | None:
         """Bundle grown from ``root``: beam search, then more projects while that helps."""
-        best = self.beam([root])
-        other = self.paths([root])
-        if other is not None and (best is None or self.score(other) > self.score(best)):
-            best = other
+        best = self.extend([root])
         tried: set[int] = set()
         for _ in range(self.max_members):
             members = best if best is not None else [root]
             if len(members) + 2 > self.max_members or not self.short_of_money(members):
                 break
-            inside = set(members)
-            area = math.fsum(self.area[u] for u in members)
-            extra = sorted(
-                {
-                    w
-                    for u in members
-                    for w in self.nbrs[u]
-                    if w not in inside
-                    and w not in tried
-                    and self.owner[w] == -1
-                    and self.proj[w]
-                    and self.usable[w]
-                    and self.surplus[w] > 0
-                    and area + self.area[w] <= self.max_area
-                    and self.span_ok(members, w)
-                },
-                key=lambda w: (-self.surplus[w] * (1.0 + 0.3 * self.noise[w]), w),
-            )
-            if not extra:
+            step = self.next_project(members, tried)
+            if step is None:
                 break
-            tried.add(extra[0])
-            trial = self.beam([*members, extra[0]])
-            other = self.paths([*members, extra[0]])
-            if other is not None and (trial is None or self.score(other) > self.score(trial)):
-                trial = other
+            tried.add(step[-1])
+            trial = self.extend([*members, *step])
             if trial is not None and (
                 best is None or self.funded(trial) > self.funded(best) + 1e-9
             ):
@@ -1219,6 +1196,50 @@ class _Search:
         if best is None:
             return None
         return self.prune(best)
+
+    def extend(self, base: list[int]) -> list[int] | None:
+        """Return the better of the beam-search and the path extension of ``base``."""
+        best = self.beam(base)
+        other = self.paths(base)
+        if other is not None and (best is None or self.score(other) > self.score(best)):
+            best = other
+        return best
+
+    def next_project(self, members: list[int], tried: set[int]) -> list[int] | None:
+        """Find a free project with a surplus next to the members or behind one free community.
+
+        Returns the units to add (``[q]`` or ``[c, q]``), the richest project first.
+        """
+        inside = set(members)
+        area = math.fsum(self.area[u] for u in members)
+
+        def usable_project(w: int) -> bool:
+            return (
+                w not in inside
+                and w not in tried
+                and self.owner[w] == -1
+                and self.proj[w]
+                and self.usable[w]
+                and self.surplus[w] > 0
+            )
+
+        steps: dict[int, list[int]] = {}
+        for u in members:
+            for w in self.nbrs[u]:
+                if usable_project(w):
+                    steps[w] = [w]
+        for c in self.front(members):
+            for w in self.nbrs[c]:
+                if usable_project(w) and w not in steps:
+                    steps[w] = [c, w]
+        ranked = sorted(steps, key=lambda w: (-self.surplus[w] * (1.0 + 0.3 * self.noise[w]), w))
+        for w in ranked:
+            step = steps[w]
+            if area + math.fsum(self.area[v] for v in step) <= self.max_area and all(
+                self.span_ok([*members, *step[:k]], v) for k, v in enumerate(step)
+            ):
+                return step
+        return None
 
     def short_of_money(self, members: Sequence[int]) -> bool:
         """Whether a free neighbouring community is left out for want of money alone."""
@@ -2563,7 +2584,8 @@ def plan_financing(
 
     * ``"self_balance"`` — the ``self_balanced`` communities (decided by
       :func:`gisplan.finance.self_balance`) keep 小区内自求平衡;
-    * ``"large_area"`` — :func:`large_area` bundles the rest with adjacent projects;
+    * ``"large_area"`` — :func:`large_area` bundles the rest with adjacent projects (after
+      a cross-area step, with the revenue its pairs took off each project);
     * ``"cross_area"`` — :func:`cross_area` pairs the rest with the surplus of projects not
       in a bundle and not ``adjacent_only``;
     * ``"government_led"`` — 政府引导多元投入: every community no other mode took, wherever
@@ -2639,7 +2661,13 @@ def plan_financing(
                 book.mode.setdefault(c, "self_balance")
         elif step == "large_area":
             book.take_bundles(
-                large_area(communities, projects, book.pool(), graph=graph, options=bundle_options)
+                large_area(
+                    communities,
+                    book.remaining(projects),
+                    book.pool(),
+                    graph=graph,
+                    options=bundle_options,
+                )
             )
         elif step == "cross_area":
             book.take_pairs(
@@ -2713,6 +2741,18 @@ class _Ledger:
                 self.bundle_of[c] = str(bid)
                 self.bundle_cover[c] = self.need[c]
                 self.payers[c] = ids
+
+    def remaining(self, projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Projects with what cross-area pairs already took off their revenue."""
+        if self.pairs.empty:
+            return projects
+        paid = self.pairs.groupby("project_id")["amount_wan_yuan"].sum()
+        out = projects.copy()
+        ids = out["project_id"].astype(str).str.strip()
+        out["revenue_wan_yuan"] = pd.to_numeric(out["revenue_wan_yuan"]) - ids.map(paid).fillna(
+            0.0
+        ).to_numpy(float)
+        return out
 
     def take_pairs(self, result: CrossResult) -> None:
         self.pairs = result.pairs
