@@ -210,12 +210,16 @@ class BundleOptions:
         of more than 32 vertices is replaced by its minimum rotated rectangle, which can only
         overstate the span). Default 2,000 m, about the diameter of a 15-minute life circle.
     method
-        ``"exact"`` (integer program on every connected part), ``"heuristic"`` (greedy growth
-        and local improvement) or ``"auto"`` (default): exact on parts of at most
-        ``exact_max_units`` units, heuristic on larger ones.
+        ``"exact"`` (integer program on every connected part), ``"heuristic"`` (beam and path
+        growth with local improvement) or ``"auto"`` (default): the heuristic first, then the
+        integer program on parts of at most ``exact_max_units`` units where the heuristic is
+        more than ``auto_gap`` below the upper bound.
     exact_max_units
         Largest connected part (communities in need plus projects) that ``"auto"`` solves
         exactly. Default 250.
+    auto_gap
+        ``"auto"`` keeps the heuristic's bundles without the integer program when they fund
+        at least ``1 - auto_gap`` of the upper bound (default 0.01: within 1 %).
     time_limit_s
         Time limit of each integer program in seconds (default 60). When it is reached, the
         better of the solver's incumbent and the heuristic is kept and the status says so.
@@ -223,8 +227,12 @@ class BundleOptions:
         Seed of the heuristic's randomised restarts (default 0); the same seed gives the same
         bundles.
     restarts
-        Randomised restarts of the heuristic after its deterministic first pass (default 2);
-        the best result is kept.
+        Randomised restarts of the heuristic after its deterministic first pass (default 2;
+        only on parts of at most 5,000 units); the best result is kept.
+    beam_width
+        States kept per step of the heuristic's beam search (default 6).
+    mip_gap
+        Relative gap at which HiGHS stops (default 1e-4); 0 asks for a proof of optimality.
 
     Raises
     ------
@@ -252,6 +260,7 @@ class BundleOptions:
     restarts: int = 2
     beam_width: int = 6
     mip_gap: float = 1e-4
+    auto_gap: float = 0.01
 
     def __post_init__(self) -> None:
         """Check every field; raise once listing all problems."""
@@ -279,10 +288,11 @@ class BundleOptions:
             problems.append(
                 ("method", f"{self.method!r} is not a method", f"write one of {_METHODS}")
             )
-        if not (_finite_at_least(self.mip_gap, 0.0) and float(self.mip_gap) < 1):
-            problems.append(
-                ("mip_gap", f"{self.mip_gap!r} is not a fraction in [0, 1)", "write e.g. 0.0001")
-            )
+        problems.extend(
+            (key, f"{getattr(self, key)!r} is not a fraction in [0, 1)", "write e.g. 0.0001")
+            for key in ("mip_gap", "auto_gap")
+            if not (_finite_at_least(getattr(self, key), 0.0) and float(getattr(self, key)) < 1)
+        )
         if not (_is_int(self.beam_width) and self.beam_width >= 1):
             problems.append(
                 ("beam_width", f"{self.beam_width!r} is not a whole number >= 1", "write e.g. 6")
@@ -1860,6 +1870,10 @@ def _solve_part(inst: _Inst, opts: BundleOptions) -> tuple[list[list[int]], dict
         part.update(method="heuristic", status="heuristic", solver_message="")
     elif funded >= bound * (1.0 - 1e-6) - 1e-6:
         part.update(method="heuristic, proven by the bound", status="optimal", solver_message="")
+    elif opts.method == "auto" and funded >= bound * (1.0 - opts.auto_gap):
+        part.update(
+            method="heuristic, within auto_gap of the bound", status="heuristic", solver_message=""
+        )
     else:
         # ask only for bundles that beat the heuristic by more than mip_gap: if there are
         # none (HiGHS proves it infeasible), the heuristic is within mip_gap of the optimum
