@@ -108,6 +108,8 @@ def run(
         costs = result.results["scheme_costs"]
         total = float(costs["cost_wan_yuan"].sum())
         typer.echo(f"改造方案 schemes: {len(costs)} 个小区，估算总投资 {total:,.2f} 万元")
+    if "financing_totals" in result.results:
+        _echo_financing(result.results["financing_totals"], result.results["bundles"])
     if "funding_modes" in result.results:
         modes = result.results["funding_modes"]
         counts = modes["mode_zh"].value_counts(sort=False)
@@ -157,6 +159,23 @@ def _echo_coverage(coverage: pd.DataFrame) -> None:
         ]
         label = f"{row.type_zh} {row.type}"
         typer.echo("  " + _pad(label, 44) + "".join(_pad(c.strip(), 9, right=True) for c in cells))
+
+
+def _echo_financing(totals: pd.DataFrame, bundles: pd.DataFrame) -> None:
+    """Print the communities and money per financing mode, and the bundles' balance."""
+    typer.echo(
+        f"片区统筹 bundles: {len(bundles)} 个大片区项目，"
+        f"项目收益减成本合计 {bundles['balance_wan_yuan'].to_numpy(float).sum():,.2f} 万元"
+        "（每个片区均平衡）"
+        if len(bundles)
+        else "片区统筹 bundles: 没有能平衡的大片区组合（见 bundles_info）"
+    )
+    columns = ["mode_zh", "communities", "need_wan_yuan", "covered_wan_yuan"]
+    for mode_zh, count, need, covered in totals[columns].itertuples(index=False):
+        typer.echo(
+            f"  {_pad(str(mode_zh), 24)}{count:>5} 个小区  "
+            f"需筹 {need:>12,.2f} 万元  落实 {covered:>12,.2f} 万元"
+        )
 
 
 def _echo_siting(chosen: pd.DataFrame, coverage: pd.DataFrame) -> None:

@@ -69,6 +69,12 @@ _EXCEL_SHEETS = {
     "schemes": "改造方案明细",
     "funding_modes": "资金平衡模式",
     "funding": "资金来源",
+    "financing_totals": "资金平衡方式汇总",
+    "financing_modes": "资金平衡方式",
+    "bundles": "大片区统筹项目",
+    "bundle_members": "片区项目成员",
+    "cross_area": "跨片区组合平衡",
+    "bundles_info": "片区统筹求解信息",
     "plan": "年度计划",
     "plan_info": "年度计划求解信息",
     "rollout_years": "分年度推进",
@@ -505,16 +511,113 @@ def _eligibility_step(scenario: Scenario, communities: pd.DataFrame) -> dict[str
     return {} if rules is None else {"eligibility": assess(communities, rules=rules)}
 
 
+def run_bundles(
+    scenario: Scenario,
+    layers: dict[str, gpd.GeoDataFrame],
+    schemes: pd.DataFrame,
+    funding: pd.DataFrame,
+) -> tuple[dict[str, dict[str, float]], bool, dict[str, pd.DataFrame]]:
+    """Bundle communities with revenue projects (大片区统筹平衡, 跨片区组合平衡).
+
+    The money each community needs is its public cost (scheme items the government pays)
+    when the bundles come before government-led funding in ``bundles.order`` (the default),
+    else what government-led funding left short.
+
+    Returns
+    -------
+    tuple
+        ``(area_funding, area_first, tables)``: project money per community and source in 元
+        for :func:`gisplan.finance.fund`, whether it is taken before the capped sources, and
+        the tables ``bundles`` (layer), ``bundle_members``, ``cross_area``,
+        ``financing_modes``, ``financing_totals``, ``bundles_info``.
+    """
+    from gisplan.bundles import adjacency, plan_financing  # noqa: PLC0415
+    from gisplan.finance import modes  # noqa: PLC0415
+
+    section = scenario.bundles
+    if section is None:
+        return {}, True, {}
+    order = list(section.order)
+    bundling = [order.index(m) for m in ("large_area", "cross_area") if m in order]
+    area_first = "government_led" not in order or min(bundling, default=0) < order.index(
+        "government_led"
+    )
+    by_community = modes(funding).set_index("community_id")
+    if area_first:
+        public = schemes[schemes["payer"] == "government"].groupby("community_id")["cost_yuan"]
+        need = public.sum() / 1e4
+    else:
+        need = by_community["shortfall_yuan"] / 1e4
+    self_balanced = by_community.index[by_community["mode"] == "self_balance"]
+    need = need[(need > 0) & ~need.index.isin(self_balanced)]
+    communities, projects = layers["communities"], layers["projects"]
+    barriers = layers.get("barriers") if section.use_barriers else None
+    graph = adjacency(
+        communities,
+        projects,
+        tolerance_m=section.tolerance_m,
+        group_by=section.group_by,
+        barriers=barriers,
+    )
+    plan = plan_financing(
+        communities,
+        projects,
+        need,
+        self_balanced=tuple(self_balanced),
+        order=tuple(order),
+        bundle_options=section.bundle_options(),
+        cross_options=section.cross_options(),
+        graph=graph,
+    )
+    money = plan.modes[["community_id", "bundle_covered_wan_yuan", "cross_covered_wan_yuan"]]
+    area = {
+        str(cid): {"large_area_project": bundle * 1e4, "cross_area_project": cross * 1e4}
+        for cid, bundle, cross in money.itertuples(index=False)
+        if bundle or cross
+    }
+    info = {k: v for k, v in plan.info.items() if not k.endswith("time_s")}
+    tables = {
+        "bundles": plan.bundles,
+        "bundle_members": plan.members,
+        "cross_area": plan.cross_area,
+        "financing_modes": plan.modes,
+        "financing_totals": plan.totals,
+        "bundles_info": pd.DataFrame({"key": list(info), "value": [str(v) for v in info.values()]}),
+    }
+    return area, area_first, tables
+
+
 def _finance_step(
-    scenario: Scenario, communities: pd.DataFrame, results: dict[str, pd.DataFrame]
+    scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], results: dict[str, pd.DataFrame]
 ) -> dict[str, pd.DataFrame]:
     from gisplan.finance import fund, modes  # noqa: PLC0415
 
     if scenario.finance is None:
         return {}
+    communities = layers["communities"]
     priced = results["schemes"][results["schemes"]["cost_yuan"].notna()]
-    funding = fund(priced, communities, rules=scenario.finance.funding_rules())
-    return {"funding": funding, "funding_modes": modes(funding)}
+    rules = scenario.finance.funding_rules()
+    funding = fund(priced, communities, rules=rules)
+    tables: dict[str, pd.DataFrame] = {}
+    if scenario.bundles is not None:
+        area, area_first, tables = run_bundles(scenario, layers, priced, funding)
+        funding = fund(priced, communities, rules=rules, area_funding=area, area_first=area_first)
+        tables["financing_totals"] = _government_led_covered(
+            tables["financing_totals"], tables["financing_modes"], modes(funding)
+        )
+    return {"funding": funding, "funding_modes": modes(funding), **tables}
+
+
+def _government_led_covered(
+    totals: pd.DataFrame, planned: pd.DataFrame, funded: pd.DataFrame
+) -> pd.DataFrame:
+    """Fill the government-led row's covered money: its need less what stayed short."""
+    led = planned.loc[planned["mode"] == "government_led", "community_id"]
+    short = funded.loc[funded["community_id"].isin(led), "shortfall_wan_yuan"].sum()
+    out: pd.DataFrame = totals.copy()
+    row = out["mode"] == "government_led"
+    out.loc[row, "covered_wan_yuan"] = (out.loc[row, "need_wan_yuan"] - short).round(2)
+    return out
 
 
 def _step_names(scenario: Scenario) -> list[str]:
@@ -537,7 +640,7 @@ def _run_steps(
         "siting": lambda: run_siting(scenario, layers, results),
         "eligibility": lambda: _eligibility_step(scenario, communities),
         "schemes": lambda: run_schemes(scenario, communities, results),
-        "finance": lambda: _finance_step(scenario, communities, results),
+        "finance": lambda: _finance_step(scenario, layers, results),
         "plan": lambda: run_plan(scenario, communities, results),
     }
     for name in _step_names(scenario):
@@ -608,7 +711,16 @@ def _summable(column: str) -> bool:
 
 
 def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
-    from gisplan import access, catalogue, eligibility, finance, gaps, plan, siting  # noqa: PLC0415
+    from gisplan import (  # noqa: PLC0415
+        access,
+        bundles,
+        catalogue,
+        eligibility,
+        finance,
+        gaps,
+        plan,
+        siting,
+    )
 
     sheets = {zh: results[key] for key, zh in _EXCEL_SHEETS.items() if key in results}
     # each sheet takes the Chinese headers of the module that made it (names can repeat)
@@ -622,6 +734,9 @@ def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
     }
     for key in ("plan", "plan_info", "rollout_years", "rollout", "publicity"):
         module_labels[key] = plan.COLUMN_LABELS_ZH
+    for key in ("financing_totals", "financing_modes", "bundles", "bundle_members", "cross_area"):
+        module_labels[key] = {**finance.COLUMN_LABELS_ZH, **bundles.COLUMN_LABELS_ZH}
+    module_labels["bundles_info"] = plan.COLUMN_LABELS_ZH
     for key in ("sites_chosen", "siting_coverage", "siting_uncoverable", "siting_info"):
         module_labels[key] = {**gaps.COLUMN_LABELS_ZH, **siting.COLUMN_LABELS_ZH}
     labels = {
@@ -631,7 +746,7 @@ def _write_excel(results: dict[str, pd.DataFrame], path: Path) -> None:
     }
     totals = {
         _EXCEL_SHEETS[key]: [c for c in results[key].columns if _summable(str(c))]
-        for key in ("scheme_costs", "funding_modes", "rollout_years")
+        for key in ("scheme_costs", "funding_modes", "rollout_years", "financing_totals", "bundles")
         if key in results
     }
     if "sites_chosen" in results:  # a site hosting several types repeats its area: cost only

@@ -27,7 +27,7 @@ import difflib
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -46,6 +46,7 @@ from gisplan.layers import LAYER_KINDS
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from gisplan.bundles import BundleOptions, CrossOptions
     from gisplan.catalogue import SchemeOptions
     from gisplan.eligibility import EligibilityRules
     from gisplan.finance import FundingRules
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AccessSection",
+    "BundlesSection",
     "EligibilitySection",
     "FinanceSection",
     "LayerSource",
@@ -72,6 +74,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 
 class _Model(BaseModel):
@@ -352,25 +356,111 @@ class FinanceSection(_Model):
         return _funding_rules(self.rules)
 
 
-def _funding_rules(values: dict[str, Any]) -> FundingRules:
-    from gisplan.finance import FundingRules  # noqa: PLC0415
-
-    known = [f.name for f in dataclasses.fields(FundingRules)]
+def _dataclass_options(cls: Callable[..., _T], values: dict[str, Any], what: str) -> _T:
+    """Build an options dataclass from a scenario mapping; bad keys or values → ValueError."""
+    known = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     unknown = [k for k in values if k not in known]
     if unknown:
         hints = {k: difflib.get_close_matches(k, known, n=1) for k in unknown}
         said = ", ".join(
             f"'{k}'" + (f" (did you mean '{h[0]}'?)" if h else "") for k, h in hints.items()
         )
-        msg = f"unknown funding rule(s) {said}; allowed: {', '.join(known)}"
+        msg = f"unknown {what} {said}; allowed: {', '.join(known)}"
         raise ValueError(msg)
     converted: dict[str, Any] = {
         k: tuple(v) if isinstance(v, list) else v for k, v in values.items()
     }
     try:
-        return FundingRules(**converted)
-    except ScenarioError as err:
+        return cls(**converted)
+    except (ScenarioError, TypeError) as err:
         raise ValueError(str(err)) from err
+
+
+def _funding_rules(values: dict[str, Any]) -> FundingRules:
+    from gisplan.finance import FundingRules  # noqa: PLC0415
+
+    return _dataclass_options(FundingRules, values, "funding rule(s)")
+
+
+#: Financing modes a ``bundles.order`` may list (gisplan.bundles.plan_financing).
+FinancingMode = Literal["self_balance", "large_area", "cross_area", "government_led"]
+_DEFAULT_ORDER: tuple[FinancingMode, ...] = (
+    "self_balance",
+    "large_area",
+    "cross_area",
+    "government_led",
+)
+
+
+class BundlesSection(_Model):
+    """Area-wide financing (``bundles:``): 大片区统筹平衡 and 跨片区组合平衡 (needs finance).
+
+    Communities still short of money after the modes before them are bundled with ADJACENT
+    revenue projects (``large_area``, options of :class:`gisplan.bundles.BundleOptions`) or
+    paired with NON-adjacent projects' surpluses (``cross_area``, options of
+    :class:`gisplan.bundles.CrossOptions`); the project money then enters the funding table.
+    """
+
+    order: list[FinancingMode] = Field(
+        default_factory=lambda: list(_DEFAULT_ORDER),
+        description="Financing modes, first to last; a mode left out is not used.",
+    )
+    tolerance_m: float = Field(
+        default=30.0, ge=0, description="Units this close count as adjacent (streets between)."
+    )
+    group_by: str | None = Field(
+        default=None, description="Column (e.g. street) a bundle may not cross."
+    )
+    use_barriers: bool = Field(
+        default=True, description="No adjacency across the barriers layer (rivers, railways)."
+    )
+    large_area: dict[str, Any] = Field(
+        default_factory=dict, description="BundleOptions fields, e.g. {margin_wan_yuan: 100}."
+    )
+    cross_area: dict[str, Any] = Field(
+        default_factory=dict, description="CrossOptions fields, e.g. {allow_split: true}."
+    )
+
+    @field_validator("order")
+    @classmethod
+    def _order_once(cls, value: list[str]) -> list[str]:
+        repeated = sorted({m for m in value if value.count(m) > 1})
+        if repeated:
+            msg = f"{', '.join(repeated)} listed twice; name each mode once"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("large_area")
+    @classmethod
+    def _bundle_options_valid(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _bundle_options(value)
+        return value
+
+    @field_validator("cross_area")
+    @classmethod
+    def _cross_options_valid(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _cross_options(value)
+        return value
+
+    def bundle_options(self) -> BundleOptions:
+        """Return the :class:`~gisplan.bundles.BundleOptions` of ``large_area``."""
+        return _bundle_options(self.large_area)
+
+    def cross_options(self) -> CrossOptions:
+        """Return the :class:`~gisplan.bundles.CrossOptions` of ``cross_area``."""
+        return _cross_options(self.cross_area)
+
+
+def _bundle_options(values: dict[str, Any]) -> BundleOptions:
+    from gisplan.bundles import BundleOptions  # noqa: PLC0415
+
+    return _dataclass_options(BundleOptions, values, "large_area option(s)")
+
+
+def _cross_options(values: dict[str, Any]) -> CrossOptions:
+    from gisplan.bundles import CrossOptions  # noqa: PLC0415
+
+    return _dataclass_options(CrossOptions, values, "cross_area option(s)")
 
 
 class PlanSection(_Model):
@@ -583,6 +673,10 @@ class Scenario(_Model):
     finance: FinanceSection | None = Field(
         default=None, description="Who pays: sources, self-balance, shortfall (needs schemes)."
     )
+    bundles: BundlesSection | None = Field(
+        default=None,
+        description="Area-wide bundles with revenue projects (needs finance and projects).",
+    )
     plan: PlanSection | None = Field(
         default=None, description="Annual plan within budget and rollout (needs eligibility)."
     )
@@ -671,6 +765,9 @@ class Scenario(_Model):
             msg = (
                 "siting: needs an access section and a sites layer; add access: {} and layers.sites"
             )
+            raise ValueError(msg)
+        if self.bundles is not None and (self.finance is None or self.layers.projects is None):
+            msg = "bundles: needs a finance section and a projects layer; add them"
             raise ValueError(msg)
         if self.siting is not None and self.layers.network is None:
             msg = (

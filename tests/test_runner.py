@@ -12,7 +12,7 @@ from shapely.geometry import Point, box
 
 from gisplan import OutputError, ScenarioError, ValidationError, run_scenario, validate_scenario
 
-from _fixtures import communities, write_access_project, write_project
+from _fixtures import X0, Y0, communities, write_access_project, write_project
 
 
 def test_run_writes_outputs_in_metric_crs(tmp_path: Path) -> None:
@@ -373,3 +373,50 @@ def test_plan_needs_eligibility_and_schemes(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError, match="plan: needs eligibility and schemes"):
         run_scenario(yaml_path, write=False)
+
+
+def test_bundles_pay_the_public_cost(tmp_path: Path) -> None:
+    yaml_path = _surveyed_project(tmp_path / "in")
+    base = yaml_path.read_text(encoding="utf-8")
+    base += "eligibility: {preset: national, plan_year: 2027}\nschemes: {}\nfinance: {}\n"
+    yaml_path.write_text(base, encoding="utf-8")
+    first = run_scenario(yaml_path, write=False)
+    schemes = first.results["schemes"]
+    gov = schemes[schemes["payer"] == "government"].groupby("community_id")["cost_yuan"].sum()
+    public = {cid: float(v) / 10_000 for cid, v in gov.items()}  # 万元
+    # P1 lies 10 m west of c1 (adjacent within 30 m) and pays c1's public cost with 1 万元 to
+    # spare; P2 is 5 km away (never adjacent) with a surplus of c2's public cost + 1 万元.
+    # c1 and c2 are 100 m apart: not neighbours, so c2 can only be paired across areas.
+    projects = gpd.GeoDataFrame(
+        {
+            "project_id": ["P1", "P2"],
+            "kind": ["old_factory", "land_parcel"],
+            "cost_wan_yuan": [100.0, 50.0],
+            "revenue_wan_yuan": [100.0 + public["c1"] + 1, 50.0 + public["c2"] + 1],
+        },
+        geometry=[box(X0 - 110, Y0, X0 - 10, Y0 + 100), box(X0 + 5000, Y0, X0 + 5100, Y0 + 100)],
+        crs="EPSG:4548",
+    )
+    projects.to_file(tmp_path / "in" / "小区.gpkg", layer="projects")
+    yaml_path.write_text(
+        base.replace("layers:\n", "layers:\n  projects: 小区.gpkg\n")
+        + "bundles: {large_area: {method: exact}}\n",
+        encoding="utf-8",
+    )
+    result = run_scenario(yaml_path, out=tmp_path / "out")
+    bundles = result.results["bundles"]
+    assert bundles["communities"].tolist() == ["c1"]
+    assert bundles["projects"].tolist() == ["P1"]
+    assert bundles["balance_wan_yuan"].tolist() == pytest.approx([1.0], abs=0.01)
+    pairs = result.results["cross_area"]
+    assert pairs[["community_id", "project_id"]].to_numpy().tolist() == [["c2", "P2"]]
+    funding = result.results["funding"].set_index(["community_id", "source"])["amount_yuan"]
+    assert funding[("c1", "large_area_project")] == pytest.approx(float(gov["c1"]), abs=0.01)
+    assert funding[("c2", "cross_area_project")] == pytest.approx(float(gov["c2"]), abs=0.01)
+    assert funding[("c1", "central_subsidy")] == 0  # the project pays before the government
+    modes = result.results["funding_modes"].set_index("community_id")["mode"]
+    assert modes.to_dict() == {"c1": "large_area", "c2": "cross_area"}
+    totals = result.results["financing_totals"].set_index("mode")["communities"]
+    assert (totals["large_area"], totals["cross_area"], totals["government_led"]) == (1, 1, 0)
+    book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
+    assert {"大片区统筹项目", "跨片区组合平衡", "资金平衡方式汇总"} <= set(book.sheetnames)

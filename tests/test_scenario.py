@@ -224,3 +224,52 @@ def test_siting_section_problems(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError, match="siting: needs an access section and a sites layer"):
         load_scenario(_siting(tmp_path, "{n_new: 1}", sites=False))
+
+
+def _bundles(tmp_path: Path, section: str) -> Path:
+    return _write(
+        tmp_path,
+        "layers: {communities: a.gpkg, projects: a.gpkg}\nschemes: {}\nfinance: {}\n"
+        "bundles: " + section + "\n",
+    )
+
+
+def test_bundles_section_options(tmp_path: Path) -> None:
+    sc = load_scenario(
+        _bundles(
+            tmp_path,
+            "{order: [large_area, government_led], large_area: {margin_wan_yuan: 50, "
+            "max_members: 6}, cross_area: {allow_split: true}}",
+        )
+    )
+    assert sc.bundles is not None
+    assert sc.bundles.order == ["large_area", "government_led"]
+    options = sc.bundles.bundle_options()
+    assert (options.margin_wan_yuan, options.max_members, options.max_diameter_m) == (50, 6, 2000)
+    assert sc.bundles.cross_options().allow_split is True
+    assert load_scenario(_bundles(tmp_path, "{}")).bundles.tolerance_m == 30  # type: ignore[union-attr]
+
+
+def test_bundles_section_problems(tmp_path: Path) -> None:
+    path = _bundles(
+        tmp_path,
+        "{order: [large_area, large_area, selfbalance], tolerance_m: -1, "
+        "large_area: {max_member: 3}}",
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    problems = {key: (problem, fix) for key, problem, fix in info.value.problems}
+    assert set(problems) == {"bundles.order.2", "bundles.tolerance_m", "bundles.large_area"}
+    assert "max_member" in str(info.value)
+    assert "did you mean 'max_members'?" in str(info.value)
+    with pytest.raises(ScenarioError, match=r"BundleOptions\.max_members = 1"):
+        load_scenario(_bundles(tmp_path, "{large_area: {max_members: 1}}"))
+    with pytest.raises(ScenarioError, match="large_area listed twice"):
+        load_scenario(_bundles(tmp_path, "{order: [large_area, large_area]}"))
+    path = _write(
+        tmp_path, "layers: {communities: a.gpkg}\nschemes: {}\nfinance: {}\nbundles: {}\n"
+    )
+    with pytest.raises(
+        ScenarioError, match="bundles: needs a finance section and a projects layer"
+    ):
+        load_scenario(path)
