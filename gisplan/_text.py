@@ -25,6 +25,7 @@ __all__ = [
     "display_width",
     "is_blank",
     "is_number",
+    "is_whole",
     "printable",
     "read_text_table",
 ]
@@ -106,6 +107,17 @@ def is_number(value: object) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
     )
+
+
+def is_whole(value: object) -> bool:
+    """Return whether ``value`` is an integer (booleans are not; ``2.0`` is not).
+
+    Examples
+    --------
+    >>> is_whole(3), is_whole(np.int64(3)), is_whole(2.0), is_whole(True)
+    (True, True, False, False)
+    """
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def is_blank(value: object) -> bool:

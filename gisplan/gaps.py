@@ -286,16 +286,6 @@ def _community_attributes(communities: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _standard_table(standard: pd.DataFrame | None) -> pd.DataFrame:
-    if standard is None:
-        packaged: pd.DataFrame = gstandards.load_standard()
-        return packaged
-    if "facility_code" in standard.columns:
-        indexed: pd.DataFrame = standard.set_index("facility_code")
-        return indexed
-    return standard
-
-
 def _unknown_codes(table: pd.DataFrame, codes: Iterable[str], *, where: str) -> list[str]:
     known = set(map(str, table.index))
     problems = []
@@ -420,7 +410,7 @@ def gap_table(
         what="distances",
         fix="pass the table returned by gisplan.access.nearest_facilities",
     )
-    table = _standard_table(standard)
+    table = gstandards.standard_table(standard)
     comm = _community_attributes(communities)
 
     dist = distances.copy()

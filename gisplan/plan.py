@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from gisplan._text import is_number
+from gisplan._milp import solver_status
+from gisplan._text import is_number, is_whole
 from gisplan.errors import InfeasibleError, LayerError, ScenarioError, SchemaError
 
 if TYPE_CHECKING:
@@ -92,17 +93,6 @@ _PRIORITY_DECIMALS = 6
 _SCALE = 10.0**_PRIORITY_DECIMALS
 _TIE_TOTAL = 0.5
 _MAX_LISTED = 10
-_SOLVER_STATUS = {
-    0: "optimal",
-    1: "limit reached (not proven optimal)",
-    2: "infeasible",
-    3: "unbounded",
-    4: "solver error",
-}
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 # --------------------------------------------------------------------------- options
@@ -227,7 +217,7 @@ class PlanLimits:
                 ("budget_wan_yuan", f"{budget!r} is negative", "write a budget >= 0 in 万元")
             )
         count = self.max_communities
-        if count is not None and not (_is_int(count) and count >= 0):
+        if count is not None and not (is_whole(count) and count >= 0):
             problems.append(
                 (
                     "max_communities",
@@ -366,7 +356,7 @@ def priority(
     >>> gisplan.plan.priority(df, plan_year=2026).tolist()
     [3.0, 1.5]
     """
-    if not _is_int(plan_year):
+    if not is_whole(plan_year):
         raise ScenarioError(f"plan_year = {plan_year!r} is not a year; write e.g. 2026")
     _require(
         candidates,
@@ -465,7 +455,7 @@ def _solve(
     chosen = np.asarray(res.x, dtype=float) > 0.5  # noqa: PLR2004 — 0/1 rounding
     gap = getattr(res, "mip_gap", None)
     return chosen, {
-        "status": _SOLVER_STATUS.get(int(res.status), "solver error"),
+        "status": solver_status(res),
         "solver_message": str(res.message),
         "mip_gap": None if gap is None else float(gap),
     }
@@ -820,11 +810,11 @@ def rollout(
     """
     plan_years = list(years)
     problems: list[tuple[str, str, str]] = []
-    if not plan_years or not all(_is_int(y) for y in plan_years):
+    if not plan_years or not all(is_whole(y) for y in plan_years):
         problems.append(("years", f"{plan_years!r} are not whole years", "write [2026, 2027]"))
     elif len(set(plan_years)) != len(plan_years):
         problems.append(("years", f"{plan_years!r} repeat a year", "list each year once"))
-    if not (_is_int(build_years) and build_years >= 1):
+    if not (is_whole(build_years) and build_years >= 1):
         problems.append(("build_years", f"{build_years!r} is not >= 1", "write e.g. 2"))
     ScenarioError.check("rollout", "plan", problems)
     plan_years = sorted(int(y) for y in plan_years)

@@ -60,6 +60,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from gisplan import access, gaps
 from gisplan import standards as gstandards
 from gisplan._frozen import FrozenMap
+from gisplan._milp import solver_status
 from gisplan._text import cell_text, is_blank, is_number
 from gisplan.crs import require_metric_crs
 from gisplan.errors import CRSError, LayerError, ScenarioError, SchemaError, StandardsError
@@ -139,13 +140,6 @@ COLUMN_LABELS_ZH: dict[str, str] = {
     "solved_with": "联合求解类型",
 }
 
-_SOLVER_STATUS = {
-    0: "optimal",
-    1: "limit reached (not proven optimal)",
-    2: "infeasible",
-    3: "unbounded",
-    4: "solver error",
-}
 _MAX_LISTED = 10
 #: Sum of all cost tie-break terms, in units of demand weight (persons): less than half a
 #: person, so cost only decides between proposals covering the same demand.
@@ -414,16 +408,6 @@ def _listed(values: Iterable[object]) -> str:
     return ", ".join(items[:_MAX_LISTED]) + more
 
 
-def _standard_table(standard: pd.DataFrame | None) -> pd.DataFrame:
-    if standard is None:
-        packaged: pd.DataFrame = gstandards.load_standard()
-        return packaged
-    if "facility_code" in standard.columns:
-        indexed: pd.DataFrame = standard.set_index("facility_code")
-        return indexed
-    return standard
-
-
 def _unknown(code: str, table: pd.DataFrame) -> str:
     close = gstandards.suggest_codes(code, table)
     return (
@@ -655,7 +639,7 @@ class _Program:
                 "disp": False,
             },
         )
-        status = _SOLVER_STATUS.get(int(res.status), "solver error")
+        status = solver_status(res)
         if res.x is None and int(res.status) == 1:
             status = "limit reached without a solution"
         gap = getattr(res, "mip_gap", None)
@@ -1132,7 +1116,7 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
             "communities: columns 'community_id' and 'households' are needed; read the layer "
             "with gisplan.read_layer (maps 小区编号/户数) or add them"
         )
-    table = _standard_table(standard)
+    table = gstandards.standard_table(standard)
     _check_codes(options.codes(), table)
     site_table = _candidate_sites(sites, table)
     notes: list[str] = []

@@ -41,6 +41,7 @@ __all__ = [
     "osm_rules",
     "resolve_type",
     "short_name",
+    "standard_table",
     "suggest_codes",
     "validate_standard",
 ]
@@ -533,6 +534,20 @@ def _table(table: pd.DataFrame | None) -> pd.DataFrame:
         indexed: pd.DataFrame = table.set_index("facility_code")
         return indexed
     return table
+
+
+def standard_table(standard: pd.DataFrame | None) -> pd.DataFrame:
+    """Return a standards table indexed by ``facility_code`` (``None``: the packaged one).
+
+    Accepts the table of :func:`load_standard` or the same with ``facility_code`` as a column.
+    """
+    if standard is None:
+        packaged: pd.DataFrame = load_standard()
+        return packaged
+    if "facility_code" in standard.columns:
+        indexed: pd.DataFrame = standard.set_index("facility_code")
+        return indexed
+    return standard
 
 
 def load_standard(
