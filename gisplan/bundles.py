@@ -2062,25 +2062,34 @@ def large_area(
     (community need plus project cost) is at least ``options.margin_wan_yuan``, every
     community and project is in at most one bundle, and no bundle exceeds
     ``max_members``, ``max_area_m2`` or ``max_diameter_m``. The objective is the community
-    need funded; among equal totals (within 0.005 万元) fewer bundles, then more compact ones
-    (summed centroid distance of the members to the bundle's first project) win.
+    need funded; among equal totals fewer bundles and fewer projects are preferred (merging
+    and pruning after the solve; the heuristic also prefers members near the bundle's first
+    project), without a proof that no plan with fewer bundles funds as much.
 
     Only communities with a need > 0 take part (each funded in full when bundled). A project
     with cost above revenue may join a bundle that still balances. The graph is split into
     connected parts, each solved on its own:
 
-    * exact (``method="exact"``, or ``"auto"`` on parts of at most ``exact_max_units``
-      units): a 0/1 integer program, bundles rooted at their first project, connectivity by
-      a single-commodity flow from the root, solved by HiGHS (relative gap 0, time limit
-      ``time_limit_s``); the solver's dual bound is the bound;
-    * heuristic (``"heuristic"``, or ``"auto"`` on larger parts): grow a bundle from each
-      project in order of surplus, adding the largest need that still balances (a further
-      project when none fits), drop projects not needed; then improve each bundle (refill,
-      exchange a community for larger ones, take in free projects), start bundles from
-      projects left free, merge adjacent bundles within the limits, and keep the best of the
-      deterministic pass and ``restarts`` seeded randomised passes. Its bound is a transport
-      relaxation solved as a maximum flow (each project pays at most its surplus to
-      communities it could share a bundle with).
+    * heuristic (always first): grow bundles from all projects at once, one community per
+      bundle per round (largest need that still balances); then re-grow each bundle from its
+      first project by beam search (``beam_width`` states per step) or by whole paths of
+      communities (most need per member, which reaches a rich cluster behind poor
+      neighbours), taking in a further project (next to it or behind one community) when
+      money runs short; re-grow neighbouring pairs of bundles in both orders; drop projects
+      a bundle does not need; start bundles from projects left free; merge neighbouring
+      bundles within the limits; keep the best of the deterministic pass and ``restarts``
+      seeded randomised passes (parts of at most 5,000 units);
+    * exact (``method="exact"``, or ``"auto"`` on parts of at most ``exact_max_units`` units
+      when the heuristic is more than ``auto_gap`` below the bound): a 0/1 integer program,
+      bundles rooted at their first project, connectivity by a single-commodity flow from
+      the root, solved by HiGHS (relative gap ``mip_gap``, time limit ``time_limit_s``),
+      asked only for solutions better than the heuristic's. Ties after the solve are broken
+      by dropping unneeded projects and merging neighbouring bundles.
+
+    The upper bound is the smallest of: a transport relaxation solved as a maximum flow (each
+    project pays at most its surplus to communities it could share a bundle with), its linear
+    program with the member and area limits (parts with at most 20,000 project-community
+    pairs) and the integer program's dual bound; ``gap`` is measured against it.
 
     Every emitted bundle is checked to balance (to one fen), to be connected and within the
     limits; a violation raises an internal error.
