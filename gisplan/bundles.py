@@ -158,6 +158,32 @@ _BUNDLE_COLUMNS = [
     "geometry",
 ]
 _MEMBER_COLUMNS = ["bundle_id", "unit_id", "kind", "amount_wan_yuan"]
+_TEXT = "object"
+#: Column types, so that empty results keep them.
+_BUNDLE_TYPES = {
+    "bundle_id": _TEXT,
+    "communities": _TEXT,
+    "projects": _TEXT,
+    "n_communities": "int64",
+    "n_projects": "int64",
+    "n_members": "int64",
+    "funded_wan_yuan": "float64",
+    "cost_wan_yuan": "float64",
+    "revenue_wan_yuan": "float64",
+    "balance_wan_yuan": "float64",
+    "margin_wan_yuan": "float64",
+    "area_m2": "float64",
+    "diameter_m": "float64",
+    "mode": _TEXT,
+}
+_MEMBER_TYPES = {"bundle_id": _TEXT, "unit_id": _TEXT, "kind": _TEXT, "amount_wan_yuan": "float64"}
+_PAIR_TYPES = {
+    "community_id": _TEXT,
+    "project_id": _TEXT,
+    "amount_wan_yuan": "float64",
+    "distance_m": "float64",
+    "crosses_district": "bool",
+}
 _PAIR_COLUMNS = ["community_id", "project_id", "amount_wan_yuan", "distance_m", "crosses_district"]
 _MODE_COLUMNS = [
     "community_id",
@@ -233,6 +259,11 @@ class BundleOptions:
         States kept per step of the heuristic's beam search (default 6).
     mip_gap
         Relative gap at which HiGHS stops (default 1e-4); 0 asks for a proof of optimality.
+    node_limit
+        Branch-and-bound nodes HiGHS may explore per integer program (default 20,000;
+        ``None``: no limit). Unlike the time limit it does not depend on the machine, so a
+        run stopped by it gives the same bundles every time; ``time_limit_s`` is the safety
+        net (a run stopped by the clock may differ from run to run).
 
     Raises
     ------
@@ -261,6 +292,7 @@ class BundleOptions:
     beam_width: int = 6
     mip_gap: float = 1e-4
     auto_gap: float = 0.01
+    node_limit: int | None = 20_000
 
     def __post_init__(self) -> None:
         """Check every field; raise once listing all problems."""
@@ -296,6 +328,14 @@ class BundleOptions:
         if not (_is_int(self.beam_width) and self.beam_width >= 1):
             problems.append(
                 ("beam_width", f"{self.beam_width!r} is not a whole number >= 1", "write e.g. 6")
+            )
+        if self.node_limit is not None and not (_is_int(self.node_limit) and self.node_limit >= 1):
+            problems.append(
+                (
+                    "node_limit",
+                    f"{self.node_limit!r} is not a whole number >= 1",
+                    "write e.g. 20000, or null for no limit",
+                )
             )
         for key in ("exact_max_units", "seed", "restarts"):
             value = getattr(self, key)
@@ -1524,7 +1564,7 @@ class _Model:
         self.lower_b.append(low)
         self.upper_b.append(high)
 
-    def solve(self, time_limit: float, gap: float) -> Any:  # noqa: ANN401 — scipy's result
+    def solve(self, time_limit: float, gap: float, node_limit: int | None = None) -> Any:  # noqa: ANN401 — scipy's result
         a = sparse.csr_matrix(
             (self.vals, (self.rows, self.cols)), shape=(len(self.lower_b), len(self.cost))
         )
@@ -1533,7 +1573,11 @@ class _Model:
             integrality=np.asarray(self.integer),
             bounds=Bounds(0.0, np.asarray(self.upper)),
             constraints=[LinearConstraint(a, self.lower_b, self.upper_b)],
-            options={"time_limit": float(time_limit), "mip_rel_gap": float(gap)},
+            options={
+                "time_limit": float(time_limit),
+                "mip_rel_gap": float(gap),
+                **({} if node_limit is None else {"node_limit": int(node_limit)}),
+            },
         )
 
 
@@ -1686,7 +1730,7 @@ def _exact(
     program.add_once()
     if floor_wan_yuan > 0:
         program.model.row(program.funded, floor_wan_yuan - 1e-6, np.inf)
-    res = program.model.solve(opts.time_limit_s, opts.mip_gap)
+    res = program.model.solve(opts.time_limit_s, opts.mip_gap, opts.node_limit)
     status = _SOLVER_STATUS.get(int(res.status), "solver error")
     dual = getattr(res, "mip_dual_bound", None)
     bound = (
@@ -2042,9 +2086,21 @@ def _bundle_tables(
             }
             for v in b
         )
-    frame = pd.DataFrame(rows, columns=_BUNDLE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=_BUNDLE_COLUMNS).astype(_BUNDLE_TYPES)
     table = gpd.GeoDataFrame(frame, geometry="geometry", crs=units.crs)
-    return table, pd.DataFrame(members, columns=_MEMBER_COLUMNS)
+    return table, _members_frame(members)
+
+
+def _members_frame(rows: Sequence[Mapping[str, Any]] = ()) -> pd.DataFrame:
+    frame: pd.DataFrame = pd.DataFrame(list(rows), columns=_MEMBER_COLUMNS)
+    typed: pd.DataFrame = frame.astype(_MEMBER_TYPES)
+    return typed
+
+
+def _pairs_frame(rows: Sequence[Mapping[str, Any]] = ()) -> pd.DataFrame:
+    frame: pd.DataFrame = pd.DataFrame(list(rows), columns=_PAIR_COLUMNS)
+    typed: pd.DataFrame = frame.astype(_PAIR_TYPES)
+    return typed
 
 
 def large_area(
@@ -2372,7 +2428,7 @@ def cross_area(
         rows, solved = _transport(data, opts)
         info.update(solved)
     info["time_s"] = time.perf_counter() - started
-    pairs = pd.DataFrame(rows, columns=_PAIR_COLUMNS)
+    pairs = _pairs_frame(rows)
     pairs = pairs.sort_values(["community_id", "project_id"], kind="stable").reset_index(drop=True)
     logger.info(
         "cross area: %d pairs cover %.2f 万元 (%s)",
@@ -2730,8 +2786,8 @@ class _Ledger:
     need: dict[str, float]
     info: dict[str, Any]
     bundles: gpd.GeoDataFrame
-    members: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_MEMBER_COLUMNS))
-    pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_PAIR_COLUMNS))
+    members: pd.DataFrame = field(default_factory=_members_frame)
+    pairs: pd.DataFrame = field(default_factory=_pairs_frame)
     mode: dict[str, str] = field(default_factory=dict)
     bundle_of: dict[str, str] = field(default_factory=dict)
     payers: dict[str, list[str]] = field(default_factory=dict)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, box
 
@@ -371,6 +371,7 @@ def test_exact_matches_brute_force_and_heuristic_stays_below(seed: int) -> None:
     members=st.integers(2, 6),
     method=st.sampled_from(["exact", "heuristic"]),
 )
+@example(seed=999, margin=0.0, members=2, method="exact")  # nothing balances: empty, typed
 def test_every_bundle_balances(seed: int, margin: float, members: int, method: str) -> None:
     com, pro, need = _grid(seed, side=3)
     opts = BundleOptions(method=method, margin_wan_yuan=margin, max_members=members)
