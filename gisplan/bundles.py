@@ -47,6 +47,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import maximum_flow
 
+from gisplan._milp import solver_status
 from gisplan._text import is_blank, is_number, printable
 from gisplan.crs import require_metric_crs
 from gisplan.errors import CRSError, LayerError, ScenarioError, SchemaError
@@ -125,13 +126,6 @@ _FEN = 1e-6
 _OBJ_SCALE = 100.0
 #: Convex hulls with more vertices are replaced by their minimum rotated rectangle.
 _MAX_HULL = 32
-_SOLVER_STATUS = {
-    0: "optimal",
-    1: "limit reached (not proven optimal)",
-    2: "infeasible",
-    3: "unbounded",
-    4: "solver error",
-}
 _LARGE_PART = 5000
 _LP_MAX_PAIRS = 20_000
 _CROSS_GAP = 1e-4
@@ -1731,7 +1725,7 @@ def _exact(
     if floor_wan_yuan > 0:
         program.model.row(program.funded, floor_wan_yuan - 1e-6, np.inf)
     res = program.model.solve(opts.time_limit_s, opts.mip_gap, opts.node_limit)
-    status = _SOLVER_STATUS.get(int(res.status), "solver error")
+    status = solver_status(res)
     dual = getattr(res, "mip_dual_bound", None)
     bound = (
         max(0.0, -float(dual) / _OBJ_SCALE + slack)
@@ -2537,7 +2531,7 @@ def _transport(
         if rows:
             model.row([(zcol[i, j], float(needs[i])) for i in rows], -np.inf, data.surplus[j])
     res = model.solve(opts.time_limit_s, _CROSS_GAP)
-    status = _SOLVER_STATUS.get(int(res.status), "solver error")
+    status = solver_status(res)
     dual = getattr(res, "mip_dual_bound", None)
     bound = -float(dual) / _OBJ_SCALE if dual is not None and math.isfinite(float(dual)) else 0.0
     if res.x is None:
