@@ -611,12 +611,14 @@ def _finance_step(
 def _government_led_covered(
     totals: pd.DataFrame, planned: pd.DataFrame, funded: pd.DataFrame
 ) -> pd.DataFrame:
-    """Fill the government-led row's covered money: its need less what stayed short."""
+    """Fill the government-led row's covered money (its need less what stayed short); 0.01 万元."""
     led = planned.loc[planned["mode"] == "government_led", "community_id"]
     short = funded.loc[funded["community_id"].isin(led), "shortfall_wan_yuan"].sum()
     out: pd.DataFrame = totals.copy()
     row = out["mode"] == "government_led"
-    out.loc[row, "covered_wan_yuan"] = (out.loc[row, "need_wan_yuan"] - short).round(2)
+    out.loc[row, "covered_wan_yuan"] = out.loc[row, "need_wan_yuan"] - short
+    money = ["need_wan_yuan", "covered_wan_yuan"]
+    out[money] = out[money].astype(float).round(2)
     return out
 
 

@@ -83,3 +83,16 @@ def test_demo_tables_are_byte_identical_run_to_run(
     assert "siting_info.csv" in tables
     for name in tables:
         assert (again / "tables" / name).read_bytes() == (demo / "tables" / name).read_bytes(), name
+
+
+def test_demo_bundles_balance_and_feed_the_funding(demo: Path) -> None:
+    book = openpyxl.load_workbook(demo / "results.xlsx")
+    sheet = book["大片区统筹项目"]
+    head = [c.value for c in sheet[1]]
+    rows = [r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] != "合计"]
+    assert rows  # the demo has projects next to old communities
+    balance = head.index("收支结余（万元）")
+    assert all(r[balance] >= 0 for r in rows)  # every bundle pays for itself
+    modes = {r[0]: r for r in book["资金平衡方式汇总"].iter_rows(min_row=2, values_only=True)}
+    assert {"大片区统筹平衡", "跨片区组合平衡"} <= {r[1] for r in modes.values()}
+    assert (demo / "maps" / "bundles.html").is_file()
