@@ -48,7 +48,7 @@ from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse.csgraph import maximum_flow
 
 from gisplan._milp import solver_status
-from gisplan._text import is_blank, is_number, printable
+from gisplan._text import is_blank, is_number, is_whole, printable
 from gisplan.crs import require_metric_crs
 from gisplan.errors import CRSError, LayerError, ScenarioError, SchemaError
 
@@ -204,10 +204,6 @@ def _finite_at_least(value: object, low: float, *, strict: bool = False) -> bool
     return float(value) > low if strict else float(value) >= low  # type: ignore[arg-type]
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
 # --------------------------------------------------------------------------- options
 
 
@@ -295,7 +291,7 @@ class BundleOptions:
             problems.append(
                 ("margin_wan_yuan", f"{self.margin_wan_yuan!r} is not 万元 >= 0", "write e.g. 0")
             )
-        if not (_is_int(self.max_members) and self.max_members >= 2):  # noqa: PLR2004
+        if not (is_whole(self.max_members) and self.max_members >= 2):  # noqa: PLR2004
             problems.append(
                 (
                     "max_members",
@@ -319,11 +315,11 @@ class BundleOptions:
             for key in ("mip_gap", "auto_gap")
             if not (_finite_at_least(getattr(self, key), 0.0) and float(getattr(self, key)) < 1)
         )
-        if not (_is_int(self.beam_width) and self.beam_width >= 1):
+        if not (is_whole(self.beam_width) and self.beam_width >= 1):
             problems.append(
                 ("beam_width", f"{self.beam_width!r} is not a whole number >= 1", "write e.g. 6")
             )
-        if self.node_limit is not None and not (_is_int(self.node_limit) and self.node_limit >= 1):
+        if self.node_limit is not None and not (is_whole(self.node_limit) and self.node_limit >= 1):
             problems.append(
                 (
                     "node_limit",
@@ -333,7 +329,7 @@ class BundleOptions:
             )
         for key in ("exact_max_units", "seed", "restarts"):
             value = getattr(self, key)
-            if not (_is_int(value) and value >= 0):
+            if not (is_whole(value) and value >= 0):
                 problems.append((key, f"{value!r} is not a whole number >= 0", "write e.g. 0"))
         ScenarioError.check("BundleOptions", "bundles", problems)
 
