@@ -57,6 +57,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,7 @@ COLUMN_LABELS_ZH: dict[str, str] = {
     "cost_wan_yuan": "改造投资（万元）",
     "mode_zh": "资金平衡模式",
     "shortfall_wan_yuan": "资金缺口（万元）",
+    "newly_covered_zh": "选址后新增覆盖的设施",
     "start_year": "计划开工年份",
     "completion_year": "计划竣工年份",
     "publicity_start": "公示开始",
@@ -167,6 +169,7 @@ _COMMUNITY_FIELDS: tuple[_Field, ...] = (
     ("cost_wan_yuan", 2, True),
     ("mode_zh", None, False),
     ("shortfall_wan_yuan", 2, True),
+    ("newly_covered_zh", None, False),
     ("start_year", 0, False),
     ("completion_year", 0, False),
     ("publicity_start", None, False),
@@ -272,6 +275,10 @@ _MODE_COLOURS = {
     "cross_area": "#e7298a",
     "government_led": "#66a61e",
     "shortfall": "#d95f02",
+}
+_SITE_KINDS = {
+    "inefficient_land": ("低效用地", "#ff7f0e"),
+    "idle_building": ("闲置建筑", "#1f77b4"),
 }
 _YEAR_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
 _PALETTE = (
@@ -538,7 +545,21 @@ def _communities(layers: Mapping[str, pd.DataFrame]) -> gpd.GeoDataFrame | None:
         merged.index = out.index
         for column in keep:
             out[column] = merged[column]
+    chosen = layers.get("sites_chosen")
+    if isinstance(chosen, pd.DataFrame) and "covered_ids" in chosen.columns:
+        out["newly_covered_zh"] = _newly_covered(out["community_id"], chosen)
     return out
+
+
+def _newly_covered(ids: pd.Series, chosen: pd.DataFrame) -> pd.Series:
+    """Facility types (Chinese) a community gains within the standard distance by the proposal."""
+    gained: dict[str, list[str]] = {}
+    names = chosen["type_zh"] if "type_zh" in chosen.columns else chosen["type"]
+    for covered, name in zip(chosen["covered_ids"], names, strict=True):
+        for cid in re.split(r"[、,，\s]+", str(covered if isinstance(covered, str) else "")):
+            if cid and str(name) not in gained.setdefault(cid, []):
+                gained[cid].append(str(name))
+    return ids.astype(str).map(lambda c: "、".join(gained.get(c, [])) or None)
 
 
 def _type_zh(frame: pd.DataFrame) -> pd.Series:
@@ -779,6 +800,16 @@ def _community_views(data: _Dataset, theme: str) -> _View:
         order["shortfall"] = ("资金缺口", _MODE_COLOURS["shortfall"])
         cls, classes, counts = _categorical(frame.get("mode", empty), order, missing="未测算资金")
         label = "小区：资金平衡模式"
+    elif theme == "siting":
+        gained = frame.get("newly_covered_zh", empty)
+        n = gained.map(lambda v: 0 if v is None or pd.isna(v) else len(str(v).split("、")))
+        keys = n.map(lambda k: None if k == 0 else ("1" if k == 1 else "2+"))
+        order = {
+            "1": ("新增 1 类设施覆盖", "#74c476"),
+            "2+": ("新增 2 类及以上设施覆盖", "#238b45"),
+        }
+        cls, classes, counts = _categorical(keys, order, missing="选址后未新增覆盖")
+        label = "小区：选址后新增覆盖"
     else:  # plan
         years = pd.to_numeric(frame.get("start_year", empty), errors="coerce")
         distinct = sorted({int(y) for y in years.dropna()})
@@ -878,7 +909,9 @@ def _balance_view(data: _Dataset, *, show: bool) -> _View:
 
 def _kind_view(data: _Dataset, *, show: bool) -> _View:
     kinds = data.frame.get("kind", pd.Series([None] * len(data.frame), dtype=object))
-    cls, classes, counts = _categorical(kinds, {}, missing="未注明类型")
+    order = {k: (label, colour) for k, (label, colour) in _SITE_KINDS.items()}
+    cls, classes, counts = _categorical(kinds, order, missing="未注明类型")
+    cls, classes, counts = _drop_empty_classes(cls, classes, counts)
     return _View(
         label="候选地块",
         data=data.key,
@@ -1283,11 +1316,13 @@ def _views(theme: str, data: Mapping[str, _Dataset]) -> list[_View]:
             "funding": ("funding",),
             "plan": ("plan",),
             "bundles": ("funding",),
-            "sites": ("gaps",),
+            "sites": ("siting", "gaps")
+            if "newly_covered_zh" in data["communities"].frame
+            else ("gaps",),
         }[theme]
         for i, sub in enumerate(community_themes):
             view = _community_views(data["communities"], sub)
-            show = i == 0 and theme not in {"bundles", "sites"}
+            show = i == 0 and (theme != "bundles" and (theme != "sites" or sub == "siting"))
             views.append(_View(**{**view.__dict__, "show": show}))
     if "service_areas" in data:
         views.append(

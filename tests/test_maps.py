@@ -395,3 +395,17 @@ def test_unsupported_input_is_named() -> None:
         maps.explore(3, "eligibility")
     with pytest.raises(LayerError, match=r"\['x'\] are not tables"):
         maps.explore({"x": [1, 2]}, "eligibility")
+
+
+def test_sites_theme_colours_communities_by_what_the_proposal_adds() -> None:
+    chosen = pd.DataFrame(
+        {
+            "site_id": ["S1", "S2"],
+            "type": ["nursery", "elderly_day_care"],
+            "type_zh": ["托儿所", "日间照料中心"],
+            "covered_ids": ["c1、c2", "c2"],
+        }
+    )
+    ids = pd.Series(["c1", "c2", "c3"])
+    gained = maps._newly_covered(ids, chosen)
+    assert gained.fillna("").tolist() == ["托儿所", "托儿所、日间照料中心", ""]
