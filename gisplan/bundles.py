@@ -45,7 +45,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse.csgraph import maximum_flow
+from scipy.sparse.csgraph import maximum_flow, minimum_spanning_tree
 
 from gisplan._milp import solver_status
 from gisplan._text import is_blank, is_number, is_whole, printable
@@ -1757,7 +1757,8 @@ class BundleResult:
         ``funded_wan_yuan`` (community need funded), ``cost_wan_yuan`` (community need plus
         project cost), ``revenue_wan_yuan``, ``balance_wan_yuan`` (revenue minus cost, at
         least the margin), ``margin_wan_yuan``, ``area_m2``, ``diameter_m``,
-        ``mode`` (``"large_area"``) and ``geometry`` (the members' polygons dissolved).
+        ``mode`` (``"large_area"``) and ``geometry`` (the members' polygons dissolved into
+        one outline, the streets between them closed; see ``_outline``).
     members
         One row per bundled unit: ``bundle_id``, ``unit_id``, ``kind`` (``"community"`` or
         ``"project"``), ``amount_wan_yuan`` (its revenue minus cost: a project's surplus,
@@ -2021,6 +2022,37 @@ def _base_instance(
     return inst, eligible
 
 
+def _outline(geoms: Sequence[Any]) -> Any:  # noqa: ANN401 - a shapely geometry
+    """Dissolve member polygons into one outline, closing the streets between them.
+
+    The gap closed is the widest edge of the members' minimum spanning tree (by polygon
+    distance): every tree edge gets a bridge as wide as that gap, then buffering out by half
+    of it and back in with mitred corners fills the streets without rounding the blocks'
+    corners. Members that touch give their plain union.
+    """
+    union = shapely.union_all(geoms)
+    if len(geoms) < 2:  # noqa: PLR2004
+        return union
+    arr = np.asarray(geoms, dtype=object)
+    dist = np.maximum(shapely.distance(arr[:, None], arr[None, :]).astype(float), 1e-9)
+    np.fill_diagonal(dist, 0.0)  # a tiny floor keeps touching members as edges; 0 = no edge
+    tree = minimum_spanning_tree(sparse.csr_matrix(dist))
+    half = float(tree.data.max()) / 2
+    if half < 0.01:  # noqa: PLR2004 - centimetres: the members touch
+        return union
+    half += 0.01
+    # a bridge across every tree edge keeps corner-to-corner neighbours joined after closing
+    rows, cols = tree.nonzero()
+    apart = shapely.distance(arr[rows], arr[cols]) > 0
+    rows, cols = rows[apart], cols[apart]
+    lines = shapely.buffer(shapely.shortest_line(arr[rows], arr[cols]), half, cap_style="flat")
+    # kept inside the pair's convex hull, so a bridge never sticks out past the blocks
+    hulls = shapely.convex_hull(shapely.union(arr[rows], arr[cols]))
+    joined = shapely.union_all([union, *shapely.intersection(lines, hulls)])
+    closed = joined.buffer(half, join_style="mitre").buffer(-half, join_style="mitre")
+    return shapely.union_all([closed, union])
+
+
 def _bundle_tables(
     units: _Units,
     inst: _Inst,
@@ -2064,7 +2096,7 @@ def _bundle_tables(
                 "area_m2": float(inst.area[b].sum()),
                 "diameter_m": span,
                 "mode": "large_area",
-                "geometry": shapely.union_all(units.geometry[[index[inst.ids[v]] for v in b]]),
+                "geometry": _outline(list(units.geometry[[index[inst.ids[v]] for v in b]])),
             }
         )
         members.extend(

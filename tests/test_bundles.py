@@ -547,3 +547,26 @@ def test_demo_district(repo_root: Path) -> None:
     bundled = set(plan.bundles["projects"].str.split(",").explode())
     assert not set(plan.cross_area["project_id"]) & bundled
     assert plan.totals["communities"].sum() == len(com)
+
+
+def test_bundle_outline_closes_the_street_between_members() -> None:
+    from gisplan.bundles import _outline  # noqa: PLC0415
+
+    # two 100 m blocks 20 m apart → one 220 x 100 m outline; a third 30 m further east joins too
+    west, east = box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 120, Y0, X0 + 220, Y0 + 100)
+    outline = _outline([west, east])
+    assert outline.geom_type == "Polygon"
+    assert outline.area == pytest.approx(220 * 100, rel=1e-6)
+    far = box(X0 + 250, Y0, X0 + 350, Y0 + 100)
+    assert _outline([west, east, far]).geom_type == "Polygon"
+    assert _outline([west]).equals(west)
+    touching = box(X0 + 100, Y0, X0 + 200, Y0 + 100)
+    assert _outline([west, touching]).area == pytest.approx(200 * 100)
+
+
+def test_bundle_outline_joins_corner_to_corner_neighbours() -> None:
+    from gisplan.bundles import _outline  # noqa: PLC0415
+
+    # blocks touching only diagonally across a 20 m x 20 m crossing stay one outline
+    sw, ne = box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 120, Y0 + 120, X0 + 220, Y0 + 220)
+    assert _outline([sw, ne]).geom_type == "Polygon"
