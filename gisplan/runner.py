@@ -42,6 +42,8 @@ from gisplan.validation import ValidationReport
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from gisplan.network import WalkGraph
+
 __all__ = [
     "RunResult",
     "load_layers",
@@ -221,6 +223,8 @@ def run_access(
     scenario: Scenario,
     layers: dict[str, gpd.GeoDataFrame],
     report: ValidationReport,
+    *,
+    graph: WalkGraph | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Run the life-circle step of a scenario: distances, gaps and coverage.
 
@@ -232,6 +236,9 @@ def run_access(
         Its validated layers in the run's metric CRS (see :func:`load_layers`).
     report
         Network warnings (disconnected pieces, dropped edges) are added to it.
+    graph
+        The walking graph of ``layers["network"]`` when already built (the runner builds it
+        once for access and siting); ``None`` builds it here.
 
     Returns
     -------
@@ -261,7 +268,7 @@ def run_access(
     )
     gap_options = gaps.GapOptions(radius_overrides=section.radius_m, weights=section.weights)
     communities, facilities = layers["communities"], layers["facilities"]
-    graph = None
+    given, graph = graph, None  # graph stays None when distances are straight-line estimates
     if section.straight_line_factor is not None:
         origins = gpd.GeoDataFrame(
             {
@@ -279,7 +286,7 @@ def run_access(
             origins, facilities, factor=section.straight_line_factor, types=types
         )
     else:
-        graph = network.build_graph(layers["network"])
+        graph = given if given is not None else network.build_graph(layers["network"])
         report.extend(graph.report)
         origins = access.community_origins(
             communities, graph, entrances=layers.get("entrances"), options=options
@@ -334,11 +341,14 @@ def run_siting(
     scenario: Scenario,
     layers: dict[str, gpd.GeoDataFrame],
     results: dict[str, pd.DataFrame],
+    *,
+    graph: WalkGraph | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Propose new facilities on the candidate sites to close life-circle gaps.
 
     Uses the access step's origins (community gates) and radius overrides; the siting
-    section's own ``radius_m`` wins for the codes it names.
+    section's own ``radius_m`` wins for the codes it names. ``graph``: the walking graph
+    when already built (else built here).
 
     Returns
     -------
@@ -360,7 +370,7 @@ def run_siting(
         layers["sites"],
         options=options,
         standard=load_standard(scenario.standards),
-        graph=network.build_graph(layers["network"]),
+        graph=graph if graph is not None else network.build_graph(layers["network"]),
         origins=results.get("origins"),
     )
     for note in result.notes:
@@ -602,10 +612,12 @@ def _finance_step(
     if scenario.bundles is not None:
         area, area_first, tables = run_bundles(scenario, layers, priced, funding)
         funding = fund(priced, communities, rules=rules, area_funding=area, area_first=area_first)
+    funding_modes = modes(funding)
+    if "financing_totals" in tables:
         tables["financing_totals"] = _government_led_covered(
-            tables["financing_totals"], tables["financing_modes"], modes(funding)
+            tables["financing_totals"], tables["financing_modes"], funding_modes
         )
-    return {"funding": funding, "funding_modes": modes(funding), **tables}
+    return {"funding": funding, "funding_modes": funding_modes, **tables}
 
 
 def _government_led_covered(
@@ -637,9 +649,20 @@ def _run_steps(
     """Run every step the scenario asks for, in order; each sees the results before it."""
     results: dict[str, pd.DataFrame] = {}
     communities = layers["communities"]
+
+    @functools.cache
+    def graph() -> WalkGraph | None:  # built once, for access and siting
+        from gisplan.network import build_graph  # noqa: PLC0415
+
+        return build_graph(layers["network"]) if "network" in layers else None
+
+    def access_graph() -> WalkGraph | None:  # straight-line estimates need no graph
+        straight = scenario.access is not None and scenario.access.straight_line_factor is not None
+        return None if straight else graph()
+
     steps: dict[str, Callable[[], dict[str, pd.DataFrame]]] = {
-        "access": lambda: run_access(scenario, layers, report),
-        "siting": lambda: run_siting(scenario, layers, results),
+        "access": lambda: run_access(scenario, layers, report, graph=access_graph()),
+        "siting": lambda: run_siting(scenario, layers, results, graph=graph()),
         "eligibility": lambda: _eligibility_step(scenario, communities),
         "schemes": lambda: run_schemes(scenario, communities, results),
         "finance": lambda: _finance_step(scenario, layers, results),
