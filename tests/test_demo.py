@@ -96,3 +96,20 @@ def test_demo_bundles_balance_and_feed_the_funding(demo: Path) -> None:
     modes = {r[0]: r for r in book["资金平衡方式汇总"].iter_rows(min_row=2, values_only=True)}
     assert {"大片区统筹平衡", "跨片区组合平衡"} <= {r[1] for r in modes.values()}
     assert (demo / "maps" / "bundles.html").is_file()
+
+
+def test_demo_outputs_match_the_recorded_manifest(demo: Path) -> None:
+    """results.gpkg table by table and every tables/*.csv equal tests/data/demo_manifest.json.
+
+    A change here is a change of the demo's results: regenerate the manifest only on purpose
+    (see tests/_manifest.py) and say which figure changed and why in the commit.
+    """
+    from _manifest import manifest
+
+    recorded = json.loads((Path(__file__).parent / "data" / "demo_manifest.json").read_text())
+    now = manifest(demo)
+    assert sorted(now["gpkg"]) == sorted(recorded["gpkg"])
+    assert sorted(now["tables"]) == sorted(recorded["tables"])
+    changed = [k for k in recorded["gpkg"] if now["gpkg"][k] != recorded["gpkg"][k]]
+    changed += [k for k in recorded["tables"] if now["tables"][k] != recorded["tables"][k]]
+    assert changed == []
