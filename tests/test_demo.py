@@ -10,6 +10,8 @@ import pytest
 
 from gisplan import run_scenario
 
+from _manifest import manifest
+
 
 @pytest.fixture(scope="module")
 def demo(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -104,9 +106,8 @@ def test_demo_outputs_match_the_recorded_manifest(demo: Path) -> None:
     A change here is a change of the demo's results: regenerate the manifest only on purpose
     (see tests/_manifest.py) and say which figure changed and why in the commit.
     """
-    from _manifest import manifest
-
-    recorded = json.loads((Path(__file__).parent / "data" / "demo_manifest.json").read_text())
+    recorded_path = Path(__file__).parent / "data" / "demo_manifest.json"
+    recorded = json.loads(recorded_path.read_text(encoding="utf-8"))
     now = manifest(demo)
     assert sorted(now["gpkg"]) == sorted(recorded["gpkg"])
     assert sorted(now["tables"]) == sorted(recorded["tables"])
