@@ -550,7 +550,7 @@ def test_demo_district(repo_root: Path) -> None:
 
 
 def test_bundle_outline_closes_the_street_between_members() -> None:
-    from gisplan.bundles import _outline  # noqa: PLC0415
+    from gisplan.bundles._large import _outline  # noqa: PLC0415
 
     # two 100 m blocks 20 m apart → one 220 x 100 m outline; a third 30 m further east joins too
     west, east = box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 120, Y0, X0 + 220, Y0 + 100)
@@ -565,7 +565,7 @@ def test_bundle_outline_closes_the_street_between_members() -> None:
 
 
 def test_bundle_outline_joins_corner_to_corner_neighbours() -> None:
-    from gisplan.bundles import _outline  # noqa: PLC0415
+    from gisplan.bundles._large import _outline  # noqa: PLC0415
 
     # blocks touching only diagonally across a 20 m x 20 m crossing stay one outline
     sw, ne = box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 120, Y0 + 120, X0 + 220, Y0 + 220)
