@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -53,14 +52,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
-import scipy.sparse as sp
 import shapely
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from gisplan import access, gaps
 from gisplan import standards as gstandards
 from gisplan._frozen import FrozenMap
-from gisplan._milp import solver_status
+from gisplan._siting_model import (
+    TypeData,
+    blocks,
+    capacity_after,
+    capacity_cover,
+    solve_block,
+)
 from gisplan._text import cell_text, is_blank, is_number
 from gisplan.crs import require_metric_crs
 from gisplan.errors import CRSError, LayerError, ScenarioError, SchemaError, StandardsError
@@ -141,11 +144,6 @@ COLUMN_LABELS_ZH: dict[str, str] = {
 }
 
 _MAX_LISTED = 10
-#: Sum of all cost tie-break terms, in units of demand weight (persons): less than half a
-#: person, so cost only decides between proposals covering the same demand.
-_COST_TIE = 0.5
-#: Sum of all "fewer sites" tie-break terms in an LSCP, in 万元.
-_COUNT_TIE = 1e-3
 
 
 # --------------------------------------------------------------------------- options
@@ -554,419 +552,6 @@ def _weights(comm: pd.DataFrame, how: str, code: str, notes: list[str]) -> NDArr
     return np.where(known, total, pop)
 
 
-# --------------------------------------------------------------------------- model
-
-
-@dataclass
-class _TypeData:
-    code: str
-    radius: float
-    capacity: float | None
-    limit: int | None
-    w: NDArray[np.float64]  # weight per community (community order)
-    covered: NDArray[np.bool_]  # covered before (distance rule, or capacity rule)
-    cand: NDArray[np.int64]  # candidate rows of this type
-    pair_i: NDArray[np.int64]  # (community, candidate) within radius
-    pair_c: NDArray[np.int64]
-    pair_d: NDArray[np.float64]
-    exist_cap: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
-    exist_ids: NDArray[np.object_] = field(default_factory=lambda: np.zeros(0, dtype=object))
-    epair_i: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    epair_k: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    expand_cap: float = 0.0
-    expand_cost: float | None = None
-
-
-@dataclass
-class _Program:
-    """A 0/1 program built column by column and row by row (sparse)."""
-
-    lb: list[float] = field(default_factory=list)
-    ub: list[float] = field(default_factory=list)
-    integer: list[int] = field(default_factory=list)
-    r: list[NDArray[np.int64]] = field(default_factory=list)
-    c: list[NDArray[np.int64]] = field(default_factory=list)
-    v: list[NDArray[np.float64]] = field(default_factory=list)
-    lo: list[float] = field(default_factory=list)
-    hi: list[float] = field(default_factory=list)
-
-    def columns(
-        self, n: int, *, integer: bool = True, lb: float = 0.0, ub: float = 1.0
-    ) -> NDArray[np.int64]:
-        start = len(self.lb)
-        self.lb += [lb] * n
-        self.ub += [ub] * n
-        self.integer += [1 if integer else 0] * n
-        return np.arange(start, start + n, dtype=np.int64)
-
-    def rows(  # noqa: PLR0917 - one row block: entries, bounds, count
-        self,
-        row: NDArray[np.int64],
-        col: NDArray[np.int64],
-        val: NDArray[np.float64],
-        lo: NDArray[np.float64] | float,
-        hi: NDArray[np.float64] | float,
-        n_rows: int,
-    ) -> None:
-        """Add ``n_rows`` rows; entry k is at local row ``row[k]``, column ``col[k]``."""
-        base = len(self.lo)
-        self.r.append(np.asarray(row, dtype=np.int64) + base)
-        self.c.append(np.asarray(col, dtype=np.int64))
-        self.v.append(np.asarray(val, dtype=float))
-        self.lo += list(np.broadcast_to(np.asarray(lo, dtype=float), (n_rows,)))
-        self.hi += list(np.broadcast_to(np.asarray(hi, dtype=float), (n_rows,)))
-
-    def solve(
-        self, cost: NDArray[np.float64], options: SitingOptions
-    ) -> tuple[NDArray[np.float64] | None, dict[str, Any]]:
-        t0 = time.perf_counter()
-        n = len(self.lb)
-        constraints = []
-        if self.lo:
-            a = sp.csr_array(
-                (np.concatenate(self.v), (np.concatenate(self.r), np.concatenate(self.c))),
-                shape=(len(self.lo), n),
-            )
-            constraints.append(LinearConstraint(a, np.asarray(self.lo), np.asarray(self.hi)))
-        res = milp(
-            cost,
-            integrality=np.asarray(self.integer),
-            bounds=Bounds(np.asarray(self.lb), np.asarray(self.ub)),
-            constraints=constraints,
-            options={
-                "time_limit": float(options.time_limit_s),
-                "mip_rel_gap": float(options.mip_rel_gap),
-                "disp": False,
-            },
-        )
-        status = solver_status(res)
-        if res.x is None and int(res.status) == 1:
-            status = "limit reached without a solution"
-        gap = getattr(res, "mip_gap", None)
-        return (None if res.x is None else np.asarray(res.x, dtype=float)), {
-            "status": status,
-            "mip_gap": None if gap is None or res.x is None else float(gap),
-            "time_s": time.perf_counter() - t0,
-            "message": str(res.message),
-        }
-
-
-@dataclass
-class _Built:
-    prog: _Program
-    s: NDArray[np.int64]  # site columns (block sites order)
-    sites: NDArray[np.int64]  # site rows
-    y: dict[str, NDArray[np.int64]]  # type -> columns of its candidates
-    z: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]]  # type -> (communities, cols)
-    e: dict[str, tuple[NDArray[np.int64], NDArray[np.int64]]]  # type -> (existing, cols)
-    x_new: dict[str, NDArray[np.int64]]  # type -> assignment columns of pairs
-    x_old: dict[str, NDArray[np.int64]]  # type -> assignment columns of existing pairs
-
-
-def _build(
-    block: list[_TypeData],
-    cand_site: NDArray[np.int64],
-    area: NDArray[np.float64],
-    options: SitingOptions,
-    *,
-    with_new: bool = True,
-    prune: bool = False,
-) -> _Built:
-    """Build the covering program of a block of types (see :func:`propose`).
-
-    A site with one candidate in the block is its candidate's column; a site with several
-    gets its own "used" column (its cost is paid once). Communities of a distance type with
-    the same candidates in reach share one cover column (their demand summed); with
-    ``prune`` (set covering: every one must be covered) a community whose candidates include
-    all of another's needs no row of its own.
-    """
-    prog = _Program()
-    none = np.zeros(0, dtype=np.int64)
-    cands = np.concatenate([d.cand for d in block]) if with_new else none
-    y_cat = prog.columns(len(cands))
-    col_of = np.full(int(cands.max()) + 1 if len(cands) else 0, -1, dtype=np.int64)
-    col_of[cands] = y_cat
-    sites, first, count = np.unique(cand_site[cands], return_index=True, return_counts=True)
-    multi = count > 1
-    s = y_cat[first].copy()
-    s[multi] = prog.columns(int(multi.sum()))
-    built = _Built(prog, s, sites, {}, {}, {}, {}, {})
-    local = np.searchsorted(sites, cand_site[cands])
-    shared = multi[local]
-    if shared.any():
-        # a type at a site only where the site is used
-        k = int(shared.sum())
-        prog.rows(
-            np.repeat(np.arange(k), 2),
-            np.column_stack([y_cat[shared], s[local[shared]]]).ravel(),
-            np.tile([1.0, -1.0], k),
-            -np.inf,
-            0.0,
-            k,
-        )
-        row = np.cumsum(multi) - 1
-        if not options.allow_multiple_types_per_site:
-            prog.rows(row[local[shared]], y_cat[shared], np.ones(k), -np.inf, 1.0, int(multi.sum()))
-        elif options.min_area_m2:
-            need = np.concatenate(
-                [np.full(len(d.cand), options.min_area_m2.get(d.code, 0.0)) for d in block]
-            )
-            prog.rows(
-                row[local[shared]],
-                y_cat[shared],
-                need[shared],
-                -np.inf,
-                area[sites[multi]],
-                int(multi.sum()),
-            )
-    for d in block:
-        y = col_of[d.cand] if with_new else none
-        built.y[d.code] = y
-        if d.limit is not None and len(y):
-            prog.rows(
-                np.zeros(len(y), dtype=np.int64), y, np.ones(len(y)), -np.inf, float(d.limit), 1
-            )
-        pi = d.pair_i if with_new else none
-        pc = col_of[d.pair_c] if with_new else none
-        if d.capacity is None:
-            _cover_rows(prog, built, d, pi, pc, prune=prune)
-        else:
-            _capacity_rows(prog, built, d, pi, pc, options=options, with_new=with_new)
-    return built
-
-
-def _cover_rows(
-    prog: _Program,
-    built: _Built,
-    d: _TypeData,
-    pi: NDArray[np.int64],
-    pc: NDArray[np.int64],
-    *,
-    prune: bool,
-) -> None:
-    """Cover columns of a distance type: ``z_g <= sum of y over the group's candidates``."""
-    none = np.zeros(0, dtype=np.int64)
-    built.e[d.code] = (none, none)
-    ok = ~d.covered[pi]
-    pi, pc = pi[ok], pc[ok]
-    order = np.lexsort((pc, pi))
-    pi, pc = pi[order], pc[order]
-    demand, start = np.unique(pi, return_index=True)
-    sets = [tuple(x) for x in np.split(pc, start[1:])] if len(pi) else []
-    keys: dict[tuple[int, ...], int] = {}
-    group = np.asarray([keys.setdefault(k, len(keys)) for k in sets], dtype=np.int64)
-    zc = prog.columns(len(keys))
-    built.z[d.code] = (demand, zc[group] if len(group) else none)
-    members = list(keys)
-    rows_of = np.arange(len(members))
-    if prune and len(members) > 1:
-        ncol = len(prog.lb)
-        a = sp.csr_array(
-            (
-                np.ones(sum(map(len, members))),
-                (np.repeat(rows_of, [len(m) for m in members]), np.concatenate(members)),
-            ),
-            shape=(len(members), ncol),
-        )
-        inter = (a @ a.T).tocoo()
-        size = np.asarray([len(m) for m in members])
-        # group r is implied by group q when q's candidates are a subset of r's
-        sub = (inter.row != inter.col) & (inter.data == size[inter.row])
-        q, r = inter.row[sub], inter.col[sub]
-        strict = size[q] < size[r]
-        implied = np.zeros(len(members), dtype=bool)
-        implied[r[strict]] = True
-        rows_of = np.flatnonzero(~implied)
-    if not len(rows_of):
-        return
-    lengths = np.asarray([len(members[g]) for g in rows_of])
-    prog.rows(
-        np.concatenate([np.arange(len(rows_of)), np.repeat(np.arange(len(rows_of)), lengths)]),
-        np.concatenate([zc[rows_of], np.concatenate([members[g] for g in rows_of])]),
-        np.concatenate([np.ones(len(rows_of)), -np.ones(int(lengths.sum()))]),
-        -np.inf,
-        0.0,
-        len(rows_of),
-    )
-
-
-def _capacity_rows(
-    prog: _Program,
-    built: _Built,
-    d: _TypeData,
-    pi: NDArray[np.int64],
-    pc: NDArray[np.int64],
-    *,
-    options: SitingOptions,
-    with_new: bool,
-) -> None:
-    """Demand split over the facilities in reach, within their capacities."""
-    unlimited = np.isinf(d.exist_cap)
-    free = np.zeros(len(d.w), dtype=bool)
-    free[d.epair_i[unlimited[d.epair_k]]] = True  # in reach of an unlimited facility
-    lim = ~unlimited[d.epair_k] & ~free[d.epair_i]
-    ei, ek = d.epair_i[lim], d.epair_k[lim]
-    keep = ~free[pi]
-    pi, pc = pi[keep], pc[keep]
-    demand = np.unique(np.concatenate([pi, ei]))
-    zc = prog.columns(len(demand))
-    built.z[d.code] = (demand, zc)
-    xn = prog.columns(len(pi), integer=False)
-    xo = prog.columns(len(ei), integer=False)
-    built.x_new[d.code], built.x_old[d.code] = xn, xo
-    w = d.w
-    # sum_f x_if - z_i = 0
-    prog.rows(
-        np.concatenate(
-            [np.searchsorted(demand, pi), np.searchsorted(demand, ei), np.arange(len(demand))]
-        ),
-        np.concatenate([xn, xo, zc]),
-        np.concatenate([np.ones(len(xn) + len(xo)), -np.ones(len(demand))]),
-        0.0,
-        0.0,
-        len(demand),
-    )
-    if len(pi):
-        # sum_i w_i x_ic - capacity y_c <= 0, and x_ic <= y_c
-        ycols, local = np.unique(pc, return_inverse=True)
-        prog.rows(
-            np.concatenate([local, np.arange(len(ycols))]),
-            np.concatenate([xn, ycols]),
-            np.concatenate([w[pi], np.full(len(ycols), -float(d.capacity or 0.0))]),
-            -np.inf,
-            0.0,
-            len(ycols),
-        )
-        prog.rows(
-            np.repeat(np.arange(len(xn)), 2),
-            np.column_stack([xn, pc]).ravel(),
-            np.tile([1.0, -1.0], len(xn)),
-            -np.inf,
-            0.0,
-            len(xn),
-        )
-    ks, local = np.unique(ek, return_inverse=True)
-    expandable = with_new and options.expand_existing and d.expand_cost is not None
-    e = prog.columns(len(ks) if expandable else 0)
-    built.e[d.code] = (ks if expandable else ks[:0], e)
-    if len(ks):
-        # sum_i w_i x_ik - expansion e_k <= capacity_k
-        rows, cols, vals = [local], [xo], [w[ei]]
-        if expandable:
-            rows.append(np.arange(len(ks)))
-            cols.append(e)
-            vals.append(np.full(len(ks), -d.expand_cap))
-        prog.rows(
-            np.concatenate(rows),
-            np.concatenate(cols),
-            np.concatenate(vals),
-            -np.inf,
-            d.exist_cap[ks],
-            len(ks),
-        )
-
-
-def _solve_block(
-    block: list[_TypeData],
-    cand_site: NDArray[np.int64],
-    unit_cost: NDArray[np.float64],
-    area: NDArray[np.float64],
-    *,
-    options: SitingOptions,
-    real_cost: bool,
-) -> tuple[_Built, NDArray[np.float64] | None, dict[str, Any]]:
-    """Build and solve one block; return the program, its solution and solver facts."""
-    direct = (
-        options.model == "lscp"
-        and len(block) == 1
-        and block[0].capacity is None
-        and block[0].limit is None
-        and options.budget_wan_yuan is None
-    )
-    built = _build(block, cand_site, area, options, prune=direct)
-    prog = built.prog
-    n = len(prog.lb)
-    cost = np.zeros(n)
-    cost[built.s] = unit_cost[built.sites]
-    weight = np.zeros(n)
-    for d in block:
-        demand, zc = built.z[d.code]
-        np.add.at(weight, zc, d.w[demand])
-        _, e = built.e[d.code]
-        cost[e] = d.expand_cost if real_cost and d.expand_cost is not None else 1.0
-    if options.budget_wan_yuan is not None and np.any(cost > 0):
-        nz = np.flatnonzero(cost)
-        prog.rows(
-            np.zeros(len(nz), dtype=np.int64),
-            nz,
-            cost[nz],
-            -np.inf,
-            float(options.budget_wan_yuan),
-            1,
-        )
-    count = np.zeros(n)
-    count[built.s] = 1.0
-    tie_count = _COUNT_TIE / (len(built.s) + 1) if real_cost else 0.0
-    if options.model == "mclp":
-        x, facts = prog.solve(-weight + _COST_TIE / (float(cost.sum()) + 1.0) * cost, options)
-        facts["objective"] = None if x is None else float(weight @ x)
-        return built, x, facts
-    if direct:
-        _, zc = built.z[block[0].code]
-        for j in set(zc.tolist()):
-            prog.lb[j] = 1.0
-        x, facts = prog.solve(cost + tie_count * count, options)
-        facts["objective"] = None if x is None else float(cost @ x)
-        return built, x, facts
-    # lscp with limits or capacities: the most demand first, then the least cost for it
-    xa, first = prog.solve(-weight, options)
-    if xa is None:
-        first["objective"] = None
-        return built, None, first
-    covered = float(weight @ xa)
-    nz = np.flatnonzero(weight)
-    if len(nz):
-        tol = 1e-9 * max(1.0, covered) + 1e-6
-        prog.rows(np.zeros(len(nz), dtype=np.int64), nz, weight[nz], covered - tol, np.inf, 1)
-    x, facts = prog.solve(cost + tie_count * count, options)
-    worst = first["status"] if first["status"] != "optimal" else facts["status"]
-    facts.update(
-        status=worst,
-        time_s=first["time_s"] + facts["time_s"],
-        objective=None if x is None else float(cost @ x),
-        stages=f"coverage {covered:.6g}, then least cost",
-    )
-    return built, x, facts
-
-
-def _blocks(
-    types: list[_TypeData], cand_site: NDArray[np.int64], *, budget: bool
-) -> list[list[_TypeData]]:
-    """Group types that must be solved together: shared sites, or one budget for all."""
-    with_cand = [d for d in types if len(d.cand) or len(d.epair_i)]
-    if budget:
-        return [with_cand] if with_cand else []
-    parent = list(range(len(with_cand)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[int, int] = {}
-    for i, d in enumerate(with_cand):
-        for j in np.unique(cand_site[d.cand]).tolist():
-            if j in owner:
-                parent[root(i)] = root(owner[j])
-            else:
-                owner[j] = i
-    groups: dict[int, list[_TypeData]] = {}
-    for i, d in enumerate(with_cand):
-        groups.setdefault(root(i), []).append(d)
-    return list(groups.values())
-
-
 # --------------------------------------------------------------------------- propose
 
 
@@ -1035,7 +620,7 @@ _INFO_COLUMNS = [
 _DEFAULT_OPTIONS = SitingOptions()
 
 
-def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
+def propose(
     communities: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame | None,
     sites: gpd.GeoDataFrame | None,
@@ -1102,6 +687,73 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
     >>> r.sites_chosen[["site_id", "type", "communities_covered"]].values.tolist()
     [['S2', 'nursery', 1]]
     """
+    inputs = _check_inputs(
+        communities,
+        facilities,
+        sites,
+        network,
+        options=options,
+        standard=standard,
+        graph=graph,
+        origins=origins,
+    )
+    before = _types_before(inputs, options)
+    if not before.types:
+        return _empty_result(inputs.ids, inputs.sites_crs, list(before.notes))
+    cands = _candidates(inputs, before.radius, options)
+    demand = _type_data(inputs, before, cands, options)
+    notes = list(dict.fromkeys(before.notes + cands.notes + demand.notes))
+    solution = _solve(demand.data, cands, options)
+    after = _after(inputs, before.types, cands, demand.data, solution, options=options)
+    return _result(
+        inputs,
+        before,
+        cands=cands,
+        data=demand.data,
+        solution=solution,
+        after=after,
+        notes=notes,
+        options=options,
+    )
+
+
+# --------------------------------------------------------------------------- propose: phases
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Inputs:
+    """The checked inputs of :func:`propose` (phase 1)."""
+
+    table: pd.DataFrame  # standards table
+    sites: pd.DataFrame  # :func:`_candidate_sites`, in the layer's order
+    sites_crs: pyproj.CRS | None  # the sites layer's CRS, as given
+    graph: WalkGraph
+    acc: access.AccessOptions
+    comm: pd.DataFrame  # communities without geometry, sorted by community_id
+    ids: NDArray[np.object_]  # community ids (str), sorted: the community order
+    origins: gpd.GeoDataFrame
+    fac: gpd.GeoDataFrame  # existing facilities (:func:`_facilities`)
+
+
+def _check_inputs(
+    communities: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame | None,
+    sites: gpd.GeoDataFrame | None,
+    network: gpd.GeoDataFrame | None,
+    *,
+    options: SitingOptions,
+    standard: pd.DataFrame | None,
+    graph: WalkGraph | None,
+    origins: gpd.GeoDataFrame | None,
+) -> _Inputs:
+    """Check the layers and options, and prepare the walking graph and community origins.
+
+    Raises what :func:`propose` documents, in this order: no sites layer, a layer not in a
+    metric CRS, community columns missing, unknown codes in the options, bad sites, no
+    network, sites not in the network's CRS, facility columns missing. The graph is built
+    from ``network`` and the origins derived from ``communities`` unless given; communities
+    are sorted by id (their order from here on).
+    """
     if sites is None:
         raise LayerError(
             "siting: no sites layer; add a 'sites' layer (低效用地/闲置建筑: site_id, area_m2, "
@@ -1119,7 +771,6 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
     table = gstandards.standard_table(standard)
     _check_codes(options.codes(), table)
     site_table = _candidate_sites(sites, table)
-    notes: list[str] = []
     if graph is None:
         if network is None:
             raise LayerError("siting: no network; pass the network layer or graph=")
@@ -1133,26 +784,57 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
     comm = pd.DataFrame(communities.drop(columns=communities.geometry.name)).copy()
     comm["community_id"] = comm["community_id"].astype(str)
     comm = comm.sort_values("community_id", kind="stable").reset_index(drop=True)
-    ids = comm["community_id"].to_numpy(dtype=object)
     if origins is None:
         with_id = communities.copy()
         with_id["community_id"] = with_id["community_id"].astype(str)
         origins = access.community_origins(with_id, graph, options=acc)
-    fac = _facilities(facilities, graph.crs)
-    order = {str(c): i for i, c in enumerate(table.index)}
+    return _Inputs(
+        table=table,
+        sites=site_table,
+        sites_crs=sites.crs,
+        graph=graph,
+        acc=acc,
+        comm=comm,
+        ids=comm["community_id"].to_numpy(dtype=object),
+        origins=origins,
+        fac=_facilities(facilities, graph.crs),
+    )
 
-    # ------------------------------------------------------------------ types and before
-    if len(site_table) == 0:
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Before:
+    """The types to site and their coverage today (phase 2 of :func:`propose`)."""
+
+    types: list[str]  # in the standard's order; empty: nothing to site
+    gaps: pd.DataFrame  # gisplan.gaps.gap_table of the types, existing facilities only
+    radius: dict[str, float]  # type -> service radius, m
+    type_zh: dict[str, str]  # type -> Chinese name
+    notes: tuple[str, ...]
+
+
+def _types_before(inputs: _Inputs, options: SitingOptions) -> _Before:
+    """Choose the types to site and measure their coverage by the existing facilities.
+
+    The types are ``options.types``, or else every type some site allows that leaves a
+    community uncovered today (or is capacity-aware), in the standard's order. Coverage is
+    :func:`gisplan.gaps.gap_table` over walking distances to the nearest existing facility.
+    No types (no sites, no site allowing any, every type covered) leaves ``types`` empty
+    and says why in ``notes``.
+    """
+    notes: list[str] = []
+    order = {str(c): i for i, c in enumerate(inputs.table.index)}
+    if len(inputs.sites) == 0:
         notes.append("the sites layer has no candidate sites (低效用地/闲置建筑): nothing proposed")
-    allowed_any = sorted({t for a in site_table["allowed"] for t in a}, key=order.__getitem__)
+    allowed_any = sorted({t for a in inputs.sites["allowed"] for t in a}, key=order.__getitem__)
     check = list(options.types) if options.types is not None else allowed_any
     if not check:
-        if len(site_table):
+        if len(inputs.sites):
             notes.append("no site allows any facility type (allowed_types empty): nothing proposed")
-        return _empty_result(ids, sites.crs, notes)
-    dist = access.nearest_facilities(graph, origins, fac, types=check, options=acc)
-    gap_options = gaps.GapOptions(radius_overrides=dict(options.radius_m))
-    gaps_all = gaps.gap_table(dist, _gap_communities(comm), standard=table, options=gap_options)
+        return _Before(types=[], gaps=pd.DataFrame(), radius={}, type_zh={}, notes=tuple(notes))
+    dist = access.nearest_facilities(
+        inputs.graph, inputs.origins, inputs.fac, types=check, options=inputs.acc
+    )
+    gaps_all = _gap_table(dist, inputs, options)
     if options.types is None:
         uncovered = gaps_all.loc[~gaps_all["covered"].astype(bool), "type"].unique()
         types = [t for t in check if t in set(uncovered) or t in options.capacities]
@@ -1161,14 +843,58 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
             notes.append(f"already covered everywhere, not sited: {', '.join(left)}")
     else:
         types = check
-    if not types:
-        return _empty_result(ids, sites.crs, notes)
     gaps_before = gaps_all[gaps_all["type"].isin(types)].reset_index(drop=True)
-    radius = gaps_before.groupby("type", sort=False)["radius_m"].first().astype(float).to_dict()
-    type_zh = gaps_before.groupby("type", sort=False)["type_zh"].first().to_dict()
+    by_type = gaps_before.groupby("type", sort=False)
+    return _Before(
+        types=types,
+        gaps=gaps_before,
+        radius=by_type["radius_m"].first().astype(float).to_dict(),
+        type_zh=by_type["type_zh"].first().to_dict(),
+        notes=tuple(notes),
+    )
 
-    # ------------------------------------------------------------------ candidates
-    site_table = site_table.sort_values("site_id", kind="stable").reset_index(drop=True)
+
+def _gap_table(dist: pd.DataFrame, inputs: _Inputs, options: SitingOptions) -> pd.DataFrame:
+    """:func:`gisplan.gaps.gap_table` of ``dist`` with the options' radius overrides."""
+    gap_options = gaps.GapOptions(radius_overrides=dict(options.radius_m))
+    return gaps.gap_table(
+        dist, _gap_communities(inputs.comm), standard=inputs.table, options=gap_options
+    )
+
+
+def _covered_by_type(
+    gap_table: pd.DataFrame, ids: NDArray[np.object_]
+) -> dict[str, pd.Series[bool]]:
+    """Per type of ``gap_table``: covered or not, per community in ``ids`` order."""
+    return {
+        str(t): g.set_index("community_id")["covered"].astype(bool).reindex(ids).fillna(value=False)
+        for t, g in gap_table.groupby("type", sort=False)
+    }
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Candidates:
+    """The candidates: one per usable site and type it allows (phase 3 of :func:`propose`)."""
+
+    sites: pd.DataFrame  # the candidate sites, sorted by site_id
+    cand: pd.DataFrame  # site (row of ``sites``), type, site_id; one row per candidate
+    cand_site: NDArray[np.int64]  # cand["site"]
+    unit_cost: NDArray[np.float64]  # per row of ``sites``: cost, or 1 when costs are missing
+    real_cost: bool  # every usable site has a cost
+    notes: tuple[str, ...]
+
+
+def _candidates(
+    inputs: _Inputs, radius: Mapping[str, float], options: SitingOptions
+) -> _Candidates:
+    """List the candidates: each usable site for each type to site it allows.
+
+    A site is usable with a geometry and, under a budget, a cost; a (site, type) pair needs
+    the type's ``min_area_m2``. When a usable site has no cost, every site costs 1 (the
+    fewest sites). Sites left out, and a budget below the cheapest site, go to ``notes``.
+    """
+    notes: list[str] = []
+    site_table = inputs.sites.sort_values("site_id", kind="stable").reset_index(drop=True)
     usable = ~(shapely.is_missing(site_table["geometry"].to_numpy()))
     usable &= ~shapely.is_empty(site_table["geometry"].to_numpy())
     if (~usable).any():
@@ -1186,20 +912,7 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
             "some sites have no cost_wan_yuan: every site counts as 1 (the fewest sites), "
             "not by cost"
         )
-    rows: list[tuple[int, str]] = []
-    too_small: list[str] = []
-    site_ids = site_table["site_id"].to_numpy(dtype=object)
-    site_area = site_table["area_m2"].to_numpy(float)
-    site_allowed = site_table["allowed"].to_numpy(dtype=object)
-    for pos in np.flatnonzero(usable):
-        for t in site_allowed[pos]:
-            if t not in radius:
-                continue
-            need = options.min_area_m2.get(t)
-            if need is not None and not site_area[pos] >= need:
-                too_small.append(f"{site_ids[pos]} ({t})")
-                continue
-            rows.append((int(pos), t))
+    rows, too_small = _site_types(site_table, usable, radius, options.min_area_m2)
     if too_small:
         notes.append(f"sites below min_area_m2 of a type: {_listed(too_small)}")
     cand = pd.DataFrame(rows, columns=["site", "type"])
@@ -1215,12 +928,76 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
                 f"budget {options.budget_wan_yuan:g} 万元 is below the cheapest candidate site "
                 f"({cheapest:g} 万元): nothing can be built"
             )
-    cand_gdf = gpd.GeoDataFrame(
-        {"facility_id": cand["site_id"].to_numpy(dtype=object), "type": cand["type"].to_numpy()},
-        geometry=site_table["geometry"].to_numpy()[cand_site] if len(cand) else [],
-        crs=graph.crs,
+    return _Candidates(
+        sites=site_table,
+        cand=cand,
+        cand_site=cand_site,
+        unit_cost=unit_cost,
+        real_cost=real_cost,
+        notes=tuple(notes),
     )
+
+
+def _site_types(
+    site_table: pd.DataFrame,
+    usable: NDArray[np.bool_],
+    radius: Mapping[str, float],
+    min_area_m2: Mapping[str, float],
+) -> tuple[list[tuple[int, str]], list[str]]:
+    """(site row, type) of each usable site and type to site it allows, and those too small."""
+    rows: list[tuple[int, str]] = []
+    too_small: list[str] = []
+    site_ids = site_table["site_id"].to_numpy(dtype=object)
+    site_area = site_table["area_m2"].to_numpy(float)
+    site_allowed = site_table["allowed"].to_numpy(dtype=object)
+    for pos in np.flatnonzero(usable):
+        for t in site_allowed[pos]:
+            if t not in radius:
+                continue
+            need = min_area_m2.get(t)
+            if need is not None and not site_area[pos] >= need:
+                too_small.append(f"{site_ids[pos]} ({t})")
+                continue
+            rows.append((int(pos), t))
+    return rows, too_small
+
+
+def _site_facilities(cands: _Candidates, rows: list[int], crs: pyproj.CRS) -> gpd.GeoDataFrame:
+    """Candidates ``rows`` as facilities: ``facility_id`` (the site id), ``type``, geometry."""
+    return gpd.GeoDataFrame(
+        {
+            "facility_id": cands.cand["site_id"].to_numpy(dtype=object)[rows],
+            "type": cands.cand["type"].to_numpy(dtype=object)[rows],
+        },
+        geometry=cands.sites["geometry"].to_numpy()[cands.cand_site[rows]] if len(rows) else [],
+        crs=crs,
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Demand:
+    """Per type: demand, coverage today and catchments (phase 4 of :func:`propose`)."""
+
+    data: list[TypeData]  # in the order of the types
+    notes: tuple[str, ...]
+
+
+def _type_data(
+    inputs: _Inputs, before: _Before, cands: _Candidates, options: SitingOptions
+) -> _Demand:
+    """Build the walking catchments and gather what the programs need per type.
+
+    The catchments are the (community, candidate) pairs within the type's radius on the
+    network, and for capacity-aware types the (community, existing facility) pairs; each
+    type gets its communities' demand (``options.weight``), coverage today (by distance, or
+    under the capacities of the existing facilities) and its candidates.
+    """
+    notes: list[str] = []
+    graph, origins, acc, ids = inputs.graph, inputs.origins, inputs.acc, inputs.ids
+    radius = before.radius
+    cand_gdf = _site_facilities(cands, list(range(len(cands.cand))), graph.crs)
     pairs = access.facility_catchments(graph, origins, cand_gdf, radius_m=radius, options=acc)
+    cand = cands.cand
     key = {(s, t): i for i, (s, t) in enumerate(zip(cand["site_id"], cand["type"], strict=True))}
     pair_c = np.asarray(
         [key[(s, t)] for s, t in zip(pairs["facility_id"], pairs["type"], strict=True)],
@@ -1229,28 +1006,23 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
     pair_i = _positions(ids, pairs["community_id"])
     pair_d = pairs["dist_m"].to_numpy(float)
     pair_t = pairs["type"].to_numpy(dtype=object)
-
-    # ------------------------------------------------------------------ per type data
-    covered_dist = {
-        t: g.set_index("community_id")["covered"].astype(bool).reindex(ids).fillna(value=False)
-        for t, g in gaps_before.groupby("type", sort=False)
-    }
-    cap_types = [t for t in types if t in options.capacities]
+    covered_dist = _covered_by_type(before.gaps, ids)
+    cap_types = [t for t in before.types if t in options.capacities]
     exist_pairs = pd.DataFrame(columns=["community_id", "facility_id", "type", "dist_m"])
-    exist = fac[fac["type"].isin(cap_types)].sort_values("facility_id", kind="stable")
+    exist = inputs.fac[inputs.fac["type"].isin(cap_types)].sort_values("facility_id", kind="stable")
     if cap_types and len(exist):
         exist_pairs = access.facility_catchments(
             graph, origins, exist, radius_m={t: radius[t] for t in cap_types}, options=acc
         )
-    data: list[_TypeData] = []
-    for t in types:
+    data: list[TypeData] = []
+    for t in before.types:
         sel = pair_t == t
-        d = _TypeData(
+        d = TypeData(
             code=t,
             radius=float(radius[t]),
             capacity=options.capacities.get(t),
             limit=options.limit_for(t),
-            w=_weights(comm, options.weight, t, notes),
+            w=_weights(inputs.comm, options.weight, t, notes),
             covered=covered_dist[t].to_numpy(bool),
             cand=np.flatnonzero(cand["type"].to_numpy() == t).astype(np.int64),
             pair_i=pair_i[sel],
@@ -1271,23 +1043,46 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
             d.epair_k = np.asarray(np.searchsorted(d.exist_ids, ep["facility_id"]), np.int64)
             d.expand_cap = float(options.expansion_capacity.get(t, d.capacity))
             d.expand_cost = options.expansion_cost_wan_yuan.get(t)
-            before, _ = _capacity_cover(d, cand_site, site_table, options)
-            d.covered = before
+            before_cap, _ = capacity_cover(d, cands.cand_site, cands.sites, options)
+            d.covered = before_cap
         data.append(d)
-    if options.weight == "population" and "population" not in comm.columns:
+    if options.weight == "population" and "population" not in inputs.comm.columns:
         notes.append("weight population: no population column, weighted by households")
-    notes = list(dict.fromkeys(notes))
+    return _Demand(data=data, notes=tuple(notes))
 
-    # ------------------------------------------------------------------ solve
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Solution:
+    """What the programs chose (phase 5 of :func:`propose`)."""
+
+    chosen: list[int]  # candidate rows, sorted
+    expansions: list[tuple[str, int]]  # (type, existing facility of the type's exist_ids)
+    after: dict[str, NDArray[np.bool_]]  # covered after, capacity-aware types solved
+    serve: dict[str, dict[int, tuple[float, str]]]  # who serves whom, the same types
+    facts: dict[str, dict[str, Any]]  # solver facts per type solved
+
+
+def _solve(data: list[TypeData], cands: _Candidates, options: SitingOptions) -> _Solution:
+    """Build and solve the programs, one per block of types solved together.
+
+    A block is the types that share candidate sites or, with a budget, all types (see
+    :func:`blocks`); each is solved by :func:`solve_block`. A block without a solution
+    chooses nothing; its solver facts are kept for ``info`` and ``uncoverable``.
+    """
     chosen_c: list[int] = []
     expansions: list[tuple[str, int]] = []
     after: dict[str, NDArray[np.bool_]] = {}
     serve: dict[str, dict[int, tuple[float, str]]] = {}
     facts: dict[str, dict[str, Any]] = {}
-    area = site_table["area_m2"].to_numpy(float)
-    for block in _blocks(data, cand_site, budget=options.budget_wan_yuan is not None):
-        built, x, f = _solve_block(
-            block, cand_site, unit_cost, area, options=options, real_cost=real_cost
+    area = cands.sites["area_m2"].to_numpy(float)
+    for block in blocks(data, cands.cand_site, budget=options.budget_wan_yuan is not None):
+        built, x, f = solve_block(
+            block,
+            cands.cand_site,
+            cands.unit_cost,
+            area,
+            options=options,
+            real_cost=cands.real_cost,
         )
         joint = "、".join(d.code for d in block)
         for d in block:
@@ -1301,66 +1096,111 @@ def propose(  # noqa: C901, PLR0912, PLR0915 - one readable pipeline
             ks, e = built.e[d.code]
             expansions += [(d.code, int(k)) for k in ks[x[e] > 0.5]]  # noqa: PLR2004
             if d.capacity is not None:
-                after[d.code], serve[d.code] = _capacity_after(d, built, x, cand)
-    chosen_c = sorted(set(chosen_c))
+                after[d.code], serve[d.code] = capacity_after(d, built, x, cands.cand)
+    return _Solution(
+        chosen=sorted(set(chosen_c)),
+        expansions=expansions,
+        after=after,
+        serve=serve,
+        facts=facts,
+    )
 
-    # ------------------------------------------------------------------ after
-    new_fac = gpd.GeoDataFrame(
-        {
-            "facility_id": cand["site_id"].to_numpy(dtype=object)[chosen_c],
-            "type": cand["type"].to_numpy(dtype=object)[chosen_c],
-        },
-        geometry=site_table["geometry"].to_numpy()[cand_site[chosen_c]] if chosen_c else [],
-        crs=graph.crs,
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _After:
+    """Coverage with the proposal (phase 6 of :func:`propose`)."""
+
+    gaps: pd.DataFrame  # gisplan.gaps.gap_table with the new facilities added
+    covered: dict[str, NDArray[np.bool_]]  # type -> covered after, per community
+    serve: dict[str, dict[int, tuple[float, str]]]  # type -> community -> (_, serving site)
+
+
+def _after(
+    inputs: _Inputs,
+    types: list[str],
+    cands: _Candidates,
+    data: list[TypeData],
+    solution: _Solution,
+    *,
+    options: SitingOptions,
+) -> _After:
+    """Measure coverage again with the chosen sites added as facilities.
+
+    Distance types are covered by the rule of :func:`gisplan.gaps.gap_table`, each newly
+    covered community served by its nearest chosen site; capacity-aware types keep what
+    their program found (today's coverage when it had no solution).
+    """
+    graph = inputs.graph
+    new_fac = _site_facilities(cands, solution.chosen, graph.crs)
+    fac_after = pd.concat(
+        [inputs.fac[["facility_id", "type", "geometry"]], new_fac], ignore_index=True
     )
-    fac_after = pd.concat([fac[["facility_id", "type", "geometry"]], new_fac], ignore_index=True)
     fac_after = gpd.GeoDataFrame(fac_after, geometry="geometry", crs=graph.crs)
-    dist_after = access.nearest_facilities(graph, origins, fac_after, types=types, options=acc)
-    gaps_after = gaps.gap_table(
-        dist_after, _gap_communities(comm), standard=table, options=gap_options
+    dist_after = access.nearest_facilities(
+        graph, inputs.origins, fac_after, types=types, options=inputs.acc
     )
-    covered_after = {
-        t: g.set_index("community_id")["covered"].astype(bool).reindex(ids).fillna(value=False)
-        for t, g in gaps_after.groupby("type", sort=False)
-    }
-    chosen_set = set(chosen_c)
+    gaps_after = _gap_table(dist_after, inputs, options)
+    covered_after = _covered_by_type(gaps_after, inputs.ids)
+    after = dict(solution.after)
+    serve = dict(solution.serve)
+    chosen_set = set(solution.chosen)
     for d in data:
         if d.capacity is None:
             after[d.code] = covered_after[d.code].to_numpy(bool)
-            serve[d.code] = _nearest_serving(d, chosen_set, cand)
+            serve[d.code] = _nearest_serving(d, chosen_set, cands.cand)
         else:
             after.setdefault(d.code, d.covered.copy())
             serve.setdefault(d.code, {})
+    return _After(gaps=gaps_after, covered=after, serve=serve)
 
+
+def _result(
+    inputs: _Inputs,
+    before: _Before,
+    *,
+    cands: _Candidates,
+    data: list[TypeData],
+    solution: _Solution,
+    after: _After,
+    notes: list[str],
+    options: SitingOptions,
+) -> SitingResult:
+    """Assemble the result tables, and log the notes and what was proposed.
+
+    ``sites_chosen`` (:func:`_sites_chosen`), ``coverage`` before/after, the gap tables,
+    ``uncoverable`` communities with their reasons and the solver ``info`` per type.
+    """
     sites_chosen = _sites_chosen(
-        chosen_c,
-        expansions=expansions,
-        cand=cand,
-        site_table=site_table,
+        solution.chosen,
+        expansions=solution.expansions,
+        cand=cands.cand,
+        site_table=cands.sites,
         data=data,
-        after=after,
-        serve=serve,
-        comm=comm,
-        type_zh=type_zh,
-        fac=fac,
+        after=after.covered,
+        serve=after.serve,
+        comm=inputs.comm,
+        type_zh=before.type_zh,
+        fac=inputs.fac,
     )
-    coverage = _coverage(data, after, comm, type_zh, sites_chosen)
-    uncoverable = _uncoverable(data, after, ids, facts, options)
-    info = _info(data, facts, sites_chosen, options, after=after, real_cost=real_cost)
+    coverage = _coverage(data, after.covered, inputs.comm, before.type_zh, sites_chosen)
+    uncoverable = _uncoverable(data, after.covered, inputs.ids, solution.facts, options)
+    info = _info(
+        data, solution.facts, sites_chosen, options, after=after.covered, real_cost=cands.real_cost
+    )
     for note in notes:
         logger.info("siting: %s", note)
     logger.info(
         "siting (%s): %d new facilities, %d expansions for %d types",
         options.model,
-        len(chosen_c),
-        len(expansions),
-        len(types),
+        len(solution.chosen),
+        len(solution.expansions),
+        len(before.types),
     )
     return SitingResult(
         sites_chosen=sites_chosen,
         coverage=coverage,
-        gaps_before=gaps_before,
-        gaps_after=gaps_after.reset_index(drop=True),
+        gaps_before=before.gaps,
+        gaps_after=after.gaps.reset_index(drop=True),
         uncoverable=uncoverable,
         info=info,
         notes=tuple(notes),
@@ -1373,55 +1213,8 @@ def _gap_communities(comm: pd.DataFrame) -> pd.DataFrame:
     return _frame(comm[cols])
 
 
-def _capacity_cover(
-    d: _TypeData, cand_site: NDArray[np.int64], site_table: pd.DataFrame, options: SitingOptions
-) -> tuple[NDArray[np.bool_], dict[str, Any]]:
-    """Communities covered today under capacities (existing facilities only)."""
-    free = np.zeros(len(d.w), dtype=bool)
-    unlimited = np.isinf(d.exist_cap)
-    free[d.epair_i[unlimited[d.epair_k]]] = True
-    if not (~unlimited[d.epair_k]).any():
-        return free, {}
-    built = _build([d], cand_site, site_table["area_m2"].to_numpy(float), options, with_new=False)
-    demand, zc = built.z[d.code]
-    cost = np.zeros(len(built.prog.lb))
-    cost[zc] = -d.w[demand]
-    x, facts = built.prog.solve(cost, options)
-    if x is not None:
-        free[demand[x[zc] > 0.5]] = True  # noqa: PLR2004 - 0/1 rounding
-    return free, facts
-
-
-def _capacity_after(
-    d: _TypeData, built: _Built, x: NDArray[np.float64], cand: pd.DataFrame
-) -> tuple[NDArray[np.bool_], dict[int, tuple[float, str]]]:
-    """Covered after, and per newly served community the facility serving most of it."""
-    out = np.zeros(len(d.w), dtype=bool)
-    unlimited = np.isinf(d.exist_cap)
-    out[d.epair_i[unlimited[d.epair_k]]] = True
-    demand, zc = built.z[d.code]
-    out[demand[x[zc] > 0.5]] = True  # noqa: PLR2004 - 0/1 rounding
-    best: dict[int, tuple[float, str]] = {}
-    free = out.copy()
-    free[:] = False
-    free[d.epair_i[unlimited[d.epair_k]]] = True
-    keep = ~free[d.pair_i]
-    pi, pc = d.pair_i[keep], d.pair_c[keep]
-    lim = ~unlimited[d.epair_k] & ~free[d.epair_i]
-    ei, ek = d.epair_i[lim], d.epair_k[lim]
-    share = np.concatenate([x[built.x_new[d.code]], x[built.x_old[d.code]]])
-    who = np.concatenate(
-        [cand["site_id"].to_numpy(dtype=object)[pc], "existing:" + d.exist_ids[ek].astype(str)]
-    )
-    comm = np.concatenate([pi, ei])
-    for i, s, w in sorted(zip(comm.tolist(), share.tolist(), who.tolist(), strict=True)):
-        if s > 1e-9 and (i not in best or s > best[i][0] + 1e-9):  # noqa: PLR2004
-            best[i] = (s, w)
-    return out, best
-
-
 def _nearest_serving(
-    d: _TypeData, chosen: set[int], cand: pd.DataFrame
+    d: TypeData, chosen: set[int], cand: pd.DataFrame
 ) -> dict[int, tuple[float, str]]:
     """Per community, the nearest chosen site of the type (ties: lowest site id)."""
     ok = np.isin(d.pair_c, np.fromiter(chosen, dtype=np.int64, count=len(chosen)))
@@ -1453,7 +1246,7 @@ def _sites_chosen(
     expansions: list[tuple[str, int]],
     cand: pd.DataFrame,
     site_table: pd.DataFrame,
-    data: list[_TypeData],
+    data: list[TypeData],
     after: dict[str, NDArray[np.bool_]],
     serve: dict[str, dict[int, tuple[float, str]]],
     comm: pd.DataFrame,
@@ -1535,7 +1328,7 @@ def _sites_chosen(
 
 
 def _coverage(
-    data: list[_TypeData],
+    data: list[TypeData],
     after: dict[str, NDArray[np.bool_]],
     comm: pd.DataFrame,
     type_zh: dict[str, str],
@@ -1571,7 +1364,7 @@ def _coverage(
 
 
 def _uncoverable(
-    data: list[_TypeData],
+    data: list[TypeData],
     after: dict[str, NDArray[np.bool_]],
     ids: NDArray[np.object_],
     facts: dict[str, dict[str, Any]],
@@ -1611,7 +1404,7 @@ def _uncoverable(
 
 
 def _info(
-    data: list[_TypeData],
+    data: list[TypeData],
     facts: dict[str, dict[str, Any]],
     chosen: gpd.GeoDataFrame,
     options: SitingOptions,
