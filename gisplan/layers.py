@@ -24,25 +24,32 @@ import math
 import re
 import unicodedata
 import warnings
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
-from openpyxl.utils.exceptions import InvalidFileException
 
 from gisplan import crs as gcrs
 from gisplan import osm as gosm
 from gisplan import standards as gstandards
-from gisplan._text import csv_problem, printable
+from gisplan._cells import BLANKS, is_missing, parse_number, trimmed_text
+from gisplan._readers import (
+    TABLE_SUFFIXES,
+    DatumLike,
+    column_list,
+    is_osm,
+    missing_file,
+    read_file,
+)
+from gisplan._text import printable
 from gisplan.errors import CRSError, GisplanWarning, LayerError, StandardsError
 from gisplan.validation import ValidationReport
 
@@ -77,9 +84,6 @@ LAYER_KINDS: tuple[str, ...] = (
     "buildings",
     "barriers",
 )
-
-#: Anything :func:`gisplan.crs.parse_datum` accepts: a name, an EPSG code, a CRS or a Datum.
-DatumLike: TypeAlias = "str | int | pyproj.CRS | gcrs.Datum"
 
 GeometryKind = Literal["polygon", "point", "line", "point_or_polygon", "line_or_polygon"]
 
@@ -116,23 +120,8 @@ _FEATURE_ZH: dict[str, str] = {
 }
 _DTYPES = ("str", "int", "float", "year", "rate", "bool", "list", "enum")
 
-_TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
-_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
-_OSM_SUFFIXES = (".osm", ".pbf")
-
-#: Columns recognised as coordinates in tables (compared after trimming, case-insensitive).
-_LON_NAMES = ("lon", "lng", "long", "longitude", "经度")
-_LAT_NAMES = ("lat", "latitude", "纬度")
-_X_NAMES = ("x", "x坐标", "东坐标", "横坐标")
-_Y_NAMES = ("y", "y坐标", "北坐标", "纵坐标")
-_WKT_NAMES = ("wkt", "geometry", "geom", "几何", "几何图形")
-
-#: Cells meaning "no value" in numeric, year, rate and enum columns.
-_BLANKS = frozenset({"", "-", "--", "—", "——", "/", "nan", "null", "none", "n/a", "na", "#n/a"})
 _TRUE = frozenset({"是", "yes", "y", "true", "t", "1", "有", "√", "✓"})
 _FALSE = frozenset({"否", "no", "n", "false", "f", "0", "无", "×", "✗"})
-#: Unit words a planner may type after a number (``320户``, ``21500平方米``).
-_UNIT_SUFFIX = re.compile(r"(平方米|万元|元|户|人|栋|幢|座|个|张|床|所|m2|m²|㎡|米|m)$")
 _LIST_SPLIT = re.compile(r"[,，、;；\s]+")
 _BRACKETS = re.compile(r"[(\[【<《].*?[)\]】>》]")
 _YEAR = re.compile(r"^(\d{4})(?:[年\-/.].*)?$")
@@ -359,401 +348,20 @@ def _alias_index(kind: str) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------------------------
-# Reading
-# --------------------------------------------------------------------------------------------
-
-
-def _missing_file(path: Path) -> LayerError:
-    return LayerError(
-        f"{path}: file not found; check the path in the scenario "
-        "(relative paths start from the scenario file's folder)"
-    )
-
-
-def _unreadable(path: Path, err: BaseException) -> LayerError:
-    cause = str(err).split(";")[0].strip().rstrip(".")  # drop GDAL's "It might help ..." advice
-    return LayerError(
-        f"cannot read {path} ({cause}); check that it is an undamaged GeoPackage, GeoJSON, "
-        "Shapefile, CSV or XLSX file, or export it again from your GIS"
-    )
-
-
-def _is_osm(path: Path) -> bool:
-    return path.suffix.lower() in _OSM_SUFFIXES
-
-
-def read_file(
-    path: str | Path,
-    *,
-    layer: str | None = None,
-    encoding: str | None = None,
-    x: str | None = None,
-    y: str | None = None,
-    datum: DatumLike | None = None,
-) -> gpd.GeoDataFrame:
-    r"""Read a layer file as it is: no column renaming, no validation.
-
-    Parameters
-    ----------
-    path
-        A GeoPackage, GeoJSON, Shapefile (``.shp`` with its ``.dbf``/``.shx``/``.prj``),
-        CSV or XLSX file (old ``.xls`` workbooks too). Chinese file and folder names are fine.
-    layer
-        Layer of a multi-layer GeoPackage, or sheet of an XLSX workbook (default: the
-        only spatial layer / the first sheet).
-    encoding
-        Text encoding of a Shapefile or CSV. Default for Shapefiles: the ``.cpg`` file;
-        without one, UTF-8 if the text is valid UTF-8, else GB18030 (a superset of GBK).
-        Default for CSV: UTF-8 (with or without BOM), else GB18030.
-    x, y
-        Coordinate columns of a CSV/XLSX table. Default: a recognised pair
-        (``lon/lat``, ``lng/lat``, ``经度/纬度``, ``x/y``, ``X坐标/Y坐标``, ``东坐标/北坐标``)
-        or a WKT column (``wkt``, ``geometry``, ``几何``).
-    datum
-        Datum of a table's coordinates (``"CGCS2000"``, ``"EPSG:4547"`` ...). Tables carry no
-        CRS: without a datum (or with GCJ-02/BD-09, which :func:`check_layer` converts) the
-        frame is returned without CRS. Ignored for files that carry their own CRS.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        The file's columns as read (table cells stay text) and its geometry.
-
-    Raises
-    ------
-    LayerError
-        If the file is missing or cannot be read, a GeoPackage holds several layers and
-        none is named, or a table has no coordinate columns.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (folder / "设施.csv").write_text("编号,经度,纬度\nF1,116.3,39.9\n", encoding="utf-8")
-    >>> gdf = gisplan.layers.read_file(folder / "设施.csv")
-    >>> gdf["编号"].tolist(), gdf.geometry.iloc[0].wkt, gdf.crs
-    (['F1'], 'POINT (116.3 39.9)', None)
-    """
-    path = Path(path)
-    if not path.exists():
-        raise _missing_file(path)
-    suffix = path.suffix.lower()
-    if _is_osm(path):
-        raise LayerError(
-            f"{path}: an OpenStreetMap extract holds several kinds of data; "
-            "read it with gisplan.layers.read_layer(path, kind) "
-            "(kind: network, facilities or communities)"
-        )
-    if suffix in _TABLE_SUFFIXES:
-        frame = (
-            _read_excel(path, sheet=layer)
-            if suffix in _EXCEL_SUFFIXES
-            else _read_csv(path, encoding=encoding)
-        )
-        return _table_to_gdf(frame, path=path, x=x, y=y, datum=datum)
-    return _read_spatial(path, layer=layer, encoding=encoding)
-
-
-def _read_spatial(path: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
-    """Read a GeoPackage, GeoJSON, Shapefile or any other format GDAL knows."""
-    if path.suffix.lower() == ".shp":
-        _check_sidecars(path)
-    try:
-        layer = _only_layer(path) if layer is None else _existing_layer(path, layer)
-        if encoding is None and path.suffix.lower() == ".shp":
-            encoding = _shapefile_encoding(path)
-        gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
-    except LayerError:
-        raise
-    except (RuntimeError, OSError, ValueError, UnicodeError) as err:
-        raise _unreadable(path, err) from err
-    if not isinstance(gdf, gpd.GeoDataFrame):  # a GeoPackage attribute table has no geometry
-        gdf = gpd.GeoDataFrame(gdf, geometry=gpd.GeoSeries([None] * len(gdf), index=gdf.index))
-    logger.info("read %s: %d rows, CRS %s", path, len(gdf), gdf.crs)
-    return gdf
-
-
-def _check_sidecars(path: Path) -> None:
-    """Check that a Shapefile's .dbf (attributes) and .shx (index) lie beside it."""
-    missing = [
-        str(path.with_suffix(suffix))
-        for suffix in (".dbf", ".shx")
-        if not any(path.with_suffix(s).exists() for s in (suffix, suffix.upper()))
-    ]
-    if missing:
-        raise LayerError(
-            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing: a "
-            "shapefile needs .shp, .shx and .dbf side by side (and .prj for its CRS); "
-            "copy all of them"
-        )
-
-
-def _existing_layer(path: Path, layer: str) -> str:
-    """Return ``layer`` if the file holds it; ``LayerError`` listing the layers if not."""
-    names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    if layer in names:
-        return layer
-    folded = [n for n in names if n.casefold() == layer.casefold()]
-    if len(folded) == 1:
-        return folded[0]
-    raise LayerError(
-        f"{path} has no layer {printable(layer)!r}; its layers are: "
-        f"{', '.join(printable(n) for n in names)} (set 'layer:' to one of them)"
-    )
-
-
-def _only_layer(path: Path) -> str | None:
-    """Return the layer to read when none is named; ``LayerError`` listing them if ambiguous."""
-    layers = pyogrio.list_layers(path)
-    if len(layers) <= 1:
-        return None
-    spatial = [str(name) for name, geom in layers if geom is not None]
-    if len(spatial) == 1:  # e.g. a GeoPackage with QGIS's layer_styles table
-        return spatial[0]
-    names = ", ".join(str(name) for name in layers[:, 0])
-    raise LayerError(
-        f"{path} holds {len(layers)} layers ({names}); "
-        "pass layer=... (in the scenario: 'layer:' under this layer) to choose one"
-    )
-
-
-def _shapefile_encoding(path: Path) -> str | None:
-    """Return the encoding of a Shapefile's DBF: ``None`` when a .cpg exists (GDAL honours it)."""
-    if any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
-        return None
-    dbf = next(
-        (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None
-    )
-    if dbf is None:
-        return None
-    raw = dbf.read_bytes()
-    if len(raw) < 32:  # noqa: PLR2004 - the DBF header is 32 bytes
-        return None
-    header_len = int.from_bytes(raw[8:10], "little")
-    names = b"".join(raw[i : i + 11] for i in range(32, max(32, header_len - 1), 32))
-    text = names + raw[header_len:]
-    try:
-        text.decode("utf-8")
-    except UnicodeDecodeError:
-        logger.info(
-            "%s: no .cpg file and the text is not UTF-8; decoding it as GB18030 (GBK)", path
-        )
-        return "gb18030"
-    logger.info("%s: no .cpg file; the text is valid UTF-8, decoding it as UTF-8", path)
-    return "utf-8"
-
-
-def _read_csv(path: Path, *, encoding: str | None) -> pd.DataFrame:
-    """Read a CSV as text cells, trying UTF-8 (with or without BOM) then GB18030.
-
-    The delimiter is the most frequent of ``,``, tab and ``;`` in the header line.
-    """
-    candidates = [encoding] if encoding else ["utf-8-sig", "gb18030"]
-    raw = path.read_bytes()
-    last: UnicodeDecodeError | None = None
-    for enc in candidates:
-        try:
-            text = raw.decode(enc)
-        except UnicodeDecodeError as err:
-            last = err
-            continue
-        except LookupError as err:
-            raise LayerError(
-                f"{path}: unknown encoding {enc!r}; use e.g. utf-8, gbk or gb18030"
-            ) from err
-        if not encoding and enc != candidates[0]:
-            logger.info("%s: not UTF-8; decoded as %s (GBK)", path, enc)
-        header = text.lstrip("\ufeff").split("\n", 1)[0]
-        sep = max((",", "\t", ";"), key=header.count)
-        problem = csv_problem(text, sep=sep)
-        if problem is not None:
-            raise LayerError(f"{path}: {problem}")
-        try:
-            return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
-            raise _unreadable(path, err) from err
-    raise LayerError(
-        f"cannot read {path}: the text is not {' or '.join(candidates)} ({last}); "
-        "save it as UTF-8 or state its encoding under 'encoding:' in the scenario"
-    ) from last
-
-
-def _read_excel(path: Path, *, sheet: str | None) -> pd.DataFrame:
-    """Read one sheet of a workbook (the first unless ``sheet`` names one).
-
-    ``.xlsx``/``.xlsm`` are read with openpyxl, old ``.xls`` workbooks with python-calamine.
-    """
-    if path.suffix.lower() == ".xls":
-        return _read_xls(path, sheet=sheet)
-    try:
-        book = pd.ExcelFile(path, engine="openpyxl")
-    except (ValueError, OSError, KeyError, zipfile.BadZipFile, InvalidFileException) as err:
-        raise _unreadable(path, err) from err
-    with book:
-        return _read_sheet(book, path, sheet)
-
-
-def _read_sheet(book: pd.ExcelFile, path: Path, sheet: str | None) -> pd.DataFrame:
-    names = [str(n) for n in book.sheet_names]
-    if sheet is not None and sheet not in names:
-        raise LayerError(f"{path} has no sheet {sheet!r}; its sheets are: {', '.join(names)}")
-    frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
-    out: pd.DataFrame = frame.dropna(how="all")
-    return out
-
-
-def _read_xls(path: Path, *, sheet: str | None) -> pd.DataFrame:
-    """Read an old Excel 97-2003 workbook with python-calamine."""
-    try:
-        from python_calamine import CalamineError  # noqa: PLC0415 - only .xls needs it
-    except ImportError as err:
-        raise LayerError(
-            f"{path}: reading .xls needs the python-calamine package "
-            "(pip install python-calamine); or save the workbook as .xlsx"
-        ) from err
-    try:
-        with pd.ExcelFile(path, engine="calamine") as book:
-            return _read_sheet(book, path, sheet)
-    except LayerError:
-        raise
-    except (CalamineError, ValueError, OSError, KeyError) as err:
-        cause = printable(str(err).strip().rstrip("."))
-        raise LayerError(
-            f"cannot read {path} ({cause}); save it as .xlsx (Excel or WPS: File → Save As → "
-            "Excel Workbook) and use that file"
-        ) from err
-
-
-def _column_list(frame: pd.DataFrame) -> str:
-    return ", ".join(printable(c) for c in frame.columns)
-
-
-def _find_column(frame: pd.DataFrame, candidates: tuple[str, ...]) -> Hashable | None:
-    wanted = {c.lower() for c in candidates}
-    for col in frame.columns:
-        if unicodedata.normalize("NFKC", str(col)).strip().lower() in wanted:
-            return col
-    return None
-
-
-def _table_to_gdf(
-    frame: pd.DataFrame, *, path: Path, x: str | None, y: str | None, datum: DatumLike | None
-) -> gpd.GeoDataFrame:
-    """Build point (or WKT) geometry from a table's coordinate columns."""
-    frame = frame.rename(columns=lambda c: str(c).strip())
-    geometry: Any
-    used: list[Hashable]
-    if x is not None or y is not None:
-        missing = [c for c in (x, y) if c is None or c not in frame.columns]
-        if missing:
-            raise LayerError(
-                f"{path}: coordinate column(s) {', '.join(map(repr, missing))} not found "
-                f"(x={x!r}, y={y!r}); the columns are: {_column_list(frame)}"
-            )
-        used = [x, y]
-        geometry = _points(frame[x], frame[y])
-    else:
-        pair = next(
-            (
-                (cx, cy)
-                for names_x, names_y in ((_LON_NAMES, _LAT_NAMES), (_X_NAMES, _Y_NAMES))
-                if (cx := _find_column(frame, names_x)) is not None
-                and (cy := _find_column(frame, names_y)) is not None
-            ),
-            None,
-        )
-        wkt = _find_column(frame, _WKT_NAMES)
-        if pair is None and wkt is None:
-            raise LayerError(
-                f"{path}: no coordinates found; add lon/lat (经度/纬度) or x/y columns or a WKT "
-                "column, or name the columns with x: and y: in the scenario; "
-                f"the columns are: {_column_list(frame)}"
-            )
-        used = [c for c in (wkt, *(pair or ())) if c is not None]
-        geometry = np.full(len(frame), None, dtype=object)
-        if wkt is not None:  # a drawn outline (WKT) wins; coordinates fill the rows without one
-            values = [_text(v) for v in frame[wkt]]
-            geometry = shapely.from_wkt(np.array(values, dtype=object), on_invalid="ignore")
-        if pair is not None:
-            points = _points(frame[pair[0]], frame[pair[1]])
-            missing = pd.isna(geometry)
-            geometry[missing] = points[missing]
-    logger.info("%s: geometry from column(s) %s", path, ", ".join(map(str, used)))
-    crs = None
-    if datum is not None:
-        parsed = gcrs.parse_datum(datum)
-        if parsed.offset is None:
-            crs = parsed.crs
-    gdf = gpd.GeoDataFrame(frame.drop(columns=used), geometry=geometry, crs=crs)
-    gdf.index = frame.index
-    logger.info("read %s: %d rows", path, len(gdf))
-    return gdf
-
-
-def _points(xs: pd.Series[Any], ys: pd.Series[Any]) -> npt.NDArray[np.object_]:
-    """Points from two columns of (possibly text) numbers; ``None`` where either is unusable."""
-    xv = np.array([_number(v)[0] for v in xs], dtype=float)
-    yv = np.array([_number(v)[0] for v in ys], dtype=float)
-    pts = np.asarray(shapely.points(xv, yv), dtype=object)
-    pts[~(np.isfinite(xv) & np.isfinite(yv))] = None
-    return pts
-
-
-# --------------------------------------------------------------------------------------------
 # Cell coercion
 # --------------------------------------------------------------------------------------------
 
 
-def _is_missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _text(value: object) -> str | None:
-    """Return a cell as trimmed half-width text; ``None`` when empty (``1995.0`` -> ``1995``)."""
-    if _is_missing(value):
-        return None
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        value = int(value)
-    text = unicodedata.normalize("NFKC", str(value)).strip()
-    return text or None
-
-
-def _number(value: object) -> tuple[float, bool]:
-    """Parse a number: ``(value or nan, had a percent sign)``.
-
-    Accepts ``"1,200"``, ``" 320 "``, ``"85%"``, full-width digits and a unit word after the
-    number (``"320户"``, ``"21500㎡"``).
-    """
-    if isinstance(value, (bool, np.bool_)):
-        return math.nan, False
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value), False
-    text = _text(value)
-    if text is None or text.lower() in _BLANKS:
-        return math.nan, False
-    text = re.sub(r"[,\s_']", "", text)
-    percent = text.endswith("%")
-    text = text.rstrip("%")
-    text = _UNIT_SUFFIX.sub("", text)
-    try:
-        number = float(text)
-    except ValueError:
-        return math.nan, percent
-    return (number if math.isfinite(number) else math.nan), percent
-
-
 def _blank(value: object) -> bool:
-    text = _text(value)
-    return text is None or text.lower() in _BLANKS
+    text = trimmed_text(value)
+    return text is None or text.lower() in BLANKS
 
 
 Bad = list[tuple[int, object, str]]  # (position, raw value, why)
 
 
 def _coerce_str(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad]:
-    out = [_text(v) for v in values]
+    out = [trimmed_text(v) for v in values]
     return pd.Series(out, index=values.index, dtype="string"), []
 
 
@@ -764,7 +372,7 @@ def _coerce_int(values: pd.Series[Any], *, year: bool = False) -> tuple[pd.Serie
         if _blank(raw):
             out.append(pd.NA)
             continue
-        number = _year(raw) if year else _number(raw)[0]
+        number = _year(raw) if year else parse_number(raw)[0]
         if math.isnan(number) or not float(number).is_integer():
             why = "not a year" if year else "not a whole number"
             bad.append((pos, raw, why))
@@ -780,7 +388,7 @@ def _year(value: object) -> float:
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         number = float(value)
         return number if number.is_integer() and 1000 <= number <= 9999 else math.nan  # noqa: PLR2004
-    text = _text(value) or ""
+    text = trimmed_text(value) or ""
     match = _YEAR.match(text)
     return float(match.group(1)) if match else math.nan
 
@@ -792,7 +400,7 @@ def _coerce_float(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad]:
         if _blank(raw):
             out.append(pd.NA)
             continue
-        number = _number(raw)[0]
+        number = parse_number(raw)[0]
         if math.isnan(number):
             bad.append((pos, raw, "not a number"))
             out.append(pd.NA)
@@ -808,7 +416,7 @@ def _coerce_bool(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad]:
         if isinstance(raw, (bool, np.bool_)):
             out.append(bool(raw))
             continue
-        text = _text(raw)
+        text = trimmed_text(raw)
         if text is None:
             out.append(pd.NA)
         elif text.lower() in _TRUE:
@@ -824,8 +432,8 @@ def _coerce_bool(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad]:
 def _coerce_list(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad]:
     out: list[tuple[int | str, ...]] = []
     for raw in values:
-        text = _text(raw)
-        if text is None or text.lower() in _BLANKS:
+        text = trimmed_text(raw)
+        if text is None or text.lower() in BLANKS:
             out.append(())
             continue
         items = [item for item in _LIST_SPLIT.split(text) if item]
@@ -860,7 +468,7 @@ def _coerce_rate(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad, bool]:
     explicit: list[bool] = []
     bad: Bad = []
     for pos, raw in enumerate(values):
-        number, percent = (math.nan, False) if _blank(raw) else _number(raw)
+        number, percent = (math.nan, False) if _blank(raw) else parse_number(raw)
         if math.isnan(number) and not _blank(raw):
             bad.append((pos, raw, "not a rate"))
         numbers.append(number)
@@ -1106,7 +714,7 @@ def _check_user_columns(frame: pd.DataFrame, ctx: _Ctx, user: Mapping[str, str])
         elif source not in present:
             ctx.add(
                 f"'columns:' names {source!r}, which is not in the file",
-                f"use one of the file's columns: {_column_list(frame)}",
+                f"use one of the file's columns: {column_list(frame)}",
                 severity="warning",
                 column=target,
             )
@@ -1153,7 +761,7 @@ def _check_template_example(frame: pd.DataFrame, ctx: _Ctx) -> None:
     example_id = ctx.schema.column(id_col).example
     example_name = ctx.schema.column("name").example
     for pos, (rid, rname) in enumerate(zip(frame[id_col], frame["name"], strict=True)):
-        if _text(rid) == example_id and _text(rname) == example_name:
+        if trimmed_text(rid) == example_id and trimmed_text(rname) == example_name:
             ctx.add(
                 f"this is the survey template's example row ({example_id} {example_name})",
                 "delete it unless it is really one of yours",
@@ -1165,7 +773,7 @@ def _check_template_example(frame: pd.DataFrame, ctx: _Ctx) -> None:
 def _row_labels(frame: pd.DataFrame, schema: LayerSchema) -> list[str]:
     labels = [f"row {i + 1}" for i in range(len(frame))]
     if schema.id_column and schema.id_column in frame.columns:
-        texts = [_text(value) for value in frame[schema.id_column]]
+        texts = [trimmed_text(value) for value in frame[schema.id_column]]
         counts = Counter(texts)
         for pos, text in enumerate(texts):
             if text is not None:  # a duplicated id alone would not say which row
@@ -1210,7 +818,7 @@ def _check_required_values(frame: pd.DataFrame, ctx: _Ctx) -> None:
 
 
 def _show(value: object) -> str:
-    return repr(value if isinstance(value, str) else _text(value))
+    return repr(value if isinstance(value, str) else trimmed_text(value))
 
 
 def _coerce_columns(frame: gpd.GeoDataFrame, ctx: _Ctx) -> gpd.GeoDataFrame:
@@ -1301,7 +909,7 @@ def _check_ids(frame: pd.DataFrame, ctx: _Ctx) -> None:
         )
     positions: dict[str, list[int]] = {}
     for row, value in enumerate(values.tolist()):
-        if not _is_missing(value):
+        if not is_missing(value):
             positions.setdefault(str(value), []).append(row)
     for value, where in positions.items():
         if len(where) > 1:
@@ -1330,7 +938,7 @@ def _check_years(frame: pd.DataFrame, ctx: _Ctx) -> None:
         if column not in frame.columns:
             continue
         for pos, value in enumerate(frame[column]):
-            if _is_missing(value) or low <= value <= high:
+            if is_missing(value) or low <= value <= high:
                 continue
             when = f"is in the future (after {high})" if value > high else f"is before {low}"
             ctx.add(
@@ -1346,7 +954,7 @@ def _check_non_negative(frame: pd.DataFrame, ctx: _Ctx) -> None:
         strict = column == "area_m2"
         spec = ctx.schema.column(column)
         for pos, value in enumerate(frame[column]):
-            if _is_missing(value) or value > 0 or (value == 0 and not strict):
+            if is_missing(value) or value > 0 or (value == 0 and not strict):
                 continue
             ctx.add(
                 f"{column} ({spec.label_zh}) is {value:g}; it must be "
@@ -1362,7 +970,7 @@ def _check_area_per_household(frame: pd.DataFrame, ctx: _Ctx) -> None:
         return
     pairs = zip(frame["floor_area_m2"], frame["households"], strict=True)
     for pos, (area, households) in enumerate(pairs):
-        if _is_missing(area) or _is_missing(households) or households <= 0 or area <= 0:
+        if is_missing(area) or is_missing(households) or households <= 0 or area <= 0:
             continue
         per = float(area) / float(households)
         if not _MIN_M2_PER_HOUSEHOLD <= per <= _MAX_M2_PER_HOUSEHOLD:
@@ -1400,7 +1008,7 @@ def _facility_types(
 ) -> pd.Series[Any]:
     out: list[object] = []
     for pos, value in enumerate(values):
-        if _is_missing(value):
+        if is_missing(value):
             ctx.add(
                 "type missing",
                 "write the facility type (a code or Chinese name of the standards table)",
@@ -1746,9 +1354,9 @@ def _read_source(
     """Read a file of any supported format (OSM by kind); returns (frame, came from a table)."""
     path = Path(path)
     layer_schema(kind)
-    if _is_osm(path):
+    if is_osm(path):
         if not path.exists():
-            raise _missing_file(path)
+            raise missing_file(path)
         if kind not in _OSM_KINDS:
             raise LayerError(
                 f"{path}: an OpenStreetMap extract can give the network, facilities or "
@@ -1769,7 +1377,7 @@ def _read_source(
     if layer is None and path.suffix.lower() == ".gpkg":
         layer = _layer_named(path, kind)
     gdf = read_file(path, layer=layer, encoding=encoding, x=x, y=y, datum=datum)
-    return gdf, path.suffix.lower() in _TABLE_SUFFIXES
+    return gdf, path.suffix.lower() in TABLE_SUFFIXES
 
 
 def _layer_named(path: Path, kind: str) -> str | None:
