@@ -28,7 +28,8 @@ from gisplan.errors import (
 )
 from gisplan.layers import LAYER_KINDS, check_layer, read_layer, validate_layer
 from gisplan.osm import read_osm
-from gisplan.runner import RunResult, load_layers, run_scenario, validate_scenario
+from gisplan.outputs import RunResult, read_run
+from gisplan.runner import load_layers, run_scenario, validate_scenario
 from gisplan.scenario import Scenario, load_scenario
 from gisplan.standards import load_standard
 from gisplan.validation import Issue, ValidationReport
@@ -59,6 +60,7 @@ __all__ = [
     "parse_datum",
     "read_layer",
     "read_osm",
+    "read_run",
     "require_metric_crs",
     "run_scenario",
     "to_metric",

@@ -7,7 +7,6 @@ only with ``--debug``). ``gisplan validate`` exits 1 when a fatal problem is fou
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -93,7 +92,8 @@ def run(
 
     t0 = time.perf_counter()
     result = run_scenario(scenario, out=out, overwrite=overwrite, progress=progress)
-    typer.echo(f"方案 scenario: {result.scenario.name}  ({result.scenario.title or ''})".rstrip())
+    name, title = result.parameters.get("name"), result.parameters.get("title")
+    typer.echo(f"方案 scenario: {name}  ({title or ''})".rstrip())
     typer.echo(f"坐标系 metric CRS: {result.crs.to_string()} — {result.crs.name}")
     for kind, gdf in result.layers.items():
         typer.echo(f"  {kind:<12} {len(gdf):>6} rows")
@@ -213,13 +213,10 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario YAML file."
 
 
 def _run_section(out_dir: Path, key: str) -> dict[str, Any]:
-    """Return the scenario section ``key`` recorded in a run's ``run.json`` (``{}`` if none)."""
-    try:
-        record = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}  # the library names the missing or broken file
-    section = (record.get("scenario") or {}).get("parameters", {}).get(key)
-    return dict(section) if isinstance(section, dict) else {}
+    """Return the scenario section ``key`` recorded by a finished run (``{}`` if it had none)."""
+    from gisplan.outputs import read_run  # noqa: PLC0415
+
+    return read_run(out_dir).section(key)
 
 
 def _given(**values: object) -> dict[str, object]:

@@ -69,23 +69,22 @@ import pandas as pd
 import pyproj
 import shapely
 
-from gisplan import assets
+from gisplan import assets, vocabulary
 from gisplan.crs import convert_offset
 from gisplan.eligibility import STATUS_ZH
 from gisplan.errors import CRSError, LayerError, OutputError, ScenarioError
 from gisplan.finance import MODE_ZH
+from gisplan.outputs import RunResult, read_run
+from gisplan.vocabulary import column_label, labels
 
 if TYPE_CHECKING:
     import folium
 
 __all__ = [
     "BASEMAPS",
-    "COLUMN_LABELS_ZH",
     "THEMES",
     "MapOptions",
-    "RunData",
     "explore",
-    "read_run",
     "redraw",
     "save",
     "write_maps",
@@ -106,52 +105,8 @@ _ALIASES = {
     "openstreetmap": "osm",
 }
 
-#: Chinese names of the themes (page titles, layer names).
-THEME_ZH: dict[str, str] = {
-    "overview": "综合图",
-    "eligibility": "改造资格",
-    "gaps": "配套设施缺口",
-    "funding": "资金平衡模式",
-    "plan": "年度计划",
-    "bundles": "统筹片区",
-    "sites": "新增设施选址",
-}
-
-#: Chinese label of every field shown in popups (units after a full-width comma).
-COLUMN_LABELS_ZH: dict[str, str] = {
-    "community_id": "小区编号",
-    "name": "名称",
-    "street": "街道",
-    "built_year": "建成年份",
-    "households": "户数（户）",
-    "floor_area_m2": "建筑面积（m²）",
-    "status_zh": "改造资格",
-    "reasons_zh": "资格说明",
-    "gap_score": "缺口指数（0–1）",
-    "n_missing": "缺失设施（类）",
-    "cost_wan_yuan": "改造投资（万元）",
-    "mode_zh": "资金平衡模式",
-    "shortfall_wan_yuan": "资金缺口（万元）",
-    "newly_covered_zh": "选址后新增覆盖的设施",
-    "start_year": "计划开工年份",
-    "completion_year": "计划竣工年份",
-    "publicity_start": "公示开始",
-    "publicity_end": "公示结束",
-    "facility_id": "设施编号",
-    "type_zh": "类型",
-    "capacity": "规模",
-    "radius_m": "服务半径（m）",
-    "bundle_id": "片区编号",
-    "communities": "小区",
-    "projects": "平衡项目",
-    "revenue_wan_yuan": "总收益（万元）",
-    "balance_wan_yuan": "收支结余（万元）",
-    "site_id": "地块编号",
-    "kind": "地块类型",
-    "area_m2": "面积（m²）",
-    "households_covered": "新覆盖户数（户）",
-    "residents_covered": "新覆盖居民（人）",
-}
+#: Chinese names of the themes (page titles, layer names), from :mod:`gisplan.vocabulary`.
+THEME_ZH: Mapping[str, str] = labels("map_theme")
 
 # (column, decimals or None for text, thousands separator)
 _Field = tuple[str, "int | None", bool]
@@ -188,8 +143,8 @@ _SERVICE_FIELDS: tuple[_Field, ...] = (
 )
 _BUNDLE_FIELDS: tuple[_Field, ...] = (
     ("bundle_id", None, False),
-    ("communities", None, False),
-    ("projects", None, False),
+    ("community_ids", None, False),
+    ("project_ids", None, False),
     ("cost_wan_yuan", 2, True),
     ("revenue_wan_yuan", 2, True),
     ("balance_wan_yuan", 2, True),
@@ -200,8 +155,8 @@ _CHOSEN_FIELDS: tuple[_Field, ...] = (
     ("type_zh", None, False),
     ("kind", None, False),
     ("cost_wan_yuan", 2, True),
-    ("households_covered", 0, True),
-    ("residents_covered", 0, True),
+    ("households_newly_covered", 0, True),
+    ("residents_newly_covered", 0, True),
 )
 _SITE_FIELDS: tuple[_Field, ...] = (
     ("site_id", None, False),
@@ -263,23 +218,6 @@ _OTHER_ICON = ("circle-info", "gray")
 _NO_DATA = "#f0f0f0"
 _GAP_BREAKS = (0.2, 0.4, 0.6, 0.8)
 _GAP_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
-_STATUS_COLOURS = {
-    "eligible": "#1a9641",
-    "eligible_waiting_consent": "#a6d96a",
-    "unknown": "#fdae61",
-    "not_eligible": "#bababa",
-}
-_MODE_COLOURS = {
-    "self_balance": "#1b9e77",
-    "large_area": "#7570b3",
-    "cross_area": "#e7298a",
-    "government_led": "#66a61e",
-    "shortfall": "#d95f02",
-}
-_SITE_KINDS = {
-    "inefficient_land": ("低效用地", "#ff7f0e"),
-    "idle_building": ("闲置建筑", "#1f77b4"),
-}
 _YEAR_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
 _PALETTE = (
     "#1f77b4",
@@ -386,56 +324,12 @@ def _basemap_name(name: str) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RunData:
-    """The layers and tables of a run, as maps need them.
-
-    Attributes
-    ----------
-    title : str
-        Run title (scenario ``title``, else its name).
-    crs : pyproj.CRS or None
-        CRS of the spatial layers (the run's metric CRS).
-    layers : dict of str to DataFrame
-        Every layer and table by name (GeoDataFrames where they have geometry).
-    """
+class _RunView:
+    """What maps need of a run: its title, the CRS and every layer and table by name."""
 
     title: str
     crs: pyproj.CRS | None
-    layers: dict[str, pd.DataFrame]
-
-
-def read_run(out_dir: str | Path) -> RunData:
-    """Read the layers of ``results.gpkg`` and the title and CRS of ``run.json``.
-
-    Raises
-    ------
-    OutputError
-        If the folder holds no ``results.gpkg``.
-    """
-    import pyogrio  # noqa: PLC0415 - only needed for finished runs
-
-    folder = Path(out_dir)
-    gpkg = folder / "results.gpkg"
-    if not gpkg.is_file():
-        raise OutputError(
-            f"{folder}: no results.gpkg; give the output folder of a finished run "
-            "(`gisplan run SCENARIO --out FOLDER`)"
-        )
-    meta: dict[str, Any] = {}
-    run_json = folder / "run.json"
-    if run_json.is_file():
-        meta = json.loads(run_json.read_text(encoding="utf-8"))
-    layers: dict[str, pd.DataFrame] = {}
-    for name, geometry_type in pyogrio.list_layers(gpkg):
-        if geometry_type is None:
-            layers[str(name)] = pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
-        else:
-            layers[str(name)] = gpd.read_file(gpkg, layer=name, engine="pyogrio")
-    params = meta.get("scenario", {}).get("parameters", {})
-    title = params.get("title") or params.get("name") or folder.name
-    crs_text = meta.get("crs", {}).get("metric")
-    crs = pyproj.CRS.from_user_input(crs_text) if crs_text else _layers_crs(layers)
-    return RunData(title=str(title), crs=crs, layers=layers)
+    layers: Mapping[str, pd.DataFrame]
 
 
 def _layers_crs(layers: Mapping[str, pd.DataFrame]) -> pyproj.CRS | None:
@@ -445,31 +339,23 @@ def _layers_crs(layers: Mapping[str, pd.DataFrame]) -> pyproj.CRS | None:
     return None
 
 
-def _as_run_data(result: object) -> RunData:
-    """Accept a RunData, a runner RunResult, an output folder or a dict of frames."""
-    if isinstance(result, RunData):
+def _as_run_data(result: object) -> _RunView:
+    """Accept a RunResult (fresh or read back), an output folder or a dict of frames."""
+    if isinstance(result, _RunView):
         return result
     if isinstance(result, (str, Path)):
-        return read_run(result)
-    if hasattr(result, "results") and hasattr(result, "layers"):
-        layers = {**dict(result.layers), **dict(result.results)}
-        scenario = getattr(result, "scenario", None)
-        title = getattr(scenario, "title", None) or getattr(scenario, "name", None) or "gisplan"
-        crs = getattr(result, "crs", None)
-        return RunData(
-            title=str(title),
-            crs=pyproj.CRS.from_user_input(crs) if crs is not None else _layers_crs(layers),
-            layers=layers,
-        )
+        result = read_run(result)
+    if isinstance(result, RunResult):
+        return _RunView(title=result.title, crs=result.crs, layers=result.frames())
     if isinstance(result, Mapping):
         frames = {str(k): v for k, v in result.items()}
         bad = [k for k, v in frames.items() if not isinstance(v, pd.DataFrame)]
         if bad:
             raise LayerError(f"maps: {bad} are not tables; pass a dict of (Geo)DataFrames")
-        return RunData(title="gisplan", crs=_layers_crs(frames), layers=frames)
+        return _RunView(title="gisplan", crs=_layers_crs(frames), layers=frames)
     raise LayerError(
-        f"maps: cannot draw a {type(result).__name__}; pass a RunResult, an output folder, "
-        "a RunData or a dict of (Geo)DataFrames"
+        f"maps: cannot draw a {type(result).__name__}; pass a RunResult, an output folder "
+        "or a dict of (Geo)DataFrames"
     )
 
 
@@ -546,7 +432,7 @@ def _communities(layers: Mapping[str, pd.DataFrame]) -> gpd.GeoDataFrame | None:
         for column in keep:
             out[column] = merged[column]
     chosen = layers.get("sites_chosen")
-    if isinstance(chosen, pd.DataFrame) and "covered_ids" in chosen.columns:
+    if isinstance(chosen, pd.DataFrame) and "newly_covered_ids" in chosen.columns:
         out["newly_covered_zh"] = _newly_covered(out["community_id"], chosen)
     return out
 
@@ -555,7 +441,7 @@ def _newly_covered(ids: pd.Series, chosen: pd.DataFrame) -> pd.Series:
     """Facility types (Chinese) a community gains within the standard distance by the proposal."""
     gained: dict[str, list[str]] = {}
     names = chosen["type_zh"] if "type_zh" in chosen.columns else chosen["type"]
-    for covered, name in zip(chosen["covered_ids"], names, strict=True):
+    for covered, name in zip(chosen["newly_covered_ids"], names, strict=True):
         for cid in re.split(r"[、,，\s]+", str(covered if isinstance(covered, str) else "")):
             if cid and str(name) not in gained.setdefault(cid, []):
                 gained[cid].append(str(name))
@@ -736,7 +622,7 @@ def _dataset(
         geoms_json="[" + ",".join(geoms) + "]",
         scale=10**precision,
         rows=rows,
-        fields=[{"l": COLUMN_LABELS_ZH.get(c, c), "d": d, "g": g} for c, d, g in present],
+        fields=[{"l": column_label(c, layer=key), "d": d, "g": g} for c, d, g in present],
         title_index=[f[0] for f in present].index(title_col),
         frame=pd.DataFrame(frame.drop(columns=frame.geometry.name)),
         bounds=tuple(float(b) for b in frame.total_bounds),  # type: ignore[arg-type]
@@ -778,7 +664,8 @@ def _community_views(data: _Dataset, theme: str) -> _View:
     frame = data.frame
     empty = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     if theme == "eligibility":
-        order = {k: (STATUS_ZH[k], _STATUS_COLOURS[k]) for k in _STATUS_COLOURS}
+        colours = vocabulary.colours("eligibility_status")
+        order = {k: (STATUS_ZH[k], colours[k]) for k in STATUS_ZH}
         cls, classes, counts = _categorical(frame.get("status", empty), order, missing="无资格数据")
         label = "小区：改造资格"
     elif theme == "gaps":
@@ -796,8 +683,8 @@ def _community_views(data: _Dataset, theme: str) -> _View:
         cls, classes, counts = _categorical(keys, order, missing="无缺口数据")
         label = "小区：配套设施缺口指数"
     elif theme == "funding":
-        order = {k: (MODE_ZH.get(k, k), c) for k, c in _MODE_COLOURS.items()}
-        order["shortfall"] = ("资金缺口", _MODE_COLOURS["shortfall"])
+        colours = vocabulary.colours("financing_mode")
+        order = {k: (MODE_ZH[k], colours[k]) for k in MODE_ZH}
         cls, classes, counts = _categorical(frame.get("mode", empty), order, missing="未测算资金")
         label = "小区：资金平衡模式"
     elif theme == "siting":
@@ -909,7 +796,8 @@ def _balance_view(data: _Dataset, *, show: bool) -> _View:
 
 def _kind_view(data: _Dataset, *, show: bool) -> _View:
     kinds = data.frame.get("kind", pd.Series([None] * len(data.frame), dtype=object))
-    order = {k: (label, colour) for k, (label, colour) in _SITE_KINDS.items()}
+    colours = vocabulary.colours("site_kind")
+    order = {k: (label, colours[k]) for k, label in vocabulary.labels("site_kind").items()}
     cls, classes, counts = _categorical(kinds, order, missing="未注明类型")
     cls, classes, counts = _drop_empty_classes(cls, classes, counts)
     return _View(
@@ -1243,7 +1131,7 @@ def _required(theme: str) -> str:
 
 
 def _source(
-    run: RunData, key: str, options: MapOptions
+    run: _RunView, key: str, options: MapOptions
 ) -> tuple[gpd.GeoDataFrame | None, tuple[_Field, ...], float]:
     """Return the frame, popup fields and simplification tolerance of one map layer."""
     if key == "communities":
@@ -1268,7 +1156,7 @@ def _source(
 
 
 def _datasets(
-    run: RunData, theme: str, options: MapOptions, *, gcj02: bool
+    run: _RunView, theme: str, options: MapOptions, *, gcj02: bool
 ) -> tuple[dict[str, _Dataset], list[str]]:
     notes: list[str] = []
     out: dict[str, _Dataset] = {}
@@ -1376,9 +1264,9 @@ def explore(
 
     Parameters
     ----------
-    result : RunResult, RunData, path or dict of frames
-        A finished run: :class:`gisplan.runner.RunResult`, its output folder,
-        :func:`read_run`'s :class:`RunData`, or a dict of layers by name
+    result : RunResult, path or dict of frames
+        A finished run: :class:`gisplan.outputs.RunResult` (fresh, or read back with
+        :func:`gisplan.outputs.read_run`), its output folder, or a dict of layers by name
         (``communities``, ``eligibility``, ``community_gaps``, ``funding_modes``,
         ``rollout``, ``facilities``, ``service_areas``, ``bundles``, ``sites_chosen``,
         ``sites``, ...).

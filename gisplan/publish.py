@@ -37,7 +37,6 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyogrio
 import shapely
 from jinja2 import Environment, FunctionLoader, StrictUndefined
 from markupsafe import Markup
@@ -46,10 +45,9 @@ from gisplan._atomic import atomic_dir
 from gisplan._text import is_blank
 from gisplan._version import __version__
 from gisplan.assets import FETCH_HINT, AssetError, load_manifest, vendor_dir
-from gisplan.catalogue import CLASSES_ZH
 from gisplan.errors import CRSError, LayerError, OutputError, ScenarioError, SchemaError
-from gisplan.finance import MODE_ZH, SOURCES_ZH
-from gisplan.runner import GPKG_NAME, RUN_JSON
+from gisplan.outputs import GPKG_NAME, RUN_JSON, RunResult, read_run
+from gisplan.vocabulary import labels
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -73,12 +71,10 @@ BASEMAPS: tuple[str, ...] = ("none", "osm")
 COMMUNITY_SETS: tuple[str, ...] = ("plan", "schemed")
 
 #: Chinese name of the payer of a scheme item (``schemes.payer``).
-PAYER_ZH: dict[str, str] = {
-    "government": "政府",
-    "utility": "专营单位",
-    "residents": "居民",
-    "social_capital": "社会资本",
-}
+PAYER_ZH: Mapping[str, str] = labels("payer")
+_CLASSES_ZH = labels("scheme_class")
+_SOURCES_ZH = labels("funding_source")
+_MODE_ZH = labels("financing_mode")
 
 _SITE_KIND = "城镇老旧小区改造方案公示"
 _GENERATOR = "gisplan publish"
@@ -225,13 +221,13 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _read_table(gpkg: Path, layer: str, available: set[str], *, why: str) -> pd.DataFrame:
-    if layer not in available:
+def _read_table(run: RunResult, gpkg: Path, layer: str, *, why: str) -> pd.DataFrame:
+    if layer not in run.results:
         raise LayerError(
             f"{gpkg}: table '{layer}' missing ({why}); run the scenario with that step "
             "(gisplan run SCENARIO --out FOLDER --overwrite) and publish its output folder"
         )
-    frame: pd.DataFrame = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False)
+    frame = run.results[layer]
     _require_columns(gpkg, layer, frame)
     return frame
 
@@ -246,52 +242,25 @@ def _require_columns(gpkg: Path, layer: str, frame: pd.DataFrame) -> None:
 
 
 def _read_run(out_dir: Path, options: PublishOptions) -> _Run:
-    if not out_dir.is_dir():
-        raise OutputError(
-            f"run folder {out_dir} does not exist or is not a folder; pass the output folder "
-            "of `gisplan run` (it holds run.json and results.gpkg)"
-        )
-    missing = [n for n in (RUN_JSON, GPKG_NAME) if not (out_dir / n).is_file()]
-    if missing:
-        raise OutputError(
-            f"{out_dir} is not a gisplan run folder: {' and '.join(missing)} missing; pass the "
-            f"folder written by `gisplan run SCENARIO --out {out_dir}` (run it first)"
-        )
-    run_json = out_dir / RUN_JSON
-    try:
-        meta = json.loads(run_json.read_text(encoding="utf-8"))
-        parameters = meta["scenario"]["parameters"]
-        if not isinstance(parameters, dict):
-            raise TypeError(type(parameters).__name__)  # noqa: TRY301 - one message below
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise OutputError(
-            f"{run_json}: cannot read the scenario parameters ({err!r}); the file is damaged "
-            "or not from gisplan: re-run the scenario to rewrite it"
-        ) from err
+    run = read_run(out_dir)
     gpkg = out_dir / GPKG_NAME
-    try:
-        available = {str(name) for name, _ in pyogrio.list_layers(gpkg)}
-    except pyogrio.errors.DataSourceError as err:
-        raise LayerError(
-            f"{gpkg}: not a readable GeoPackage ({err}); re-run the scenario to rewrite it"
-        ) from err
-    if "communities" not in available:
+    if "communities" not in run.layers:
         raise LayerError(
             f"{gpkg}: layer 'communities' missing; publish the output folder of a gisplan run"
         )
-    communities: gpd.GeoDataFrame = pyogrio.read_dataframe(gpkg, layer="communities")
+    communities: gpd.GeoDataFrame = run.layers["communities"]
     _require_columns(gpkg, "communities", communities)
     why = "the scenario has no schemes: step"
-    tables = {name: _read_table(gpkg, name, available, why=why) for name in _SCHEME_TABLES}
+    tables = {name: _read_table(run, gpkg, name, why=why) for name in _SCHEME_TABLES}
     why = "the scenario has no plan: step; add one, or publish with communities='schemed'"
     for name in _OPTIONAL_TABLES:
         needed = options.communities == "plan" and name in _PLAN_TABLES
-        if needed or name in available:
-            tables[name] = _read_table(gpkg, name, available, why=why)
+        if needed or name in run.results:
+            tables[name] = _read_table(run, gpkg, name, why=why)
     return _Run(
         folder=out_dir,
-        parameters=parameters,
-        run_sha256=_sha256(run_json),
+        parameters=dict(run.parameters),
+        run_sha256=_sha256(out_dir / RUN_JSON),
         results_sha256=_sha256(gpkg),
         communities=communities,
         schemes=tables["schemes"],
@@ -299,19 +268,19 @@ def _read_run(out_dir: Path, options: PublishOptions) -> _Run:
         funding=tables.get("funding"),
         modes=tables.get("funding_modes"),
         plan=tables.get("plan"),
-        plan_year=_plan_year(gpkg, available, parameters),
+        plan_year=_plan_year(run),
         publicity=tables.get("publicity"),
     )
 
 
-def _plan_year(gpkg: Path, available: set[str], parameters: Mapping[str, Any]) -> int | None:
-    if "plan_info" in available:
-        info = pyogrio.read_dataframe(gpkg, layer="plan_info", read_geometry=False)
+def _plan_year(run: RunResult) -> int | None:
+    if "plan_info" in run.results:
+        info = run.results["plan_info"]
         if {"key", "value"} <= set(info.columns):
             values = info.loc[info["key"] == "plan_year", "value"].tolist()
             if values and str(values[0]).strip().isdigit():
                 return int(str(values[0]).strip())
-    eligibility = parameters.get("eligibility")
+    eligibility = run.parameters.get("eligibility")
     if isinstance(eligibility, dict) and isinstance(eligibility.get("plan_year"), int):
         return int(eligibility["plan_year"])
     return None
@@ -511,7 +480,7 @@ def _comment(options: PublishOptions, street: str, deadline: str | None) -> dict
 
 def _classes(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Group a community's items by class (基础类, 完善类, 提升类, then others by name)."""
-    order = {k: i for i, k in enumerate(CLASSES_ZH)}
+    order = {k: i for i, k in enumerate(_CLASSES_ZH)}
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for r in items:
         groups.setdefault(_text(r["class"]), []).append(r)
@@ -535,7 +504,7 @@ def _classes(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         out.append(
             {
                 "key": key,
-                "label": CLASSES_ZH.get(key, key),
+                "label": _CLASSES_ZH.get(key, key),
                 "rows": rows,
                 "subtotal_wan": _money(math.fsum(costs) / 1e4),
             }
@@ -555,7 +524,7 @@ def _funding(
 ) -> tuple[list[dict[str, Any]], str]:
     if rows is None:
         return [], ""
-    order = {k: i for i, k in enumerate(SOURCES_ZH)}
+    order = {k: i for i, k in enumerate(_SOURCES_ZH)}
     out = []
     amounts = []
     for r in sorted(
@@ -566,7 +535,7 @@ def _funding(
             continue
         amounts.append(amount)
         source = _text(r["source"])
-        label = SOURCES_ZH.get(source) or _text(r.get("source_zh")) or source
+        label = _SOURCES_ZH.get(source) or _text(r.get("source_zh")) or source
         if source == "shortfall":
             label = f"{label}（待落实）"
         out.append(
@@ -584,10 +553,10 @@ def _mode(rows: Sequence[Mapping[str, Any]]) -> str:
     if not rows:
         return ""
     mode = _text(rows[0]["mode"])
-    text = MODE_ZH.get(mode) or _text(rows[0].get("mode_zh")) or mode
+    text = _MODE_ZH.get(mode) or _text(rows[0].get("mode_zh")) or mode
     bundle = _text(rows[0].get("bundle_mode"))
     if bundle:
-        text = f"{text}（{MODE_ZH.get(bundle, bundle)}）"
+        text = f"{text}（{_MODE_ZH.get(bundle, bundle)}）"
     return text
 
 

@@ -19,6 +19,7 @@ from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Point
 from gisplan import assets, maps
 from gisplan.crs import wgs84_to_gcj02
 from gisplan.errors import CRSError, LayerError, OutputError, ScenarioError
+from gisplan.outputs import read_run
 
 from _fixtures import CRS, X0, Y0, communities, facilities
 
@@ -53,7 +54,7 @@ def run_layers() -> dict[str, pd.DataFrame]:
         # mixed geometry: a point and a polygon
         "sites_chosen": gpd.GeoDataFrame(
             {"site_id": ["S1", "S2"], "type": ["nursery", "community_canteen"],
-             "cost_wan_yuan": [86.2, 40.0], "residents_covered": [1200, 300]},
+             "cost_wan_yuan": [86.2, 40.0], "residents_newly_covered": [1200, 300]},
             geometry=[Point(X0 + 150, Y0 + 50), box(X0 + 300, Y0 + 120, X0 + 340, Y0 + 160)],
             crs=CRS,
         ),
@@ -187,7 +188,7 @@ def test_popup_text_is_escaped_json_not_html() -> None:
     _, _, rows, fields, title = data_args(html, "communities")
     assert rows[1][title] == XSS
     assert rows[2][title] == "He said \"hi\" & 'bye'"
-    assert [f["l"] for f in fields][:4] == ["小区编号", "名称", "建成年份", "户数（户）"]
+    assert [f["l"] for f in fields][:4] == ["小区编号", "小区名称", "建成年份", "户数（户）"]
 
 
 def test_encoding_round_trips_mixed_geometry() -> None:
@@ -369,10 +370,11 @@ def test_write_maps_and_redraw_from_a_run_folder(tmp_path: Path) -> None:
         "crs": {"metric": CRS},
     }
     (out / "run.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    run = maps.read_run(out)
+    run = read_run(out)
     assert run.title == "示范片区"
     assert run.crs == pyproj.CRS(CRS)
-    assert sorted(run.layers) == sorted(layers)
+    assert sorted(run.frames()) == sorted(layers)
+    assert sorted(run.layers) == ["communities", "facilities"]  # the input layer kinds
     written = maps.redraw(out, maps.MapOptions(basemap="none"))
     assert [p.name for p in written] == [f"{t}.html" for t in maps.THEMES]
     assert "示范片区 · 改造资格" in (out / "maps" / "eligibility.html").read_text(encoding="utf-8")
@@ -386,8 +388,8 @@ def test_write_maps_and_redraw_from_a_run_folder(tmp_path: Path) -> None:
         "funding.html",
         "plan.html",
     ]
-    with pytest.raises(OutputError, match=r"no results\.gpkg"):
-        maps.read_run(tmp_path / "nothing")
+    with pytest.raises(OutputError, match=r"does not exist or is not a folder"):
+        maps.redraw(tmp_path / "nothing")
 
 
 def test_unsupported_input_is_named() -> None:
@@ -403,7 +405,7 @@ def test_sites_theme_colours_communities_by_what_the_proposal_adds() -> None:
             "site_id": ["S1", "S2"],
             "type": ["nursery", "elderly_day_care"],
             "type_zh": ["托儿所", "日间照料中心"],
-            "covered_ids": ["c1、c2", "c2"],
+            "newly_covered_ids": ["c1、c2", "c2"],
         }
     )
     ids = pd.Series(["c1", "c2", "c3"])

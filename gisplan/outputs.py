@@ -1,0 +1,546 @@
+"""The output folder of a run: its file names, the registry of result tables, writers, reader.
+
+A finished run folder holds::
+
+    results.gpkg            every validated input layer (in the run's metric CRS) and result
+    results.xlsx            the result tables for people: Chinese sheets, headers, units, 合计
+    tables/<key>.csv        every result table, UTF-8 with BOM (Excel shows Chinese)
+    validation_issues.csv   every warning found in the inputs
+    run.log, run.json       the log; inputs' SHA-256, parameters, versions, timings, outputs
+    maps/, site/            the maps and the 公示 site, when the scenario asks for them
+
+:func:`result_tables` is the registry of result tables (``gisplan/data/tables.csv``): key,
+the step that makes it, whether it is a layer (has geometry) or a table, its Chinese sheet
+name (none: GeoPackage and CSV only), the columns its 合计 row adds up, and a description.
+Column headers come from :mod:`gisplan.vocabulary`. :func:`write_results` writes the
+GeoPackage, the workbook and the CSV tables; :func:`read_run` is the one reader of a
+finished folder — the maps, the 公示 site and the command line all read through it, and it
+reads a layer only when it is first used.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+import json
+import logging
+import platform
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata, resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pyproj
+
+from gisplan._version import __version__
+from gisplan.errors import LayerError, OutputError
+from gisplan.layers import LAYER_KINDS
+from gisplan.report import write_csv_tables, write_workbook
+from gisplan.validation import ValidationReport
+from gisplan.vocabulary import column_label
+
+if TYPE_CHECKING:
+    from gisplan.scenario import Scenario
+
+__all__ = [
+    "GPKG_NAME",
+    "ISSUES_CSV",
+    "MAPS_DIR",
+    "RUN_JSON",
+    "RUN_LOG",
+    "SITE_DIR",
+    "TABLES_DIR",
+    "XLSX_NAME",
+    "RunResult",
+    "TableSpec",
+    "info_table",
+    "prepare_out",
+    "read_run",
+    "result_tables",
+    "write_results",
+    "write_run_json",
+]
+
+logger = logging.getLogger(__name__)
+
+#: File and folder names inside a run folder.
+GPKG_NAME = "results.gpkg"
+XLSX_NAME = "results.xlsx"
+RUN_JSON = "run.json"
+RUN_LOG = "run.log"
+ISSUES_CSV = "validation_issues.csv"
+TABLES_DIR = "tables"
+MAPS_DIR = "maps"
+SITE_DIR = "site"
+
+#: Fixed GeoPackage timestamp, so the same inputs give byte-identical files.
+_GPKG_DATE = "2000-01-01T00:00:00.000Z"
+#: The packaged life-circle table, hashed into run.json when the scenario names none.
+_PACKAGED_STANDARD = "life_circle_standard.csv"
+#: Libraries whose versions run.json records (all are dependencies).
+_VERSIONED = ("geopandas", "shapely", "pyproj", "pandas", "numpy", "pyogrio", "scipy", "pydantic")
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TableSpec:
+    """One result table of a run.
+
+    Attributes
+    ----------
+    key
+        Name in ``results.gpkg``, ``tables/<key>.csv`` and :attr:`RunResult.results`.
+    step
+        Scenario step that makes it (``access``, ``siting``, ``eligibility``, ``schemes``,
+        ``finance``, ``plan``).
+    kind
+        ``"layer"`` (has geometry) or ``"table"``.
+    sheet_zh
+        Chinese sheet name in ``results.xlsx``; ``None`` for tables kept out of the workbook
+        (too long or only for maps).
+    totals
+        Columns the sheet's 合计 row adds up (money, areas, counts; never rates or shares).
+    description_zh
+        What the table holds, in one Chinese sentence.
+    """
+
+    key: str
+    step: str
+    kind: Literal["layer", "table"]
+    sheet_zh: str | None
+    totals: tuple[str, ...]
+    description_zh: str
+
+
+@functools.cache
+def result_tables() -> Mapping[str, TableSpec]:
+    """Return the registry of result tables, in workbook order (``data/tables.csv``).
+
+    Examples
+    --------
+    >>> spec = gisplan.outputs.result_tables()["scheme_costs"]
+    >>> spec.sheet_zh, "cost_per_m2_yuan" in spec.totals
+    ('改造方案造价', False)
+    """
+    text = (
+        resources.files("gisplan")
+        .joinpath("data")
+        .joinpath("tables.csv")
+        .read_text(encoding="utf-8")
+    )
+    specs = {}
+    for row in csv.DictReader(text.splitlines()):
+        kind: Literal["layer", "table"] = "layer" if row["kind"] == "layer" else "table"
+        specs[row["key"]] = TableSpec(
+            key=row["key"],
+            step=row["step"],
+            kind=kind,
+            sheet_zh=row["sheet_zh"] or None,
+            totals=tuple(row["totals"].split()),
+            description_zh=row["description_zh"],
+        )
+    return specs
+
+
+# --------------------------------------------------------------------------- run result
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult:
+    """What a run produced: fresh from :func:`gisplan.run_scenario`, or read by :func:`read_run`.
+
+    Attributes
+    ----------
+    scenario
+        The validated scenario; ``None`` when the run was read back from its folder (its
+        parameters are in ``parameters``).
+    crs
+        The metric CRS every output layer is in.
+    layers
+        The validated input layers, in ``crs``, keyed by kind.
+    report
+        Every issue found (warnings only: a run with fatal issues raises instead).
+    results
+        Result tables and layers of the steps run, keyed as in :func:`result_tables`.
+    out_dir
+        The output folder, or ``None`` when nothing was written.
+    timings_s
+        Seconds spent per step.
+    parameters
+        The scenario as recorded in ``run.json`` (plain JSON values).
+    """
+
+    scenario: Scenario | None
+    crs: pyproj.CRS
+    layers: Mapping[str, gpd.GeoDataFrame]
+    report: ValidationReport
+    results: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    out_dir: Path | None = None
+    timings_s: Mapping[str, float] = field(default_factory=dict)
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """The scenario's title, else its name, else the folder's name."""
+        title = self.parameters.get("title") or self.parameters.get("name")
+        if not title and self.out_dir is not None:
+            title = self.out_dir.name
+        return str(title or "gisplan")
+
+    def frames(self) -> Mapping[str, pd.DataFrame]:
+        """Return every result and input layer by name (a result wins over a layer of its name).
+
+        Nothing is read from disk until a frame is used.
+        """
+        return _Chain(self.results, self.layers)
+
+    def section(self, key: str) -> dict[str, Any]:
+        """Return the scenario section ``key`` as recorded (``{}`` when the run had none)."""
+        value = self.parameters.get(key)
+        return dict(value) if isinstance(value, Mapping) else {}
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def info_table(info: Mapping[str, object]) -> pd.DataFrame:
+    """Return solver or run facts as a two-column ``key, value`` table (values as text).
+
+    Examples
+    --------
+    >>> gisplan.outputs.info_table({"status": "optimal", "gap": 0.0}).values.tolist()
+    [['status', 'optimal'], ['gap', '0.0']]
+    """
+    table: pd.DataFrame = pd.DataFrame(
+        {"key": list(info), "value": [str(v) for v in info.values()]}
+    )
+    return table
+
+
+def _writable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy with list-valued cells joined as text (GeoPackage has no list type)."""
+    out: pd.DataFrame = frame.copy()
+    geometry = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
+    for col in out.columns:
+        if col == geometry or out[col].dtype != object:
+            continue
+        if out[col].map(lambda v: isinstance(v, (tuple, list))).any():
+            out[col] = out[col].map(
+                lambda v: "、".join(map(str, v)) if isinstance(v, (tuple, list)) else v
+            )
+    return out
+
+
+def _write_gpkg(frames: Mapping[str, pd.DataFrame], path: Path) -> None:
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _GPKG_DATE})
+    try:
+        for name, frame in frames.items():
+            pyogrio.write_dataframe(_writable(frame), path, layer=name, driver="GPKG")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+
+
+def _write_workbook(results: Mapping[str, pd.DataFrame], path: Path) -> None:
+    """One sheet per registered table that has a sheet name, in registry order."""
+    specs = [s for s in result_tables().values() if s.sheet_zh and s.key in results]
+    sheets = {str(s.sheet_zh): results[s.key] for s in specs}
+    labels = {
+        str(s.sheet_zh): {str(c): column_label(str(c)) for c in results[s.key].columns}
+        for s in specs
+    }
+    totals = {
+        str(s.sheet_zh): [c for c in s.totals if c in results[s.key].columns]
+        for s in specs
+        if s.totals
+    }
+    write_workbook(path, sheets, labels=labels, totals=totals)
+
+
+def write_results(
+    folder: Path,
+    layers: Mapping[str, pd.DataFrame],
+    results: Mapping[str, pd.DataFrame],
+    report: ValidationReport,
+) -> None:
+    """Write ``results.gpkg``, ``validation_issues.csv``, ``results.xlsx`` and ``tables/``.
+
+    The GeoPackage holds the layers, then the results, in the order given (the file's bytes
+    depend on it); the workbook and the CSV files hold the results only.
+    """
+    _write_gpkg({**layers, **results}, folder / GPKG_NAME)
+    report.to_frame().to_csv(folder / ISSUES_CSV, index=False, encoding="utf-8-sig")
+    if results:
+        _write_workbook(results, folder / XLSX_NAME)
+        write_csv_tables(folder / TABLES_DIR, results)
+
+
+def prepare_out(out: Path, inputs: list[Path], *, overwrite: bool) -> None:
+    """Refuse an output folder that exists (unless overwriting a gisplan output) or holds inputs.
+
+    Raises
+    ------
+    OutputError
+        ``out`` is a file; it exists and ``overwrite`` is false; it holds one of ``inputs``;
+        or it was not written by gisplan (it has no ``run.json``).
+    """
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise OutputError(f"output path {out} exists and is not a folder; choose another --out")
+    if not overwrite:
+        raise OutputError(
+            f"output folder {out} already exists; pass --overwrite (overwrite=True) to replace "
+            "it, or choose another folder with --out"
+        )
+    inside = sorted({p for p in inputs if p.resolve().is_relative_to(out)})
+    if inside:
+        raise OutputError(
+            f"output folder {out} holds inputs of the run ({', '.join(p.name for p in inside)}); "
+            "--overwrite would delete them: choose another folder with --out"
+        )
+    if not (out / RUN_JSON).is_file():
+        raise OutputError(
+            f"output folder {out} is not a gisplan output (it has no {RUN_JSON}); gisplan "
+            "replaces only its own output folders: choose a new folder with --out"
+        )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _input_files(path: Path) -> list[Path]:
+    """Return the file itself, plus a shapefile's sidecar files."""
+    if path.suffix.lower() != ".shp":
+        return [path]
+    return sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "gisplan": __version__}
+    out.update({name: metadata.version(name) for name in _VERSIONED})
+    out["GDAL"] = pyogrio.__gdal_version_string__
+    out["PROJ"] = pyproj.proj_version_str
+    return out
+
+
+def write_run_json(
+    path: Path, scenario: Scenario, result: RunResult, *, started: str, steps: list[str]
+) -> None:
+    """Write ``run.json``: inputs' SHA-256, parameters, CRS, steps, versions, timings, outputs.
+
+    ``outputs`` holds the SHA-256 of every file already in the folder (``run.json`` aside).
+    """
+    sha256 = functools.cache(_sha256)  # a GeoPackage often holds several layers: hash it once
+    inputs: list[dict[str, Any]] = []
+    for kind, source in scenario.layers.items():
+        inputs.extend(
+            {
+                "kind": kind,
+                "path": str(f),
+                "layer": source.layer,
+                "datum": scenario.layer_datum(kind),
+                "sha256": sha256(f),
+                "bytes": f.stat().st_size,
+                "rows": len(result.layers.get(kind, ())),
+            }
+            for f in _input_files(source.path)
+        )
+    packaged = Path(str(resources.files("gisplan") / "data" / _PACKAGED_STANDARD))
+    standards = scenario.standards or packaged
+    inputs.append({"kind": "standards", "path": str(standards), "sha256": _sha256(standards)})
+    record = {
+        "gisplan_version": __version__,
+        "started_utc": started,
+        "scenario": {
+            "file": str(scenario.source) if scenario.source else None,
+            "sha256": _sha256(scenario.source) if scenario.source else None,
+            "parameters": scenario.model_dump(mode="json"),
+        },
+        "inputs": inputs,
+        "crs": {
+            "metric": result.crs.to_string(),
+            "name": result.crs.name,
+            "chosen": scenario.metric_crs,
+        },
+        "steps": ["layers", *steps],
+        "layers": {kind: len(gdf) for kind, gdf in result.layers.items()},
+        "outputs": {
+            f.relative_to(path.parent).as_posix(): _sha256(f)
+            for f in sorted(path.parent.rglob("*"))
+            if f.is_file() and f != path
+        },
+        "issues": {"errors": len(result.report.errors), "warnings": len(result.report.warnings)},
+        "versions": _versions(),
+        "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
+    }
+    path.write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- the reader
+
+
+class _Chain(Mapping[str, Any]):
+    """Read-only union of mappings; the first that has a key wins."""
+
+    def __init__(self, *maps: Mapping[str, Any]) -> None:
+        self._maps = maps
+
+    def __getitem__(self, key: str) -> Any:  # noqa: ANN401 - a DataFrame or GeoDataFrame
+        for mapping in self._maps:
+            if key in mapping:
+                return mapping[key]
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(k for m in self._maps for k in m))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Frames(Mapping[str, Any]):
+    """Layers of a GeoPackage, read on first access and kept."""
+
+    def __init__(self, gpkg: Path, names: dict[str, bool]) -> None:
+        self._gpkg = gpkg
+        self._names = names  # name → has geometry
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> Any:  # noqa: ANN401 - a DataFrame or GeoDataFrame
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._read:
+            try:
+                if self._names[name]:
+                    frame = gpd.read_file(self._gpkg, layer=name, engine="pyogrio")
+                else:
+                    frame = pyogrio.read_dataframe(self._gpkg, layer=name, read_geometry=False)
+            except pyogrio.errors.DataSourceError as err:
+                raise LayerError(
+                    f"{self._gpkg}: layer '{name}' cannot be read ({err}); re-run the scenario "
+                    "to rewrite the output folder"
+                ) from err
+            self._read[name] = frame
+        return self._read[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} layers of {self._gpkg}>"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict) or not isinstance(record["scenario"]["parameters"], dict):
+            raise TypeError("not a run record")  # noqa: TRY301 - one message below
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise OutputError(
+            f"{path}: cannot read the scenario parameters ({err!r}); the file is damaged or "
+            "not from gisplan: re-run the scenario to rewrite it"
+        ) from err
+    return record
+
+
+def _read_issues(path: Path) -> ValidationReport:
+    report = ValidationReport()
+    if not path.is_file():
+        return report
+    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    for layer, row, column, severity, problem, fix in frame[
+        ["layer", "row", "column", "severity", "problem", "fix"]
+    ].itertuples(index=False):
+        report.add(
+            str(layer),
+            str(problem),
+            str(fix),
+            severity="error" if severity == "error" else "warning",
+            row=str(row) or None,
+            column=str(column) or None,
+        )
+    return report
+
+
+def _gpkg_crs(gpkg: Path, listed: Mapping[str, bool]) -> str | None:
+    """Return the CRS of the first spatial layer of a GeoPackage (a run.json without one)."""
+    for name, spatial in listed.items():
+        crs = pyogrio.read_info(gpkg, layer=name)["crs"] if spatial else None
+        if crs:
+            return str(crs)
+    return None
+
+
+def read_run(out_dir: str | Path) -> RunResult:
+    """Read a finished run folder back (the one reader of run folders).
+
+    Layers and tables are read from ``results.gpkg`` when first used; the parameters, CRS
+    and timings come from ``run.json``, the warnings from ``validation_issues.csv``.
+
+    Raises
+    ------
+    OutputError
+        The folder does not exist, or ``results.gpkg`` or ``run.json`` is missing or broken.
+    LayerError
+        ``results.gpkg`` cannot be opened.
+
+    Examples
+    --------
+    >>> gisplan.outputs.read_run("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    gisplan.errors.OutputError: run folder no/such/folder does not exist ...
+    """
+    folder = Path(out_dir)
+    if not folder.is_dir():
+        raise OutputError(
+            f"run folder {folder} does not exist or is not a folder; pass the output folder "
+            "of `gisplan run` (it holds run.json and results.gpkg)"
+        )
+    missing = [n for n in (RUN_JSON, GPKG_NAME) if not (folder / n).is_file()]
+    if missing:
+        raise OutputError(
+            f"{folder} is not a gisplan run folder: {' and '.join(missing)} missing; pass the "
+            f"folder written by `gisplan run SCENARIO --out {folder}` (run it first)"
+        )
+    record = _read_json(folder / RUN_JSON)
+    gpkg = folder / GPKG_NAME
+    try:
+        listed = {str(name): geometry is not None for name, geometry in pyogrio.list_layers(gpkg)}
+    except pyogrio.errors.DataSourceError as err:
+        raise LayerError(
+            f"{gpkg}: not a readable GeoPackage ({err}); re-run the scenario to rewrite it"
+        ) from err
+    crs_text = record.get("crs", {}).get("metric") or _gpkg_crs(gpkg, listed)
+    if not crs_text:
+        raise OutputError(
+            f"{folder / RUN_JSON}: no metric CRS recorded and no layer has one; re-run the "
+            "scenario to rewrite the folder"
+        )
+    kinds = set(LAYER_KINDS)
+    return RunResult(
+        scenario=None,
+        crs=pyproj.CRS.from_user_input(crs_text),
+        layers=_Frames(gpkg, {k: v for k, v in listed.items() if k in kinds}),
+        report=_read_issues(folder / ISSUES_CSV),
+        results=_Frames(gpkg, {k: v for k, v in listed.items() if k not in kinds}),
+        out_dir=folder,
+        timings_s=dict(record.get("timings_s", {})),
+        parameters=record["scenario"]["parameters"],
+    )
