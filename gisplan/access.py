@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = [
-    "COLUMN_LABELS_ZH",
     "AccessOptions",
     "NearestSearch",
     "building_distances",
@@ -56,22 +55,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Chinese headers (with units) of the tables built here, for Excel exports.
-COLUMN_LABELS_ZH: dict[str, str] = {
-    "dist_weighted_m": "人口加权步行距离（m）",
-    "dist_min_m": "最近楼栋距离（m）",
-    "dist_max_m": "最远楼栋距离（m）",
-    "n_buildings": "楼栋数（栋）",
-    "n_unreachable": "不可达楼栋数（栋）",
-    "weight_total": "权重合计（人或户）",
-    "share_within_radius": "服务半径内人口比例",
-    "n_within": "服务半径内设施数（个）",
-    "nearest_ids": "最近设施编号",
-    "nearest_dist_m": "最近设施距离（m）",
-    "origin_id": "出入口编号",
-    "origin_source": "出入口来源",
-}
 
 #: Derived entrances of one community are at least about this far apart along its boundary.
 ENTRANCE_GAP_M = 50.0
@@ -207,7 +190,7 @@ def _fmt_m(value: float) -> str:
 
 def community_origins(
     communities: gpd.GeoDataFrame,
-    graph: WalkGraph,
+    graph: WalkGraph | None,
     *,
     entrances: gpd.GeoDataFrame | None = None,
     options: AccessOptions | None = None,
@@ -221,12 +204,15 @@ def community_origins(
     network, and at most ``max_entrances`` are kept, one per equal arc of the boundary. A
     community with no such point gets its representative point (``"centroid"``).
 
+    Without a graph (straight-line estimates, :func:`straight_line_nearest`) every community
+    is walked from its representative point and ``entrances`` are not used.
+
     Parameters
     ----------
     communities
-        Polygons with ``community_id``, in the graph's CRS.
+        Polygons with ``community_id``, in the graph's CRS (in metres without a graph).
     graph
-        The walking graph.
+        The walking graph, or ``None`` for straight-line estimates.
     entrances
         Optional points with ``community_id`` (and ``entrance_id``, used as origin id).
     options
@@ -258,19 +244,24 @@ def community_origins(
     (['C1-b1', 'C1-b2'], [(50.0, 100.0), (50.0, 0.0)])
     """
     options = options or AccessOptions()
-    _check_layer(communities, graph, "communities", ["community_id"])
+    if graph is None:
+        require_metric_crs(communities, what="communities")
+        _require_columns(communities, "communities", ["community_id"])
+    else:
+        _check_layer(communities, graph, "communities", ["community_id"])
     ids = communities["community_id"].astype(str).to_numpy()
     geoms = np.asarray(communities.geometry.array, dtype=object)
     frames: list[pd.DataFrame] = []
-    given: set[str] = set()
-    if entrances is not None:
-        ent = _given_entrances(entrances, graph, set(ids.tolist()))
-        frames.append(ent)
-        given = set(ent["community_id"].tolist())
-    todo = np.array([i not in given for i in ids], dtype=bool)
-    derived = _boundary_entrances(ids[todo], geoms[todo], graph, options)
-    frames.append(derived)
-    have = set(derived["community_id"].tolist()) | given
+    have: set[str] = set()
+    if graph is not None:
+        if entrances is not None:
+            ent = _given_entrances(entrances, graph, set(ids.tolist()))
+            frames.append(ent)
+            have = set(ent["community_id"].tolist())
+        todo = np.array([i not in have for i in ids], dtype=bool)
+        derived = _boundary_entrances(ids[todo], geoms[todo], graph, options)
+        frames.append(derived)
+        have |= set(derived["community_id"].tolist())
     rest = np.array([i not in have for i in ids], dtype=bool)
     empty = shapely.is_missing(geoms[rest]) | shapely.is_empty(geoms[rest])
     centre = np.asarray(geoms[rest], dtype=object).copy()
@@ -303,7 +294,8 @@ def community_origins(
         len(ids),
         ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
     )
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=graph.crs)
+    crs = graph.crs if graph is not None else communities.crs
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)
 
 
 def _given_entrances(entrances: gpd.GeoDataFrame, graph: WalkGraph, ids: set[str]) -> pd.DataFrame:

@@ -34,6 +34,7 @@ from gisplan._frozen import FrozenMap
 from gisplan._text import cell_text, printable, read_text_table
 from gisplan.errors import LayerError, ScenarioError, SchemaError
 from gisplan.validation import ValidationReport
+from gisplan.vocabulary import labels
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -41,8 +42,8 @@ if TYPE_CHECKING:
 __all__ = [
     "CLASSES",
     "CLASSES_ZH",
-    "COLUMN_LABELS_ZH",
     "COST_BASES",
+    "DEFAULT_EXCLUDE",
     "DEFAULT_GAP_ITEMS",
     "PAYERS",
     "UTILITY_KINDS",
@@ -58,7 +59,7 @@ logger = logging.getLogger(__name__)
 #: Item classes in scheme order: 基础类, 完善类, 提升类 ("先雪中送炭、再锦上添花").
 CLASSES: tuple[str, ...] = ("basic", "complete", "improve")
 #: Chinese name of each class.
-CLASSES_ZH: dict[str, str] = {"basic": "基础类", "complete": "完善类", "improve": "提升类"}
+CLASSES_ZH: Mapping[str, str] = labels("scheme_class")
 #: Cost bases, with the community field that gives the quantity and the unit shown.
 COST_BASES: dict[str, tuple[str, str]] = {
     "per_m2_floor": ("floor_area_m2", "m²"),
@@ -71,6 +72,10 @@ COST_BASES: dict[str, tuple[str, str]] = {
 PAYERS: tuple[str, ...] = ("government", "utility", "residents", "social_capital")
 #: Utility networks (水电气暖信) whose items the utility company (专营单位) pays and does.
 UTILITY_KINDS: tuple[str, ...] = ("water", "power", "gas", "heat", "telecom")
+
+#: Items no scheme takes unless asked (:attr:`SchemeOptions.exclude`): 28 增设电梯 and 30 抗震加固
+#: need a building survey before they can be costed (our assumption, not a seed rule).
+DEFAULT_EXCLUDE: tuple[int, ...] = (28, 30)
 
 #: Life-circle facility codes (``gisplan/data/life_circle_standard.csv``) whose gap proposes
 #: catalogue items: 一老 → 31 养老, 一小 → 32 抚幼, health → 33, activity space → 34,
@@ -89,39 +94,6 @@ DEFAULT_GAP_ITEMS: dict[str, tuple[int, ...]] = {
     "cultural_activity_station": (34,),
     "fresh_market": (35,),
     "convenience_store": (35,),
-}
-
-#: Chinese header (with units) of every column of the catalogue, schemes and costs tables.
-COLUMN_LABELS_ZH: dict[str, str] = {
-    "community_id": "小区编号",
-    "item": "序号",
-    "class": "类别代码",
-    "class_zh": "类别",
-    "name_zh": "改造内容",
-    "standard_zh": "标准",
-    "cost_basis": "计价方式",
-    "unit_cost_yuan": "单价（元）",
-    "payer": "默认出资方",
-    "utility_kind": "管线类别",
-    "safety": "安全隐患类",
-    "quantity_field": "工程量字段",
-    "source_note": "来源说明",
-    "quantity": "工程量",
-    "unit": "单位",
-    "cost_yuan": "费用（元）",
-    "cost_wan_yuan": "费用（万元）",
-    "floor_area_m2": "建筑面积（m²）",
-    "reason": "纳入理由",
-    "basic_yuan": "基础类费用（元）",
-    "complete_yuan": "完善类费用（元）",
-    "improve_yuan": "提升类费用（元）",
-    "basic_wan_yuan": "基础类费用（万元）",
-    "complete_wan_yuan": "完善类费用（万元）",
-    "improve_wan_yuan": "提升类费用（万元）",
-    "cost_per_m2_yuan": "单位面积费用（元/m²）",
-    "n_items": "改造内容数（项）",
-    "n_unpriced": "未计价内容数（项）",
-    "note": "备注",
 }
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
@@ -397,7 +369,11 @@ class SchemeOptions:
     include
         Items forced into every community's scheme (reason ``"forced in"``).
     exclude
-        Items taken out of every scheme, whatever proposed them.
+        Items taken out of every scheme, whatever proposed them. Default ``(28, 30)``:
+        lifts (增设电梯, "有条件的") and seismic retrofit (抗震加固) need a building survey
+        before they can be costed — our assumption, not a seed rule; a community's ``needs``
+        asking for an excluded item is logged, not silently dropped. To include one, pass
+        ``exclude=()`` (or the items to keep out) with it.
     classes
         Classes whose every item enters each scheme (default basic + complete, the "必选"
         floor of a typical scheme); ``()`` keeps only needs, gaps and forced items.
@@ -423,7 +399,7 @@ class SchemeOptions:
     """
 
     include: tuple[int, ...] = ()
-    exclude: tuple[int, ...] = ()
+    exclude: tuple[int, ...] = DEFAULT_EXCLUDE
     classes: tuple[str, ...] = ("basic", "complete")
     gap_items: Mapping[str, tuple[int, ...]] = field(
         default_factory=lambda: dict(DEFAULT_GAP_ITEMS)
@@ -455,7 +431,10 @@ class SchemeOptions:
                 (
                     "schemes.include/exclude",
                     f"item(s) {', '.join(map(str, both))} both included and excluded",
-                    "keep each item in one list",
+                    (
+                        "keep each item in one list (28 and 30 are excluded by default: set "
+                        "exclude to the items to keep out, e.g. [] or [30])"
+                    ),
                 )
             )
         if problems:
@@ -487,8 +466,8 @@ def _check_option_items(options: SchemeOptions, catalogue: pd.DataFrame) -> None
         (f"schemes.{key}", f"item {v} is not in the catalogue", f"valid items: {valid}")
         for key, values in (("include", options.include), ("exclude", options.exclude))
         for v in values
-        if v not in known
-    ]
+        if v not in known and not (key == "exclude" and options.exclude == DEFAULT_EXCLUDE)
+    ]  # the default exclusion names Linyi items: another catalogue may lack them
     if options.gap_items != DEFAULT_GAP_ITEMS:  # the default map fits the Linyi numbering only
         problems += [
             (
@@ -725,6 +704,18 @@ def build_schemes(
     gap_reasons = _gap_reasons(gaps, options, known)
     by_class = {c: [int(i) for i in table.index[table["class"] == c]] for c in options.classes}
     records: list[dict[str, Any]] = []
+    asked = {
+        i: [str(c) for c, n in zip(ids, needs, strict=True) if i in n] for i in options.exclude
+    }
+    for item, who in asked.items():
+        if who:
+            logger.info(
+                "schemes: item %d is excluded (schemes.exclude) though %d communities ask for "
+                "it in their needs: %s",
+                item,
+                len(who),
+                ", ".join(who[:10]),
+            )
     for pos, cid in enumerate(ids):
         reasons = _item_reasons(cid, needs[pos], by_class, gap_reasons, options.include)
         records.extend(

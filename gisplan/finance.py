@@ -47,30 +47,38 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from gisplan._text import is_blank, is_number
+from gisplan.bundles import MODES as MODE_ORDER
+from gisplan.bundles import BundleOptions, CrossOptions
 from gisplan.errors import LayerError, ScenarioError, SchemaError
+from gisplan.outputs import info_table
+from gisplan.vocabulary import labels
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    import geopandas as gpd
+
 __all__ = [
     "AREA_SOURCES",
-    "COLUMN_LABELS_ZH",
     "MODES",
+    "MODE_ORDER",
     "MODE_ZH",
     "REVENUE_KINDS",
     "SHARE_FIELDS",
     "SOURCES",
     "SOURCES_ZH",
+    "FinancingOptions",
     "FundingRules",
     "RevenueFacility",
     "fund",
+    "fund_by_modes",
     "modes",
     "self_balance",
 ]
@@ -89,44 +97,19 @@ SOURCES: tuple[str, ...] = (
     "credit",
 )
 
-#: Chinese name of every source, and of the ``"shortfall"`` row.
-SOURCES_ZH: dict[str, str] = {
-    "central_subsidy": "中央补助资金",
-    "provincial_budget": "省级财政资金",
-    "local_budget": "市县财政资金",
-    "land_transfer": "土地出让收益",
-    "special_bonds": "专项债券",
-    "utility": "专营单位",
-    "owner_unit": "原产权单位",
-    "residents": "居民出资",
-    "social_capital": "社会资本",
-    "credit": "金融信贷",
-    "large_area_project": "大片区统筹项目收益",
-    "cross_area_project": "跨片区组合项目收益",
-    "shortfall": "资金缺口",
-}
+#: Chinese name of every source, and of the ``"shortfall"`` row (from :mod:`gisplan.vocabulary`).
+SOURCES_ZH: Mapping[str, str] = labels("funding_source")
 
 #: Sources of the bundling modes: revenue projects of a large-area bundle (大片区统筹平衡) and
 #: non-adjacent projects paired with a community (跨片区组合平衡); see :mod:`gisplan.bundles`.
 AREA_SOURCES: tuple[str, ...] = ("large_area_project", "cross_area_project")
 
-#: Financing modes of a community, decided by :func:`fund`.
-MODES: tuple[str, ...] = (
-    "self_balance",
-    "large_area",
-    "cross_area",
-    "government_led",
-    "shortfall",
-)
+#: Financing modes of a community, decided by :func:`fund`: the modes of
+#: :data:`MODE_ORDER` and ``"shortfall"`` (资金缺口: no mode covers the whole public cost).
+MODES: tuple[str, ...] = (*MODE_ORDER, "shortfall")
 
-#: Chinese name of every mode (Linyi "4+N" wording).
-MODE_ZH: dict[str, str] = {
-    "self_balance": "小区内自求平衡",
-    "large_area": "大片区统筹平衡",
-    "cross_area": "跨片区组合平衡",
-    "government_led": "政府引导的多元化投入",
-    "shortfall": "资金缺口",
-}
+#: Chinese name of every mode (Linyi 2020 三(一)–(四) wording; :mod:`gisplan.vocabulary`).
+MODE_ZH: Mapping[str, str] = labels("financing_mode")
 
 #: Kinds of revenue facility built in a community.
 REVENUE_KINDS: tuple[str, ...] = ("parking", "lift", "shop", "elderly_care", "other")
@@ -144,34 +127,11 @@ SHARE_FIELDS: tuple[str, ...] = (
     "credit_share",
 )
 
-#: Chinese header (with units) of every column :func:`fund` and :func:`modes` return.
-COLUMN_LABELS_ZH: dict[str, str] = {
-    "community_id": "小区编号",
-    "source": "资金来源代码",
-    "source_zh": "资金来源",
-    "amount_yuan": "金额（元）",
-    "amount_wan_yuan": "金额（万元）",
-    "rule": "测算依据",
-    "mode": "改造模式代码",
-    "mode_zh": "改造模式",
-    "cost_yuan": "改造费用（元）",
-    "cost_wan_yuan": "改造费用（万元）",
-    "covered_yuan": "已落实资金（元）",
-    "covered_wan_yuan": "已落实资金（万元）",
-    "shortfall_yuan": "资金缺口（元）",
-    "shortfall_wan_yuan": "资金缺口（万元）",
-    "bundle_mode": "片区统筹模式",
-}
-
 _CLASSES: tuple[str, ...] = ("basic", "complete", "improve")
 _PAYERS: tuple[str, ...] = ("government", "utility", "residents", "social_capital")
 _DIRECT_PAYERS: tuple[str, ...] = ("utility", "residents", "social_capital")
-_PAYER_ZH: dict[str, str] = {
-    "utility": "专营单位",
-    "residents": "居民",
-    "social_capital": "社会资本",
-}
-_CLASS_ZH: dict[str, str] = {"basic": "基础类", "complete": "完善类", "improve": "提升类"}
+_PAYER_ZH = labels("payer")
+_CLASS_ZH = labels("scheme_class")
 _FUNDING_COLUMNS = [
     "community_id",
     "source",
@@ -1018,3 +978,218 @@ def modes(funding: pd.DataFrame) -> pd.DataFrame:
         )
     out: pd.DataFrame = pd.DataFrame(rows, columns=_MODE_COLUMNS)
     return out
+
+
+# --------------------------------------------------------------------------- financing modes
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FinancingOptions:
+    """How the four financing modes are tried (``bundles:`` in a scenario).
+
+    Parameters
+    ----------
+    order
+        Financing modes, first to last (of :data:`MODE_ORDER`); a mode left out is not used.
+        The bundling modes before ``government_led`` pay a community's public cost first;
+        after it they only close what government-led funding left short.
+    tolerance_m
+        Units this close count as adjacent (streets between blocks), metres.
+    group_by
+        Column of the communities and projects (e.g. ``street``) a bundle may not cross.
+    use_barriers
+        No adjacency across the barriers layer (rivers, railways, expressways).
+    large_area
+        :class:`gisplan.bundles.BundleOptions` of 大片区统筹平衡.
+    cross_area
+        :class:`gisplan.bundles.CrossOptions` of 跨片区组合平衡.
+
+    Raises
+    ------
+    ScenarioError
+        If a mode is unknown or named twice, or ``tolerance_m`` is not a distance >= 0.
+
+    Examples
+    --------
+    >>> FinancingOptions(order=("self_balance", "government_led")).order
+    ('self_balance', 'government_led')
+    >>> FinancingOptions(order=("large_areas",))
+    Traceback (most recent call last):
+    ...
+    gisplan.errors.ScenarioError: FinancingOptions.order = 'large_areas' is not a mode; ...
+    """
+
+    order: tuple[str, ...] = MODE_ORDER
+    tolerance_m: float = 30.0
+    group_by: str | None = None
+    use_barriers: bool = True
+    large_area: BundleOptions = field(default_factory=BundleOptions)
+    cross_area: CrossOptions = field(default_factory=CrossOptions)
+
+    def __post_init__(self) -> None:
+        """Check the order and the tolerance; raise once listing all problems."""
+        problems: list[tuple[str, str, str]] = [
+            ("order", f"{m!r} is not a mode", f"use {', '.join(MODE_ORDER)}")
+            for m in self.order
+            if m not in MODE_ORDER
+        ]
+        problems += [
+            ("order", f"{m!r} is named twice", "name each mode once")
+            for m in sorted({m for m in self.order if self.order.count(m) > 1})
+        ]
+        tolerance = self.tolerance_m
+        if not (is_number(tolerance) and math.isfinite(float(tolerance)) and tolerance >= 0):
+            problems.append(
+                ("tolerance_m", f"{tolerance!r} is not a distance", "write metres >= 0")
+            )
+        ScenarioError.check("FinancingOptions", "bundles", problems)
+
+    @property
+    def area_first(self) -> bool:
+        """Whether a bundling mode comes before government-led funding in :attr:`order`."""
+        bundling = [self.order.index(m) for m in ("large_area", "cross_area") if m in self.order]
+        if "government_led" not in self.order:
+            return True
+        return min(bundling, default=0) < self.order.index("government_led")
+
+
+def _bundle_money(
+    schemes: pd.DataFrame,
+    communities: gpd.GeoDataFrame,
+    projects: gpd.GeoDataFrame,
+    funding: pd.DataFrame,
+    *,
+    barriers: gpd.GeoDataFrame | None,
+    options: FinancingOptions,
+) -> tuple[dict[str, dict[str, float]], dict[str, pd.DataFrame]]:
+    """Bundle communities with revenue projects; return their money (元) and the tables.
+
+    The money each community needs is its public cost (scheme items the government pays)
+    when the bundles come before government-led funding, else what that left short (万元
+    for :func:`gisplan.bundles.plan_financing`, back to 元 for :func:`fund`).
+    """
+    from gisplan.bundles import adjacency, plan_financing  # noqa: PLC0415 - solver stack
+
+    by_community = modes(funding).set_index("community_id")
+    if options.area_first:
+        public = schemes[schemes["payer"] == "government"].groupby("community_id")["cost_yuan"]
+        need = public.sum() / 1e4
+    else:
+        need = by_community["shortfall_yuan"] / 1e4
+    self_balanced = by_community.index[by_community["mode"] == "self_balance"]
+    need = need[(need > 0) & ~need.index.isin(self_balanced)]
+    graph = adjacency(
+        communities,
+        projects,
+        tolerance_m=options.tolerance_m,
+        group_by=options.group_by,
+        barriers=barriers if options.use_barriers else None,
+    )
+    plan = plan_financing(
+        communities,
+        projects,
+        need,
+        self_balanced=tuple(self_balanced),
+        order=options.order,
+        bundle_options=options.large_area,
+        cross_options=options.cross_area,
+        graph=graph,
+    )
+    money = plan.modes[["community_id", "bundle_covered_wan_yuan", "cross_covered_wan_yuan"]]
+    area = {
+        str(cid): {"large_area_project": bundle * 1e4, "cross_area_project": cross * 1e4}
+        for cid, bundle, cross in money.itertuples(index=False)
+        if bundle or cross
+    }
+    info = {k: v for k, v in plan.info.items() if not k.endswith("time_s")}
+    tables = {
+        "bundles": plan.bundles,
+        "bundle_members": plan.members,
+        "cross_area": plan.cross_area,
+        "financing_modes": plan.modes,
+        "financing_totals": plan.totals,
+        "bundles_info": info_table(info),
+    }
+    return area, tables
+
+
+def _government_led_covered(
+    totals: pd.DataFrame, planned: pd.DataFrame, funded: pd.DataFrame
+) -> pd.DataFrame:
+    """Fill the government-led row's covered money (its need less what stayed short); 0.01 万元."""
+    led = planned.loc[planned["mode"] == "government_led", "community_id"]
+    short = funded.loc[funded["community_id"].isin(led), "shortfall_wan_yuan"].sum()
+    out: pd.DataFrame = totals.copy()
+    row = out["mode"] == "government_led"
+    out.loc[row, "covered_wan_yuan"] = out.loc[row, "need_wan_yuan"] - short
+    money = ["need_wan_yuan", "covered_wan_yuan"]
+    out[money] = out[money].astype(float).round(2)
+    return out
+
+
+def fund_by_modes(
+    schemes: pd.DataFrame,
+    communities: gpd.GeoDataFrame,
+    *,
+    rules: FundingRules = _DEFAULT_RULES,
+    projects: gpd.GeoDataFrame | None = None,
+    barriers: gpd.GeoDataFrame | None = None,
+    options: FinancingOptions | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Fund every scheme by the financing modes in order: the money chain in one call.
+
+    Without ``options`` (or without ``projects``) this is :func:`fund` and :func:`modes`.
+    With them, communities are first funded by the capped sources to find what each still
+    needs; revenue projects are bundled with them (:func:`gisplan.bundles.plan_financing`:
+    大片区统筹平衡 with adjacent projects, 跨片区组合平衡 with non-adjacent surpluses, in
+    ``options.order``), and the project money enters the funding table as the sources of
+    :data:`AREA_SOURCES` — before the capped sources when a bundling mode precedes
+    ``government_led`` in the order, else only to close the shortfall.
+
+    Parameters
+    ----------
+    schemes
+        Table of :func:`gisplan.catalogue.build_schemes`; unpriced items (no ``cost_yuan``)
+        are left out.
+    communities
+        The communities layer (polygons, in a metric CRS when bundling).
+    rules
+        :class:`FundingRules` of the capped sources.
+    projects
+        Revenue projects (``project_id, kind, cost_wan_yuan, revenue_wan_yuan``), polygons.
+    barriers
+        Rivers, railways … no bundle may cross (used when ``options.use_barriers``).
+    options
+        :class:`FinancingOptions`; ``None`` funds without bundling.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``funding`` (:func:`fund`), ``funding_modes`` (:func:`modes`) and, when bundling,
+        ``bundles`` (layer), ``bundle_members``, ``cross_area``, ``financing_modes``,
+        ``financing_totals`` (money per mode, 万元 to 0.01) and ``bundles_info``.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"community_id": ["c1"], "item": [1], "class": ["basic"],
+    ...     "cost_yuan": [1000.0], "payer": ["utility"]})
+    >>> out = fund_by_modes(s, pd.DataFrame({"community_id": ["c1"], "households": [4]}))
+    >>> list(out), out["funding_modes"]["mode"].tolist()
+    (['funding', 'funding_modes'], ['government_led'])
+    """
+    priced = schemes[schemes["cost_yuan"].notna()]
+    funding = fund(priced, communities, rules=rules)
+    tables: dict[str, pd.DataFrame] = {}
+    if options is not None and projects is not None:
+        area, tables = _bundle_money(
+            priced, communities, projects, funding, barriers=barriers, options=options
+        )
+        funding = fund(
+            priced, communities, rules=rules, area_funding=area, area_first=options.area_first
+        )
+    funding_modes = modes(funding)
+    if "financing_totals" in tables:
+        tables["financing_totals"] = _government_led_covered(
+            tables["financing_totals"], tables["financing_modes"], funding_modes
+        )
+    return {"funding": funding, "funding_modes": funding_modes, **tables}

@@ -17,7 +17,7 @@ Only communities whose eligibility status (:func:`gisplan.eligibility.assess`) i
 :attr:`PlanLimits.require_consent` is ``False`` ("成熟一个、改造一个"). Every other
 community is listed with the reason it was left out.
 
-:data:`COLUMN_LABELS_ZH` gives a Chinese header (with units) for every output column.
+Chinese headers (with units) of the output columns come from :mod:`gisplan.vocabulary`.
 No function modifies its inputs; outputs are sorted deterministically.
 """
 
@@ -40,11 +40,11 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 __all__ = [
-    "COLUMN_LABELS_ZH",
     "ROLLOUT_STATES",
     "PlanLimits",
     "PriorityWeights",
     "annual_plan",
+    "candidates",
     "priority",
     "rollout",
 ]
@@ -53,34 +53,6 @@ logger = logging.getLogger(__name__)
 
 #: Project states of a community in the rollout (POLICY.md §6); ``未纳入`` = cannot enter.
 ROLLOUT_STATES: tuple[str, ...] = ("储备", "新开工", "在建", "竣工", "未纳入")
-
-#: Chinese header (with units) of every fixed column the functions of this module return.
-#: The rollout's ``status_<year>`` columns read ``"<year>年状态"``.
-COLUMN_LABELS_ZH: dict[str, str] = {
-    "community_id": "小区编号",
-    "priority": "优先级得分",
-    "selected": "是否纳入计划",
-    "reason": "纳入或未纳入原因",
-    "status": "资格状态代码",
-    "government_cost_wan_yuan": "政府投资（万元）",
-    "floor_area_m2": "建筑面积（m²）",
-    "start_year": "开工年份",
-    "completion_year": "竣工年份",
-    "year": "年份",
-    "planned": "是否计划年度",
-    "plan_status": "求解状态",
-    "budget_wan_yuan": "年度预算（万元）",
-    "budget_used_wan_yuan": "使用预算（万元）",
-    "communities_started": "新开工小区数（个）",
-    "buildings_started": "新开工楼栋数（栋）",
-    "households_started": "新开工户数（户）",
-    "floor_area_m2_started": "新开工建筑面积（m²）",
-    "communities_in_construction": "在建小区数（个）",
-    "communities_completed": "竣工小区数（个）",
-    "buildings_completed": "竣工楼栋数（栋）",
-    "households_completed": "竣工户数（户）",
-    "floor_area_m2_completed": "竣工建筑面积（m²）",
-}
 
 #: Eligibility statuses that may enter the plan (the second only without the consent gate).
 _ENTER = "eligible"
@@ -308,6 +280,79 @@ def _share_of_max(values: pd.Series[float]) -> pd.Series[float]:
     return filled / top if top > 0 else filled * 0.0
 
 
+# --------------------------------------------------------------------------- candidates
+
+
+def candidates(
+    communities: pd.DataFrame,
+    *,
+    eligibility: pd.DataFrame,
+    schemes: pd.DataFrame,
+    community_gaps: pd.DataFrame | None = None,
+    funding: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Assemble the candidates table of :func:`annual_plan` from the earlier steps' tables.
+
+    Parameters
+    ----------
+    communities
+        The communities layer: ``community_id`` and, when present, ``built_year,
+        households, floor_area_m2, buildings, participation_rate, approval_rate``.
+    eligibility
+        Table of :func:`gisplan.eligibility.assess`; gives ``status``.
+    schemes
+        Table of :func:`gisplan.catalogue.build_schemes`: ``safety_items`` counts its items
+        flagged as safety hazards (gas, drainage, fire …), ``government_cost_wan_yuan`` sums
+        the items the government pays.
+    community_gaps
+        Table of :func:`gisplan.gaps.community_gaps`; gives ``gap_score`` (left out without).
+    funding
+        Table of :func:`gisplan.finance.fund`: the government cost is then less what revenue
+        projects pay (大片区统筹 / 跨片区组合), and 0 for a community that balances itself
+        (小区内自求平衡).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per community with a scheme, and per community not ``eligible`` (which the
+        plan lists as left out, with why), in the order of ``communities``.
+
+    Examples
+    --------
+    >>> comm = pd.DataFrame({"community_id": ["C1", "C2"], "households": [100, 50]})
+    >>> elig = pd.DataFrame({"community_id": ["C1", "C2"], "status": ["eligible", "not_eligible"]})
+    >>> schemes = pd.DataFrame({"community_id": ["C1", "C1"], "item": [1, 2],
+    ...     "payer": ["government", "utility"], "cost_yuan": [30_000.0, 5_000.0],
+    ...     "safety": [True, False]})
+    >>> candidates(comm, eligibility=elig, schemes=schemes).values.tolist()
+    [['C1', 100, 'eligible', 1, 3.0], ['C2', 50, 'not_eligible', 0, nan]]
+    """
+    from gisplan.finance import AREA_SOURCES  # noqa: PLC0415 - finance imports the solvers
+
+    gov = schemes[schemes["payer"] == "government"].groupby("community_id")["cost_yuan"].sum()
+    if funding is not None:
+        area = funding[funding["source"].isin(AREA_SOURCES)]
+        gov = gov.sub(area.groupby("community_id")["amount_yuan"].sum(), fill_value=0.0)
+        gov[gov.index.isin(funding.loc[funding["mode"] == "self_balance", "community_id"])] = 0.0
+        gov = gov.clip(lower=0.0)
+    safety = schemes[schemes["safety"].astype(bool)].groupby("community_id")["item"].nunique()
+    columns = ["community_id", "built_year", "households", "floor_area_m2", "buildings"]
+    columns += ["participation_rate", "approval_rate"]
+    table = pd.DataFrame(communities[[c for c in columns if c in communities.columns]])
+    ids = table["community_id"].astype(str)
+    status = eligibility.set_index("community_id")["status"]
+    table["status"] = ids.map(status).to_numpy()
+    if community_gaps is not None:
+        score = community_gaps.set_index("community_id")["gap_score"]
+        table["gap_score"] = ids.map(score).to_numpy()
+    table["safety_items"] = ids.map(safety).fillna(0).astype(int).to_numpy()
+    table["government_cost_wan_yuan"] = (ids.map(gov) / 10_000).round(2).to_numpy()
+    has_scheme = ids.isin(set(schemes["community_id"].astype(str))).to_numpy()
+    keep = has_scheme | (table["status"] != "eligible").to_numpy()
+    out: pd.DataFrame = table[keep].reset_index(drop=True)
+    return out
+
+
 # --------------------------------------------------------------------------- priority
 
 
@@ -503,7 +548,7 @@ def annual_plan(
     -------
     table : pandas.DataFrame
         One row per candidate, sorted by priority (descending) then ``community_id``,
-        RangeIndex: ``community_id, priority, selected`` (bool), ``reason``
+        RangeIndex: ``community_id, priority, selected`` (bool), ``selection_reason``
         (``"selected"``, ``"over budget"`` — left out by the year's budget or capacity —,
         ``"waiting for consent"`` or ``"not eligible: …"``), ``status``,
         ``government_cost_wan_yuan``, ``floor_area_m2``.
@@ -534,7 +579,7 @@ def annual_plan(
     ...                    "floor_area_m2": [9000.0, 4000.0]})
     >>> table, info = gisplan.plan.annual_plan(
     ...     df, limits=gisplan.plan.PlanLimits(budget_wan_yuan=100), plan_year=2026)
-    >>> table[["community_id", "reason"]].to_numpy().tolist(), info["status"]
+    >>> table[["community_id", "selection_reason"]].to_numpy().tolist(), info["status"]
     ([['A', 'selected'], ['B', 'over budget']], 'optimal')
     """
     _require(
@@ -583,7 +628,7 @@ def annual_plan(
         info["note"] = (
             "no candidate may enter the plan (none is eligible"
             + (" with consent" if limits.require_consent else "")
-            + "); see the reason column"
+            + "); see the selection_reason column"
         )
     else:
         rows: list[tuple[str, np.ndarray[Any, np.dtype[np.float64]], float]] = [
@@ -619,7 +664,7 @@ def annual_plan(
             "community_id": candidates["community_id"].to_numpy(),
             "priority": score.to_numpy(float),
             "selected": chosen,
-            "reason": reason.astype(object),
+            "selection_reason": reason.astype(object),
             "status": candidates["status"].astype(str).to_numpy(dtype=object),
             "government_cost_wan_yuan": cost.to_numpy(float),
             "floor_area_m2": area.to_numpy(float),

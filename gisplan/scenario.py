@@ -24,10 +24,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
+import importlib
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, get_args, get_origin
 
 import yaml
 from pydantic import (
@@ -42,15 +44,21 @@ from pydantic import ValidationError as PydanticValidationError
 
 from gisplan.errors import CRSError, GisplanError, ScenarioError, StandardsError
 from gisplan.layers import LAYER_KINDS
+from gisplan.standards import LevelDistances
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
+    import pandas as pd
+
+    from gisplan.access import AccessOptions
     from gisplan.bundles import BundleOptions, CrossOptions
     from gisplan.catalogue import SchemeOptions
     from gisplan.eligibility import EligibilityRules
-    from gisplan.finance import FundingRules
+    from gisplan.finance import FinancingOptions, FundingRules
+    from gisplan.gaps import GapOptions
     from gisplan.maps import MapOptions
+    from gisplan.plan import PlanLimits, PriorityWeights
     from gisplan.publish import PublishOptions
     from gisplan.siting import SitingOptions
 
@@ -171,8 +179,126 @@ class Layers(_Model):
         return [(k, s) for k in LAYER_KINDS if (s := getattr(self, k)) is not None]
 
 
+# --------------------------------------------------------------------------- options links
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OptionsLink:
+    """How a scenario section reaches the fields of one options dataclass.
+
+    Attributes
+    ----------
+    owner
+        ``"module:Class"`` of the options dataclass (imported when first needed, so loading a
+        scenario never imports the steps it does not use).
+    via
+        ``"fields"``: each option is a section field of the same name (or the name in
+        ``rename``) whose default IS the option's default (:func:`_option`);
+        ``"mapping:<key>"``: the options are the keys of the section's mapping ``<key>``
+        (unset keys keep the option's default); ``"overrides"``: each option is a section
+        field defaulting to ``None``, which keeps the value of the section's preset.
+    rename
+        Option name → section field name, where the YAML name differs.
+    exempt
+        Options a scenario cannot set, with the reason (shown in the docs and the test).
+    """
+
+    owner: str
+    via: str = "fields"
+    rename: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    exempt: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def options_class(self) -> type:
+        """Return the options dataclass (imported on first use)."""
+        return _options_class(self.owner)
+
+
+@functools.cache
+def _options_class(owner: str) -> type:
+    module, _, name = owner.partition(":")
+    cls: type = getattr(importlib.import_module(module), name)
+    return cls
+
+
+def _option_default(owner: str, name: str) -> Any:  # noqa: ANN401 - any option's value
+    """Return the default of field ``name`` of the options dataclass ``owner``."""
+    spec = next(f for f in dataclasses.fields(_options_class(owner)) if f.name == name)
+    if spec.default is not dataclasses.MISSING:
+        return spec.default
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()
+    msg = f"{owner}.{name} has no default"  # a required option is a required section field
+    raise TypeError(msg)
+
+
+def _option(owner: str, name: str, **field: Any) -> Any:  # noqa: ANN401 - a pydantic Field
+    """Return a section field whose default is option ``name`` of ``owner`` (one source)."""
+    return Field(default_factory=functools.partial(_option_default, owner, name), **field)
+
+
+def _build(section: BaseModel, link: OptionsLink, **given: Any) -> Any:  # noqa: ANN401
+    """Build ``link``'s options from a section's fields (``given`` wins); checks run there."""
+    cls = link.options_class()
+    names = type(section).model_fields
+    values = {
+        f.name: getattr(section, link.rename.get(f.name, f.name))
+        for f in dataclasses.fields(cls)
+        if f.name not in given and link.rename.get(f.name, f.name) in names
+    }
+    return cls(**values, **given)
+
+
+def _dataclass_options(cls: Callable[..., _T], values: dict[str, Any], what: str) -> _T:
+    """Build an options dataclass from a scenario mapping; bad keys or values → ValueError."""
+    known = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    unknown = [k for k in values if k not in known]
+    if unknown:
+        hints = {k: difflib.get_close_matches(k, known, n=1) for k in unknown}
+        said = ", ".join(
+            f"'{k}'" + (f" (did you mean '{h[0]}'?)" if h else "") for k, h in hints.items()
+        )
+        msg = f"unknown {what} {said}; allowed: {', '.join(known)}"
+        raise ValueError(msg)
+    converted: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v for k, v in values.items()
+    }
+    try:
+        return cls(**converted)
+    except (ScenarioError, TypeError) as err:
+        raise ValueError(str(err)) from err
+
+
+def _mapping_options(owner: str, values: dict[str, Any], what: str) -> Any:  # noqa: ANN401
+    return _dataclass_options(_options_class(owner), values, what)
+
+
+def _options_valid(build: Callable[[], object]) -> None:
+    """Build a section's options once, turning their ScenarioError into a field error."""
+    try:
+        build()
+    except (ScenarioError, StandardsError) as err:
+        raise ValueError(str(err)) from err
+
+
+# --------------------------------------------------------------------------- sections
+
+_ACCESS = "gisplan.access:AccessOptions"
+_GAPS = "gisplan.gaps:GapOptions"
+
+
 class AccessSection(_Model):
-    """Options of the 15-minute life-circle step (``access:``)."""
+    """Options of the 15-minute life-circle step (``access:``).
+
+    Besides ``types``, ``levels`` and ``service_areas``, every field is one of
+    :class:`gisplan.access.AccessOptions` or :class:`gisplan.gaps.GapOptions` (``radius_m``
+    is ``GapOptions.radius_overrides``, ``level_distances`` is ``GapOptions.levels``), with
+    the default of that class.
+    """
+
+    links: ClassVar[tuple[OptionsLink, ...]] = (
+        OptionsLink(_ACCESS),
+        OptionsLink(_GAPS, rename={"radius_overrides": "radius_m", "levels": "level_distances"}),
+    )
 
     types: Literal["all"] | list[str] = Field(
         default="all", description="'all' (the standard table) or a list of facility codes."
@@ -180,23 +306,15 @@ class AccessSection(_Model):
     levels: list[Literal["15min", "10min", "5min", "neighbourhood"]] | None = Field(
         default=None, description="Keep only types of these life-circle levels (default: all)."
     )
-    radius_m: dict[str, float] = Field(
-        default_factory=dict, description="Radius overrides in metres per facility code."
-    )
-    weights: dict[str, float] = Field(
-        default_factory=dict,
-        description="Gap-score weights per facility code (default 一老一小 ×2).",
-    )
-    max_snap_m: float = Field(
-        default=200.0, gt=0, description="Points farther from the network are flagged."
-    )
-    limit_m: float | None = Field(default=None, gt=0, description="Optional search limit.")
-    straight_line_factor: float | None = Field(
-        default=None,
-        ge=1.0,
-        description="Use straight-line distance x factor instead of the network (explicit only).",
-    )
     service_areas: bool = Field(default=False, description="Also write network service areas.")
+    radius_m: dict[str, float] = _option(_GAPS, "radius_overrides")
+    weights: dict[str, float] | None = _option(_GAPS, "weights")
+    level_distances: LevelDistances = _option(_GAPS, "levels")
+    max_snap_m: float = _option(_ACCESS, "max_snap_m", gt=0)
+    limit_m: float | None = _option(_ACCESS, "limit_m", gt=0)
+    entrance_near_m: float = _option(_ACCESS, "entrance_near_m", ge=0)
+    max_entrances: int = _option(_ACCESS, "max_entrances", ge=1)
+    straight_line_factor: float | None = _option(_ACCESS, "straight_line_factor", ge=1.0)
 
     @field_validator("radius_m")
     @classmethod
@@ -209,17 +327,39 @@ class AccessSection(_Model):
 
     @field_validator("weights")
     @classmethod
-    def _non_negative_weights(cls, value: dict[str, float]) -> dict[str, float]:
-        bad = {k: v for k, v in value.items() if v < 0}
+    def _non_negative_weights(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        bad = {k: v for k, v in (value or {}).items() if v < 0}
         if bad:
             msg = f"weights must be zero or more: {', '.join(bad)}; fix or remove them"
             raise ValueError(msg)
         return value
 
+    @model_validator(mode="after")
+    def _valid(self) -> AccessSection:
+        _options_valid(self.access_options)
+        return self
+
+    def facility_types(self, standard: pd.DataFrame) -> list[str]:
+        """Return the facility codes to check: ``types``, or every code of ``levels``."""
+        if self.types != "all":
+            return list(self.types)
+        levels = standard["level"]
+        return [str(c) for c, lv in levels.items() if self.levels is None or lv in self.levels]
+
+    def access_options(self) -> AccessOptions:
+        """Return the :class:`~gisplan.access.AccessOptions` of this section."""
+        options: AccessOptions = _build(self, self.links[0])
+        return options
+
+    def gap_options(self) -> GapOptions:
+        """Return the :class:`~gisplan.gaps.GapOptions` of this section."""
+        options: GapOptions = _build(self, self.links[1])
+        return options
+
     def codes(self) -> list[str]:
         """Return every facility code the section names (types, radius and weight keys)."""
         named = [] if self.types == "all" else list(self.types)
-        return list(dict.fromkeys([*named, *self.radius_m, *self.weights]))
+        return list(dict.fromkeys([*named, *self.radius_m, *(self.weights or {})]))
 
 
 def _rate(value: float | None) -> float | None:
@@ -230,7 +370,20 @@ def _rate(value: float | None) -> float | None:
 
 
 class EligibilitySection(_Model):
-    """Options of the eligibility step (``eligibility:``): a preset, then overrides."""
+    """Options of the eligibility step (``eligibility:``): a preset, then overrides.
+
+    Every field but ``preset`` and ``plan_year`` overrides the field of the same name of the
+    preset's :class:`gisplan.eligibility.EligibilityRules`; left out (``None``), the preset's
+    value holds.
+    """
+
+    links: ClassVar[tuple[OptionsLink, ...]] = (
+        OptionsLink(
+            "gisplan.eligibility:EligibilityRules",
+            via="overrides",
+            exempt={"source_zh": "the policy the preset cites; it comes with the preset"},
+        ),
+    )
 
     preset: str = Field(
         default="national", description="national | linxia | tongnan | linyi (seed cities)."
@@ -243,6 +396,7 @@ class EligibilitySection(_Model):
     min_participation: float | None = Field(default=None, description="Fraction, e.g. 0.67.")
     min_approval: float | None = Field(default=None, description="Fraction, e.g. 0.67.")
     require_state_land: bool | None = None
+    require_property_mgmt_before_works: bool | None = None
 
     @field_validator("preset")
     @classmethod
@@ -264,37 +418,28 @@ class EligibilitySection(_Model):
         """Return the preset's rules with this section's overrides and plan year."""
         from gisplan.eligibility import preset  # noqa: PLC0415
 
-        overrides = {
-            key: getattr(self, key)
-            for key in (
-                "cutoff",
-                "expropriation_within_years",
-                "min_participation",
-                "min_approval",
-                "require_state_land",
-            )
-            if getattr(self, key) is not None
-        }
-        return dataclasses.replace(preset(self.preset), plan_year=self.plan_year, **overrides)
+        fields = set(type(self).model_fields) - {"preset"}
+        overrides = {k: getattr(self, k) for k in fields if getattr(self, k) is not None}
+        return dataclasses.replace(preset(self.preset), **overrides)
 
 
 SchemeClass = Literal["basic", "complete", "improve"]
-_DEFAULT_CLASSES: tuple[SchemeClass, ...] = ("basic", "complete")
+_SCHEMES = "gisplan.catalogue:SchemeOptions"
 
 
 class SchemesSection(_Model):
-    """Options of the one-scheme-per-community step (``schemes:``), 一小区一方案."""
+    """Options of the one-scheme-per-community step (``schemes:``), 一小区一方案.
 
-    classes: list[SchemeClass] = Field(
-        default_factory=lambda: list(_DEFAULT_CLASSES),
-        description="Catalogue classes every scheme takes (基础/完善/提升).",
-    )
-    include: list[int] = Field(default_factory=list, description="Items forced into every scheme.")
-    exclude: list[int] = Field(
-        default_factory=lambda: [28, 30],
-        description="Items left out of every scheme (default: lifts and seismic retrofit, "
-        "which need a building survey).",
-    )
+    ``include``, ``exclude``, ``classes`` and ``gap_items`` are the fields of
+    :class:`gisplan.catalogue.SchemeOptions`, with its defaults.
+    """
+
+    links: ClassVar[tuple[OptionsLink, ...]] = (OptionsLink(_SCHEMES),)
+
+    classes: tuple[SchemeClass, ...] = _option(_SCHEMES, "classes")
+    include: tuple[int, ...] = _option(_SCHEMES, "include")
+    exclude: tuple[int, ...] = _option(_SCHEMES, "exclude")
+    gap_items: dict[str, tuple[int, ...]] = _option(_SCHEMES, "gap_items")
     use_gaps: bool = Field(
         default=True, description="Propose 提升类 items for life-circle gaps (needs access:)."
     )
@@ -327,11 +472,11 @@ class SchemesSection(_Model):
 
     def options(self) -> SchemeOptions:
         """Return the :class:`~gisplan.catalogue.SchemeOptions` of this section."""
-        from gisplan.catalogue import SchemeOptions  # noqa: PLC0415
+        options: SchemeOptions = _build(self, self.links[0])
+        return options
 
-        return SchemeOptions(
-            include=tuple(self.include), exclude=tuple(self.exclude), classes=tuple(self.classes)
-        )
+
+_FUNDING = "gisplan.finance:FundingRules"
 
 
 class FinanceSection(_Model):
@@ -341,6 +486,8 @@ class FinanceSection(_Model):
     placeholders: state your city's figures here.
     """
 
+    links: ClassVar[tuple[OptionsLink, ...]] = (OptionsLink(_FUNDING, via="mapping:rules"),)
+
     rules: dict[str, Any] = Field(
         default_factory=dict, description="FundingRules fields, e.g. {local_share: 0.3}."
     )
@@ -348,72 +495,40 @@ class FinanceSection(_Model):
     @field_validator("rules")
     @classmethod
     def _rules_valid(cls, value: dict[str, Any]) -> dict[str, Any]:
-        _funding_rules(value)
+        _mapping_options(_FUNDING, value, "funding rule(s)")
         return value
 
     def funding_rules(self) -> FundingRules:
         """Return the :class:`~gisplan.finance.FundingRules` of this section."""
-        return _funding_rules(self.rules)
+        rules: FundingRules = _mapping_options(_FUNDING, self.rules, "funding rule(s)")
+        return rules
 
 
-def _dataclass_options(cls: Callable[..., _T], values: dict[str, Any], what: str) -> _T:
-    """Build an options dataclass from a scenario mapping; bad keys or values → ValueError."""
-    known = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    unknown = [k for k in values if k not in known]
-    if unknown:
-        hints = {k: difflib.get_close_matches(k, known, n=1) for k in unknown}
-        said = ", ".join(
-            f"'{k}'" + (f" (did you mean '{h[0]}'?)" if h else "") for k, h in hints.items()
-        )
-        msg = f"unknown {what} {said}; allowed: {', '.join(known)}"
-        raise ValueError(msg)
-    converted: dict[str, Any] = {
-        k: tuple(v) if isinstance(v, list) else v for k, v in values.items()
-    }
-    try:
-        return cls(**converted)
-    except (ScenarioError, TypeError) as err:
-        raise ValueError(str(err)) from err
-
-
-def _funding_rules(values: dict[str, Any]) -> FundingRules:
-    from gisplan.finance import FundingRules  # noqa: PLC0415
-
-    return _dataclass_options(FundingRules, values, "funding rule(s)")
-
-
-#: Financing modes a ``bundles.order`` may list (gisplan.bundles.plan_financing).
-FinancingMode = Literal["self_balance", "large_area", "cross_area", "government_led"]
-_DEFAULT_ORDER: tuple[FinancingMode, ...] = (
-    "self_balance",
-    "large_area",
-    "cross_area",
-    "government_led",
-)
+_FINANCING = "gisplan.finance:FinancingOptions"
+_BUNDLE = "gisplan.bundles:BundleOptions"
+_CROSS = "gisplan.bundles:CrossOptions"
 
 
 class BundlesSection(_Model):
     """Area-wide financing (``bundles:``): 大片区统筹平衡 and 跨片区组合平衡 (needs finance).
 
-    Communities still short of money after the modes before them are bundled with ADJACENT
-    revenue projects (``large_area``, options of :class:`gisplan.bundles.BundleOptions`) or
-    paired with NON-adjacent projects' surpluses (``cross_area``, options of
+    The fields are those of :class:`gisplan.finance.FinancingOptions`: communities still short
+    of money after the modes before them are bundled with ADJACENT revenue projects
+    (``large_area``, options of :class:`gisplan.bundles.BundleOptions`) or paired with
+    NON-adjacent projects' surpluses (``cross_area``, options of
     :class:`gisplan.bundles.CrossOptions`); the project money then enters the funding table.
     """
 
-    order: list[FinancingMode] = Field(
-        default_factory=lambda: list(_DEFAULT_ORDER),
-        description="Financing modes, first to last; a mode left out is not used.",
+    links: ClassVar[tuple[OptionsLink, ...]] = (
+        OptionsLink(_FINANCING, exempt={}),
+        OptionsLink(_BUNDLE, via="mapping:large_area"),
+        OptionsLink(_CROSS, via="mapping:cross_area"),
     )
-    tolerance_m: float = Field(
-        default=30.0, ge=0, description="Units this close count as adjacent (streets between)."
-    )
-    group_by: str | None = Field(
-        default=None, description="Column (e.g. street) a bundle may not cross."
-    )
-    use_barriers: bool = Field(
-        default=True, description="No adjacency across the barriers layer (rivers, railways)."
-    )
+
+    order: tuple[str, ...] = _option(_FINANCING, "order")
+    tolerance_m: float = _option(_FINANCING, "tolerance_m", ge=0)
+    group_by: str | None = _option(_FINANCING, "group_by")
+    use_barriers: bool = _option(_FINANCING, "use_barriers")
     large_area: dict[str, Any] = Field(
         default_factory=dict, description="BundleOptions fields, e.g. {margin_wan_yuan: 100}."
     )
@@ -423,53 +538,63 @@ class BundlesSection(_Model):
 
     @field_validator("order")
     @classmethod
-    def _order_once(cls, value: list[str]) -> list[str]:
-        repeated = sorted({m for m in value if value.count(m) > 1})
-        if repeated:
-            msg = f"{', '.join(repeated)} listed twice; name each mode once"
-            raise ValueError(msg)
+    def _known_modes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        _options_valid(lambda: _options_class(_FINANCING)(order=value))
         return value
 
     @field_validator("large_area")
     @classmethod
     def _bundle_options_valid(cls, value: dict[str, Any]) -> dict[str, Any]:
-        _bundle_options(value)
+        _mapping_options(_BUNDLE, value, "large_area option(s)")
         return value
 
     @field_validator("cross_area")
     @classmethod
     def _cross_options_valid(cls, value: dict[str, Any]) -> dict[str, Any]:
-        _cross_options(value)
+        _mapping_options(_CROSS, value, "cross_area option(s)")
         return value
 
     def bundle_options(self) -> BundleOptions:
         """Return the :class:`~gisplan.bundles.BundleOptions` of ``large_area``."""
-        return _bundle_options(self.large_area)
+        options: BundleOptions = _mapping_options(_BUNDLE, self.large_area, "large_area")
+        return options
 
     def cross_options(self) -> CrossOptions:
         """Return the :class:`~gisplan.bundles.CrossOptions` of ``cross_area``."""
-        return _cross_options(self.cross_area)
+        options: CrossOptions = _mapping_options(_CROSS, self.cross_area, "cross_area")
+        return options
+
+    def financing_options(self) -> FinancingOptions:
+        """Return the :class:`~gisplan.finance.FinancingOptions` of this section."""
+        options: FinancingOptions = _build(
+            self,
+            self.links[0],
+            large_area=self.bundle_options(),
+            cross_area=self.cross_options(),
+        )
+        return options
 
 
-def _bundle_options(values: dict[str, Any]) -> BundleOptions:
-    from gisplan.bundles import BundleOptions  # noqa: PLC0415
-
-    return _dataclass_options(BundleOptions, values, "large_area option(s)")
-
-
-def _cross_options(values: dict[str, Any]) -> CrossOptions:
-    from gisplan.bundles import CrossOptions  # noqa: PLC0415
-
-    return _dataclass_options(CrossOptions, values, "cross_area option(s)")
+_LIMITS = "gisplan.plan:PlanLimits"
+_WEIGHTS = "gisplan.plan:PriorityWeights"
 
 
 class PlanSection(_Model):
-    """The annual plan and multi-year rollout (``plan:``)."""
+    """The annual plan and multi-year rollout (``plan:``).
+
+    ``budget_wan_yuan``, ``max_communities``, ``max_floor_area_m2`` and ``require_consent`` are
+    :class:`gisplan.plan.PlanLimits`; ``weights`` holds :class:`gisplan.plan.PriorityWeights`.
+    """
+
+    links: ClassVar[tuple[OptionsLink, ...]] = (
+        OptionsLink(_LIMITS),
+        OptionsLink(_WEIGHTS, via="mapping:weights"),
+    )
 
     budget_wan_yuan: float = Field(ge=0, description="Government budget of the plan year, 万元.")
-    max_communities: int | None = Field(default=None, ge=0)
-    max_floor_area_m2: float | None = Field(default=None, ge=0)
-    require_consent: bool = Field(default=True, description="Only communities past the gates.")
+    max_communities: int | None = _option(_LIMITS, "max_communities", ge=0)
+    max_floor_area_m2: float | None = _option(_LIMITS, "max_floor_area_m2", ge=0)
+    require_consent: bool = _option(_LIMITS, "require_consent")
     weights: dict[str, float] = Field(
         default_factory=dict, description="PriorityWeights fields (age, safety, gap, ...)."
     )
@@ -485,52 +610,51 @@ class PlanSection(_Model):
     )
     publicity_working_days: int = Field(default=5, ge=1)
 
+    @field_validator("weights")
+    @classmethod
+    def _weights_valid(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _mapping_options(_WEIGHTS, value, "priority weight(s)")
+        return value
+
+    def limits(self) -> PlanLimits:
+        """Return the :class:`~gisplan.plan.PlanLimits` of this section."""
+        limits: PlanLimits = _build(self, self.links[0])
+        return limits
+
+    def priority_weights(self) -> PriorityWeights:
+        """Return the :class:`~gisplan.plan.PriorityWeights` of this section."""
+        weights: PriorityWeights = _mapping_options(_WEIGHTS, self.weights, "plan.weights")
+        return weights
+
+
+_SITING = "gisplan.siting:SitingOptions"
+
 
 class SitingSection(_Model):
     """New facilities on inefficient land and idle buildings (``siting:``).
 
-    Every field is the one of :class:`gisplan.siting.SitingOptions` of the same name; the
-    network snapping distance is the access section's ``max_snap_m``.
+    Every field is the one of :class:`gisplan.siting.SitingOptions` of the same name, with its
+    default; the network snapping distance is the access section's ``max_snap_m``.
     """
 
-    types: list[str] | None = Field(
-        default=None,
-        description="Facility codes to site (default: every type some site allows and "
-        "that leaves a community uncovered).",
+    links: ClassVar[tuple[OptionsLink, ...]] = (
+        OptionsLink(_SITING, exempt={"max_snap_m": "the access section's max_snap_m"}),
     )
-    model: Literal["mclp", "lscp"] = Field(
-        default="lscp",
-        description="mclp: most demand covered within n_new / budget; lscp: cover every "
-        "reachable uncovered community at least cost.",
-    )
-    n_new: int | dict[str, int] | None = Field(
-        default=None, description="At most this many new facilities per type (or per code)."
-    )
-    budget_wan_yuan: float | None = Field(
-        default=None, ge=0, description="Total budget of all sites, 万元."
-    )
-    weight: Literal["population", "households", "one_old_one_young"] = Field(
-        default="population", description="Demand of a community (一老一小: elderly/children)."
-    )
-    radius_m: dict[str, float] = Field(
-        default_factory=dict, description="Radius overrides in metres per facility code."
-    )
-    allow_multiple_types_per_site: bool = Field(
-        default=False, description="A site may host several types if its area allows."
-    )
-    min_area_m2: dict[str, float] = Field(
-        default_factory=dict, description="Least site area per facility code, m²."
-    )
-    capacities: dict[str, float] = Field(
-        default_factory=dict, description="Capacity of one new facility per code (demand units)."
-    )
-    expand_existing: bool = Field(
-        default=False, description="Existing facilities with a capacity can be enlarged."
-    )
-    expansion_capacity: dict[str, float] = Field(default_factory=dict)
-    expansion_cost_wan_yuan: dict[str, float] = Field(default_factory=dict)
-    time_limit_s: float = Field(default=60.0, gt=0, description="HiGHS time limit per solve.")
-    mip_rel_gap: float = Field(default=0.0, ge=0, lt=1, description="0: prove optimality.")
+
+    types: tuple[str, ...] | None = _option(_SITING, "types")
+    model: Literal["mclp", "lscp"] = _option(_SITING, "model")
+    n_new: int | dict[str, int] | None = _option(_SITING, "n_new")
+    budget_wan_yuan: float | None = _option(_SITING, "budget_wan_yuan", ge=0)
+    weight: Literal["population", "households", "one_old_one_young"] = _option(_SITING, "weight")
+    radius_m: dict[str, float] = _option(_SITING, "radius_m")
+    allow_multiple_types_per_site: bool = _option(_SITING, "allow_multiple_types_per_site")
+    min_area_m2: dict[str, float] = _option(_SITING, "min_area_m2")
+    capacities: dict[str, float] = _option(_SITING, "capacities")
+    expand_existing: bool = _option(_SITING, "expand_existing")
+    expansion_capacity: dict[str, float] = _option(_SITING, "expansion_capacity")
+    expansion_cost_wan_yuan: dict[str, float] = _option(_SITING, "expansion_cost_wan_yuan")
+    time_limit_s: float = _option(_SITING, "time_limit_s", gt=0)
+    mip_rel_gap: float = _option(_SITING, "mip_rel_gap", ge=0, lt=1)
 
     @model_validator(mode="after")
     def _valid(self) -> SitingSection:
@@ -539,46 +663,36 @@ class SitingSection(_Model):
 
     def options(self, *, max_snap_m: float = 200.0) -> SitingOptions:
         """Return the :class:`~gisplan.siting.SitingOptions` of this section."""
-        from gisplan.siting import SitingOptions  # noqa: PLC0415
-
-        values = self.model_dump()
-        types = values.pop("types")
-        return SitingOptions(
-            types=None if types is None else tuple(types), max_snap_m=max_snap_m, **values
-        )
+        options: SitingOptions = _build(self, self.links[0], max_snap_m=max_snap_m)
+        return options
 
 
-def _options_valid(build: Callable[[], object]) -> None:
-    """Build a section's options once, turning their ScenarioError into a field error."""
-    try:
-        build()
-    except ScenarioError as err:
-        raise ValueError(str(err)) from err
+_MAPS = "gisplan.maps:MapOptions"
 
 
 class MapsSection(_Model):
     """Interactive maps written to ``maps/<theme>.html`` of the output folder (``maps:``).
 
-    Fields are those of :class:`gisplan.maps.MapOptions`. A 天地图 key is never written in a
-    scenario: it is read from the environment variable ``tianditu_key_env``.
+    Fields are those of :class:`gisplan.maps.MapOptions`, with its defaults. A 天地图 key is
+    never written in a scenario: it is read from the environment variable
+    ``tianditu_key_env``.
     """
 
-    themes: list[str] | None = Field(
-        default=None,
-        description="overview, eligibility, gaps, funding, plan, bundles, sites (default all).",
+    links: ClassVar[tuple[OptionsLink, ...]] = (
+        OptionsLink(
+            _MAPS,
+            exempt={"tianditu_key": "a secret: read from the variable named by tianditu_key_env"},
+        ),
     )
-    basemap: str = Field(
-        default="osm", description="osm | tianditu | tianditu_img | gaode | gaode_img | none."
-    )
-    offline: bool = Field(default=True, description="Embed every script and style in the file.")
-    tianditu_key_env: str = Field(
-        default="TIANDITU_KEY", description="Environment variable holding the 天地图 key."
-    )
-    simplify_m: float = Field(default=1.0, ge=0, description="Outline simplification, metres.")
-    precision: int = Field(default=5, description="Decimals of a degree (5 ≈ 1 m).")
-    canvas_threshold: int = Field(
-        default=20_000, ge=0, description="Above this many features, draw on canvas."
-    )
+
+    themes: tuple[str, ...] = _option(_MAPS, "themes")
+    basemap: str = _option(_MAPS, "basemap")
+    offline: bool = _option(_MAPS, "offline")
+    tianditu_key_env: str = _option(_MAPS, "tianditu_key_env")
+    simplify_m: float = _option(_MAPS, "simplify_m", ge=0)
+    service_area_simplify_m: float = _option(_MAPS, "service_area_simplify_m", ge=0)
+    precision: int = _option(_MAPS, "precision")
+    canvas_threshold: int = _option(_MAPS, "canvas_threshold", ge=0)
 
     @model_validator(mode="after")
     def _valid(self) -> MapsSection:
@@ -587,30 +701,30 @@ class MapsSection(_Model):
 
     def options(self) -> MapOptions:
         """Return the :class:`~gisplan.maps.MapOptions` of this section."""
-        from gisplan.maps import THEMES, MapOptions  # noqa: PLC0415
+        options: MapOptions = _build(self, self.links[0])
+        return options
 
-        values = self.model_dump()
-        themes = values.pop("themes")
-        return MapOptions(themes=THEMES if themes is None else tuple(themes), **values)
+
+_PUBLISH = "gisplan.publish:PublishOptions"
 
 
 class PublishSection(_Model):
     """The public-consultation site (公示) written to ``site/`` (``publish:``).
 
-    Fields are those of :class:`gisplan.publish.PublishOptions`; ``gisplan publish`` reads
-    them from the run too.
+    Fields are those of :class:`gisplan.publish.PublishOptions`, with its defaults;
+    ``gisplan publish`` reads them from the run too.
     """
 
-    title: str | None = Field(default=None, description="Site title (default: the scenario's).")
-    contact_address: str = Field(default="", description="Where to hand in written comments.")
-    contact_phone: str = Field(default="", description="Telephone for comments.")
-    contact_email: str = Field(default="", description="E-mail for comments.")
-    basemap: str = Field(default="none", description="none | osm.")
-    offline: bool = Field(default=True, description="Leaflet copied beside the pages.")
-    communities: str = Field(default="plan", description="plan | schemed.")
-    synthetic: bool | None = Field(
-        default=None, description="Label pages as synthetic data (default: from the title)."
-    )
+    links: ClassVar[tuple[OptionsLink, ...]] = (OptionsLink(_PUBLISH),)
+
+    title: str | None = _option(_PUBLISH, "title")
+    contact_address: str = _option(_PUBLISH, "contact_address")
+    contact_phone: str = _option(_PUBLISH, "contact_phone")
+    contact_email: str = _option(_PUBLISH, "contact_email")
+    basemap: str = _option(_PUBLISH, "basemap")
+    offline: bool = _option(_PUBLISH, "offline")
+    communities: str = _option(_PUBLISH, "communities")
+    synthetic: bool | None = _option(_PUBLISH, "synthetic")
 
     @model_validator(mode="after")
     def _valid(self) -> PublishSection:
@@ -619,9 +733,8 @@ class PublishSection(_Model):
 
     def options(self) -> PublishOptions:
         """Return the :class:`~gisplan.publish.PublishOptions` of this section."""
-        from gisplan.publish import PublishOptions  # noqa: PLC0415
-
-        return PublishOptions(**self.model_dump())
+        options: PublishOptions = _build(self, self.links[0])
+        return options
 
 
 class Outputs(_Model):
@@ -776,6 +889,11 @@ class Scenario(_Model):
             )
             raise ValueError(msg)
         return self
+
+    def input_paths(self) -> list[Path]:
+        """Return the files a run reads: the scenario, its standards table and every layer."""
+        named = [self.source, self.standards, *(s.path for _, s in self.layers.items())]
+        return [p for p in named if p is not None]
 
     def layer_datum(self, kind: str) -> str | None:
         """Return the datum stated for ``kind`` (its own, else the scenario's)."""

@@ -33,7 +33,6 @@ from pandas.testing import assert_frame_equal
 from gisplan import plan
 from gisplan.errors import LayerError, ScenarioError, SchemaError
 from gisplan.plan import (
-    COLUMN_LABELS_ZH,
     ROLLOUT_STATES,
     PlanLimits,
     PriorityWeights,
@@ -41,6 +40,7 @@ from gisplan.plan import (
     priority,
     rollout,
 )
+from gisplan.vocabulary import column_label
 
 HOUSEHOLDS_ONLY = PriorityWeights(age=0.0, safety=0.0, gap=0.0, households=1.0, consent=0.0)
 
@@ -192,14 +192,14 @@ def test_knapsack_matches_enumeration() -> None:
     assert info["binding"] == ["budget"]
     assert info["note"] == ""
     assert table["community_id"].tolist() == list("ABCDEF")  # priority descending
-    assert table["reason"].tolist() == ["over budget"] * 2 + ["selected"] * 4
+    assert table["selection_reason"].tolist() == ["over budget"] * 2 + ["selected"] * 4
     assert table["priority"].tolist() == pytest.approx([1.0, 0.9, 0.8, 0.7, 0.6, 0.5])
     assert table.index.tolist() == list(range(6))
     assert table.columns.tolist() == [
         "community_id",
         "priority",
         "selected",
-        "reason",
+        "selection_reason",
         "status",
         "government_cost_wan_yuan",
         "floor_area_m2",
@@ -262,7 +262,7 @@ def test_waiting_for_consent_gate() -> None:
     # A, B, D may enter: A+D = 1.7 (90), B+D = 1.6, A alone 1.0 …
     assert chosen(gated) == {"A", "D"}
     assert info["entered"] == 3
-    reason = dict(zip(gated["community_id"], gated["reason"], strict=True))
+    reason = dict(zip(gated["community_id"], gated["selection_reason"], strict=True))
     assert reason == {
         "A": "selected",
         "B": "over budget",
@@ -287,7 +287,7 @@ def test_budget_zero_is_empty_with_note() -> None:
         knapsack(), limits=PlanLimits(budget_wan_yuan=0), weights=HOUSEHOLDS_ONLY, plan_year=2026
     )
     assert not table["selected"].any()
-    assert set(table["reason"]) == {"over budget"}
+    assert set(table["selection_reason"]) == {"over budget"}
     assert info["chosen"] == 0
     assert info["status"] == "not solved"
     assert info["objective"] == 0.0
@@ -539,7 +539,7 @@ def test_labels_cover_outputs() -> None:
         rollout_fixture(), years=[2026], limits_per_year=PlanLimits(budget_wan_yuan=60)
     )
     columns = [*table.columns, *comm.columns, *per_year.columns]
-    fixed = [c for c in columns if not c.startswith("status_")]
-    assert set(fixed) <= set(COLUMN_LABELS_ZH)
-    assert COLUMN_LABELS_ZH["budget_used_wan_yuan"] == "使用预算（万元）"
+    assert [c for c in columns if column_label(c) == c] == []
+    assert column_label("budget_used_wan_yuan") == "使用预算（万元）"
+    assert column_label("status_2026") == "2026年状态"
     assert plan.__all__ == sorted(plan.__all__, key=lambda s: (not s.isupper(), s))

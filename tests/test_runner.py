@@ -353,7 +353,7 @@ def test_finance_and_plan_steps(tmp_path: Path) -> None:
     plan = result.results["plan"].set_index("community_id")
     assert plan.index[0] == "c2"
     assert plan["selected"].to_dict() == {"c2": True, "c1": False, "c3": False}
-    assert plan.loc["c1", "reason"] == "over budget"
+    assert plan.loc["c1", "selection_reason"] == "over budget"
     info = dict(result.results["plan_info"].to_numpy().tolist())
     assert info["status"] == "optimal"
     funding = result.results["funding"].groupby("community_id")["amount_yuan"].sum()
@@ -405,8 +405,8 @@ def test_bundles_pay_the_public_cost(tmp_path: Path) -> None:
     )
     result = run_scenario(yaml_path, out=tmp_path / "out")
     bundles = result.results["bundles"]
-    assert bundles["communities"].tolist() == ["c1"]
-    assert bundles["projects"].tolist() == ["P1"]
+    assert bundles["community_ids"].tolist() == ["c1"]
+    assert bundles["project_ids"].tolist() == ["P1"]
     assert bundles["balance_wan_yuan"].tolist() == pytest.approx([1.0], abs=0.01)
     pairs = result.results["cross_area"]
     assert pairs[["community_id", "project_id"]].to_numpy().tolist() == [["c2", "P2"]]

@@ -1,11 +1,35 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
-from gisplan import ScenarioError, load_scenario
-from gisplan.scenario import scenario_from_dict
+from gisplan import ScenarioError, load_scenario, scenario
+from gisplan.access import AccessOptions
+from gisplan.catalogue import SchemeOptions
+from gisplan.eligibility import EligibilityRules
+from gisplan.finance import FinancingOptions, FundingRules
+from gisplan.gaps import GapOptions
+from gisplan.maps import MapOptions
+from gisplan.plan import PriorityWeights
+from gisplan.publish import PublishOptions
+from gisplan.scenario import (
+    AccessSection,
+    BundlesSection,
+    EligibilitySection,
+    FinanceSection,
+    MapsSection,
+    OptionsLink,
+    PlanSection,
+    PublishSection,
+    SchemesSection,
+    SitingSection,
+    scenario_from_dict,
+)
+from gisplan.siting import SitingOptions
 
 
 def _write(folder: Path, text: str) -> Path:
@@ -243,7 +267,7 @@ def test_bundles_section_options(tmp_path: Path) -> None:
         )
     )
     assert sc.bundles is not None
-    assert sc.bundles.order == ["large_area", "government_led"]
+    assert sc.bundles.order == ("large_area", "government_led")
     options = sc.bundles.bundle_options()
     assert (options.margin_wan_yuan, options.max_members, options.max_diameter_m) == (50, 6, 2000)
     assert sc.bundles.cross_options().allow_split is True
@@ -259,12 +283,13 @@ def test_bundles_section_problems(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     problems = {key: (problem, fix) for key, problem, fix in info.value.problems}
-    assert set(problems) == {"bundles.order.2", "bundles.tolerance_m", "bundles.large_area"}
+    assert set(problems) == {"bundles.order", "bundles.tolerance_m", "bundles.large_area"}
+    assert "'selfbalance' is not a mode" in problems["bundles.order"][0]
     assert "max_member" in str(info.value)
     assert "did you mean 'max_members'?" in str(info.value)
     with pytest.raises(ScenarioError, match=r"BundleOptions\.max_members = 1"):
         load_scenario(_bundles(tmp_path, "{large_area: {max_members: 1}}"))
-    with pytest.raises(ScenarioError, match="large_area listed twice"):
+    with pytest.raises(ScenarioError, match="'large_area' is named twice"):
         load_scenario(_bundles(tmp_path, "{order: [large_area, large_area]}"))
     path = _write(
         tmp_path, "layers: {communities: a.gpkg}\nschemes: {}\nfinance: {}\nbundles: {}\n"
@@ -273,3 +298,99 @@ def test_bundles_section_problems(tmp_path: Path) -> None:
         ScenarioError, match="bundles: needs a finance section and a projects layer"
     ):
         load_scenario(path)
+
+
+# --------------------------------------------------------------------------- sections ↔ options
+
+SECTIONS = [
+    AccessSection,
+    EligibilitySection,
+    SchemesSection,
+    FinanceSection,
+    BundlesSection,
+    PlanSection,
+    SitingSection,
+    MapsSection,
+    PublishSection,
+]
+
+#: Fields of a section that are not options of a step (what to run, files, scheduling).
+OWN_FIELDS = {
+    "AccessSection": {"types", "levels", "service_areas"},
+    "EligibilitySection": {"preset"},
+    "SchemesSection": {"use_gaps", "catalogue"},
+    "PlanSection": {
+        "rollout_years",
+        "build_years",
+        "targets",
+        "publicity_start",
+        "publicity_working_days",
+    },
+}
+
+
+def _with_required(section: type[BaseModel]) -> BaseModel:
+    """The section with only its required fields given."""
+    fill = {"plan_year": 2027, "budget_wan_yuan": 100.0}
+    given = {k: fill[k] for k, f in section.model_fields.items() if f.is_required()}
+    return section.model_validate(given)
+
+
+def _has_default(f: dataclasses.Field[Any]) -> bool:
+    return f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+
+
+@pytest.mark.parametrize("section", SECTIONS, ids=lambda s: s.__name__)
+def test_every_option_is_reachable_from_yaml_with_its_default(section: type[BaseModel]) -> None:
+    """Each options field is a section field, or a key of its mapping, with the same default."""
+    links: tuple[OptionsLink, ...] = section.links  # type: ignore[attr-defined]
+    built = _with_required(section)
+    owned = set(OWN_FIELDS.get(section.__name__, set()))
+    nested = {
+        link.via.removeprefix("mapping:") for link in links if link.via.startswith("mapping:")
+    }
+    for link in links:
+        cls = link.options_class()
+        if link.via.startswith("mapping:"):
+            key = link.via.removeprefix("mapping:")
+            owned.add(key)
+            assert getattr(built, key) == {}
+            # an empty mapping builds the options with every default
+            assert scenario._mapping_options(link.owner, {}, key) == cls()
+            continue
+        for f in dataclasses.fields(cls):
+            if f.name in link.exempt:
+                assert f.name not in section.model_fields
+                continue
+            name = link.rename.get(f.name, f.name)
+            owned.add(name)
+            if name in nested:  # options of their own, checked by that mapping's link
+                continue
+            assert name in section.model_fields, f"{section.__name__} lacks {cls.__name__}.{f.name}"
+            value = getattr(built, name)
+            if link.via == "overrides" and not section.model_fields[name].is_required():
+                assert value is None, f"{section.__name__}.{name} must default to the preset's"
+            elif link.via == "overrides":
+                assert name == "plan_year"  # a scenario names its year: reproducible runs
+            elif _has_default(f):
+                assert value == scenario._option_default(link.owner, f.name), name
+            else:
+                assert section.model_fields[name].is_required(), name
+    # no section field without an owner: a stray field would be a dead YAML key
+    assert set(section.model_fields) == owned
+
+
+def test_section_options_equal_the_options_defaults() -> None:
+    """A notebook calling a step with default options computes what a scenario run does."""
+    assert AccessSection().access_options() == AccessOptions()
+    assert AccessSection().gap_options() == GapOptions()
+    assert SchemesSection().options() == SchemeOptions()
+    assert SchemesSection().options().exclude == (28, 30)  # lifts, seismic: need a survey
+    assert BundlesSection().financing_options() == FinancingOptions()
+    assert SitingSection().options() == SitingOptions()
+    assert MapsSection().options() == MapOptions()
+    assert PublishSection().options() == PublishOptions()
+    assert FinanceSection().funding_rules() == FundingRules()
+    assert PlanSection(budget_wan_yuan=5).priority_weights() == PriorityWeights()
+    national = EligibilitySection(plan_year=2027).rules()
+    assert national == dataclasses.replace(EligibilityRules(), plan_year=2027)
