@@ -143,7 +143,7 @@ def run_gisplan(
     elapsed = time.perf_counter() - started
     regions = [
         [*c.split(","), *p.split(",")]
-        for c, p in zip(result.bundles["communities"], result.bundles["projects"], strict=True)
+        for c, p in zip(result.bundles["community_ids"], result.bundles["project_ids"], strict=True)
     ]
     out = score_regions(regions, need, surplus)
     out.update(

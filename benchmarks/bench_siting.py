@@ -124,11 +124,11 @@ def run_gisplan(inst: dict[str, Any], model: str, radius: float, p: int | None) 
         options=opts,
     )
     info = r.info.iloc[0]
-    covered = float(r.sites_chosen["weight_covered"].sum())  # demand newly covered
+    covered = float(r.sites_chosen["weight_newly_covered"].sum())  # demand newly covered
     return {
         "sites": len(r.sites_chosen),
         "covered": covered,
-        "status": info["status"],
+        "status": info["solver_status"],
         "gap": info["mip_gap"],
         "solve_s": float(info["time_s"]),
     }

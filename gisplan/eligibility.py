@@ -45,12 +45,12 @@ import pandas as pd
 
 from gisplan._text import is_blank, is_number
 from gisplan.errors import LayerError, ScenarioError, SchemaError
+from gisplan.vocabulary import labels
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
 __all__ = [
-    "COLUMN_LABELS_ZH",
     "OUTCOMES",
     "OUTCOME_ZH",
     "PRESETS",
@@ -74,12 +74,7 @@ OUTCOMES: tuple[str, ...] = ("pass", "fail", "unknown")
 STATUSES: tuple[str, ...] = ("eligible", "eligible_waiting_consent", "not_eligible", "unknown")
 
 #: Chinese text of every status.
-STATUS_ZH: dict[str, str] = {
-    "eligible": "符合条件",
-    "eligible_waiting_consent": "符合条件，待居民同意",
-    "not_eligible": "不符合条件",
-    "unknown": "待核实（需补充调查）",
-}
+STATUS_ZH: Mapping[str, str] = labels("eligibility_status")
 
 #: Rule outcome columns of :func:`assess`, in output order.
 RULE_COLUMNS: tuple[str, ...] = (
@@ -180,26 +175,8 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: Chinese header of every column :func:`assess` returns (for the Excel export).
-COLUMN_LABELS_ZH: dict[str, str] = {
-    "community_id": "小区编号",
-    "name": "小区名称",
-    "status": "资格状态代码",
-    "status_zh": "资格状态",
-    "reason_codes": "原因代码",
-    "reasons_zh": "原因说明",
-    "rule_built_year": "建成年份条件",
-    "rule_land": "国有土地条件",
-    "rule_expropriation": "征收计划排除条件",
-    "rule_demolition": "拆除新建排除条件",
-    "rule_shantytown": "棚改排除条件",
-    "rule_consent": "居民参与率与同意率",
-    "rule_property_mgmt": "物业管理模式确认",
-    "central_subsidy_note": "中央补助重复使用限制",
-}
-
 #: Chinese text of a rule outcome (for the Excel export).
-OUTCOME_ZH: dict[str, str] = {"pass": "符合", "fail": "不符合", "unknown": "待核实"}
+OUTCOME_ZH: Mapping[str, str] = labels("rule_outcome")
 
 _MAX_LISTED = 10
 

@@ -23,8 +23,8 @@ then leave those communities out of both numerator and denominator, and
 :func:`coverage_by_type` says how many were left out (``communities_population_unknown``).
 Households are required.
 
-:data:`COLUMN_LABELS_ZH` gives a Chinese header (with units) for every output column, for
-exports to planners. No function modifies its inputs; outputs are sorted deterministically.
+Chinese headers (with units) of the output columns, for exports to planners, come from
+:mod:`gisplan.vocabulary`. No function modifies its inputs; outputs are sorted deterministically.
 """
 
 from __future__ import annotations
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ADMINISTRATIVE_NOTE",
     "ADMINISTRATIVE_TYPES",
-    "COLUMN_LABELS_ZH",
     "DEFAULT_WEIGHT",
     "ONE_OLD_ONE_YOUNG",
     "ONE_OLD_ONE_YOUNG_WEIGHT",
@@ -85,42 +84,6 @@ ADMINISTRATIVE_TYPES: tuple[str, ...] = (
 )
 #: Note added to every row of an administrative type.
 ADMINISTRATIVE_NOTE = "administrative: check existence per 街道"
-
-#: Chinese header (with units) of every column the functions of this module return.
-COLUMN_LABELS_ZH: dict[str, str] = {
-    "community_id": "小区编号",
-    "name": "小区名称",
-    "type": "设施类型代码",
-    "type_zh": "设施类型",
-    "level": "生活圈层级",
-    "radius_m": "服务半径（m）",
-    "radius_source": "服务半径来源",
-    "dist_m": "步行距离（m）",
-    "facility_id": "最近设施编号",
-    "covered": "是否覆盖",
-    "shortfall_m": "超出距离（m）",
-    "households": "户数（户）",
-    "population": "人口（人）",
-    "households_affected": "未覆盖户数（户）",
-    "population_affected": "未覆盖人口（人）",
-    "note": "备注",
-    "n_types": "检查设施类型数（类）",
-    "n_missing": "缺失设施类型数（类）",
-    "missing_types": "缺失设施",
-    "gap_score": "缺口指数（0–1）",
-    "communities": "小区数（个）",
-    "communities_covered": "覆盖小区数（个）",
-    "share_communities": "覆盖小区比例",
-    "households_covered": "覆盖户数（户）",
-    "share_households": "覆盖户数比例",
-    "population_covered": "覆盖人口（人）",
-    "share_population": "覆盖人口比例",
-    "communities_population_unknown": "人口未知小区数（个）",
-    "accessibility": "可达性（容量/人）",
-    "n_facilities_within": "服务半径内设施数（个）",
-    "n_facilities_without_capacity": "服务半径内无容量设施数（个）",
-    "geometry": "几何图形",
-}
 
 _GAP_COLUMNS = [
     "community_id",

@@ -36,7 +36,7 @@ sites, for which facility types, close the most gaps for the money?" in one call
    run again (``gaps_after``); before/after per type in ``coverage``; communities still
    uncovered are named with the reason in ``uncoverable``.
 
-:data:`COLUMN_LABELS_ZH` gives a Chinese header (with units) for every output column.
+Chinese headers (with units) of the output columns come from :mod:`gisplan.vocabulary`.
 No function modifies its inputs; outputs are sorted deterministically.
 """
 
@@ -76,7 +76,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHILD_TYPES",
-    "COLUMN_LABELS_ZH",
     "ELDERLY_TYPES",
     "MODELS",
     "WEIGHTS",
@@ -100,48 +99,6 @@ ELDERLY_TYPES: tuple[str, ...] = (
 )
 #: 一小: types weighted by children under ``weight="one_old_one_young"``.
 CHILD_TYPES: tuple[str, ...] = ("kindergarten", "nursery")
-
-#: Chinese header (with units) of every column the results hold.
-COLUMN_LABELS_ZH: dict[str, str] = {
-    "site_id": "地块编号",
-    "type": "设施类型代码",
-    "type_zh": "设施类型",
-    "kind": "用地类别",
-    "cost_wan_yuan": "投资（万元）",
-    "area_m2": "用地面积（m²）",
-    "communities_covered": "新覆盖小区数（个）",
-    "households_covered": "新覆盖户数（户）",
-    "residents_covered": "新覆盖人口（人）",
-    "weight_covered": "新覆盖需求（权重）",
-    "covered_ids": "新覆盖小区编号",
-    "note": "备注",
-    "geometry": "几何图形",
-    "radius_m": "服务半径（m）",
-    "rule": "覆盖判定",
-    "communities": "小区数（个）",
-    "communities_before": "现状覆盖小区数（个）",
-    "communities_after": "规划后覆盖小区数（个）",
-    "households_before": "现状覆盖户数（户）",
-    "households_after": "规划后覆盖户数（户）",
-    "residents_before": "现状覆盖人口（人）",
-    "residents_after": "规划后覆盖人口（人）",
-    "share_before": "现状人口覆盖率",
-    "share_after": "规划后人口覆盖率",
-    "added": "新增覆盖小区数（个）",
-    "new_facilities": "新增设施数（个）",
-    "community_id": "小区编号",
-    "reason_code": "原因代码",
-    "reason": "未覆盖原因",
-    "model": "模型",
-    "status": "求解状态",
-    "objective": "目标值",
-    "mip_gap": "MIP相对间隙",
-    "time_s": "求解时间（s）",
-    "candidates": "候选（地块×类型）数（个）",
-    "demand": "需覆盖小区数（个）",
-    "chosen": "选中数（个）",
-    "solved_with": "联合求解类型",
-}
 
 _MAX_LISTED = 10
 
@@ -356,12 +313,13 @@ class SitingResult:
         One row per new facility (and expansion): ``site_id, type, type_zh, kind``
         (``inefficient_land``, ``idle_building``, ``expansion``, …), ``cost_wan_yuan`` (a
         site hosting several types splits its cost equally), ``area_m2``,
-        ``communities_covered, households_covered, residents_covered, weight_covered``
-        (communities newly covered, each counted once: at its nearest chosen site, or
-        for capacity-aware types the one serving most of it), ``covered_ids``, ``note``,
+        ``communities_newly_covered, households_newly_covered, residents_newly_covered,
+        weight_newly_covered`` (communities newly covered, each counted once: at its nearest
+        chosen site, or for capacity-aware types the one serving most of it),
+        ``newly_covered_ids``, ``note``,
         ``geometry``; sorted by site_id then type.
     coverage
-        Before/after per type: ``type, type_zh, radius_m, rule`` (``distance`` or
+        Before/after per type: ``type, type_zh, radius_m, cover_rule`` (``distance`` or
         ``distance+capacity``), ``communities, communities_before, communities_after,
         households_before, households_after, residents_before, residents_after,
         share_before, share_after`` (residents covered / residents, 0–1), ``added``
@@ -370,10 +328,10 @@ class SitingResult:
         :func:`gisplan.gaps.gap_table` for the sited types without / with the proposal.
     uncoverable
         Communities still uncovered after the proposal: ``type, community_id,
-        reason_code`` (``no_candidate_in_radius``, ``left_out``, ``not_solved``),
-        ``reason``.
+        uncovered_reason_code`` (``no_candidate_in_radius``, ``left_out``, ``not_solved``),
+        ``uncovered_reason``.
     info
-        Per type: ``type, model, status`` (HiGHS's, of the program the type was solved
+        Per type: ``type, model, solver_status`` (HiGHS's, of the program the type was solved
         in), ``objective`` (the type's part: demand newly covered for mclp; cost in 万元,
         or the number of sites when costs are missing, for lscp), ``mip_gap, time_s`` (of
         that program), ``candidates, demand, chosen, cost_wan_yuan, solved_with`` (types
@@ -601,18 +559,18 @@ def _empty_result(
 
 
 _CHOSEN_COLUMNS = [
-    "site_id", "type", "type_zh", "kind", "cost_wan_yuan", "area_m2", "communities_covered",
-    "households_covered", "residents_covered", "weight_covered", "covered_ids", "note",
-    "geometry",
+    "site_id", "type", "type_zh", "kind", "cost_wan_yuan", "area_m2",
+    "communities_newly_covered", "households_newly_covered", "residents_newly_covered",
+    "weight_newly_covered", "newly_covered_ids", "note", "geometry",
 ]  # fmt: skip
 _COVERAGE_COLUMNS = [
-    "type", "type_zh", "radius_m", "rule", "communities", "communities_before",
+    "type", "type_zh", "radius_m", "cover_rule", "communities", "communities_before",
     "communities_after", "households_before", "households_after", "residents_before",
     "residents_after", "share_before", "share_after", "added", "new_facilities",
 ]  # fmt: skip
-_UNCOVERABLE_COLUMNS = ["type", "community_id", "reason_code", "reason"]
+_UNCOVERABLE_COLUMNS = ["type", "community_id", "uncovered_reason_code", "uncovered_reason"]
 _INFO_COLUMNS = [
-    "type", "model", "status", "objective", "mip_gap", "time_s", "candidates", "demand",
+    "type", "model", "solver_status", "objective", "mip_gap", "time_s", "candidates", "demand",
     "chosen", "cost_wan_yuan", "solved_with", "note",
 ]  # fmt: skip
 
@@ -684,7 +642,7 @@ def propose(
     ...                          geometry=[Point(100, 0), Point(620, 0)], crs=4548)
     >>> opts = gisplan.siting.SitingOptions(model="mclp", n_new=1, weight="households")
     >>> r = gisplan.siting.propose(comm, None, sites, net, options=opts)
-    >>> r.sites_chosen[["site_id", "type", "communities_covered"]].values.tolist()
+    >>> r.sites_chosen[["site_id", "type", "communities_newly_covered"]].values.tolist()
     [['S2', 'nursery', 1]]
     """
     inputs = _check_inputs(
@@ -1266,11 +1224,11 @@ def _sites_chosen(
             mine[i] = new[i] and w == who
         households, residents = _people(comm, mine)
         return {
-            "communities_covered": int(mine.sum()),
-            "households_covered": households,
-            "residents_covered": residents,
-            "weight_covered": float(d.w[mine].sum()),
-            "covered_ids": "、".join(ids[mine].tolist()),
+            "communities_newly_covered": int(mine.sum()),
+            "households_newly_covered": households,
+            "residents_newly_covered": residents,
+            "weight_newly_covered": float(d.w[mine].sum()),
+            "newly_covered_ids": "、".join(ids[mine].tolist()),
         }
 
     cand_pos = cand["site"].to_numpy(dtype=np.int64)
@@ -1346,7 +1304,7 @@ def _coverage(
                 "type": d.code,
                 "type_zh": type_zh.get(d.code, d.code),
                 "radius_m": d.radius,
-                "rule": "distance" if d.capacity is None else "distance+capacity",
+                "cover_rule": "distance" if d.capacity is None else "distance+capacity",
                 "communities": len(comm),
                 "communities_before": int(d.covered.sum()),
                 "communities_after": int(after[d.code].sum()),
@@ -1398,7 +1356,12 @@ def _uncoverable(
                     " or by the capacities" if d.capacity is not None else ""
                 )
             rows.append(
-                {"type": d.code, "community_id": ids[i], "reason_code": code, "reason": reason}
+                {
+                    "type": d.code,
+                    "community_id": ids[i],
+                    "uncovered_reason_code": code,
+                    "uncovered_reason": reason,
+                }
             )
     return _frame(pd.DataFrame(rows, columns=_UNCOVERABLE_COLUMNS))
 
@@ -1437,7 +1400,7 @@ def _info(
             {
                 "type": d.code,
                 "model": options.model + ("+capacity" if d.capacity is not None else ""),
-                "status": f["status"] if f else "not solved: nothing to choose",
+                "solver_status": f["status"] if f else "not solved: nothing to choose",
                 "objective": None if not f or f.get("objective") is None else objective,
                 "mip_gap": None if not f else f.get("mip_gap"),
                 "time_s": 0.0 if not f else round(float(f["time_s"]), 3),

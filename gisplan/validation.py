@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 
 from gisplan.errors import ValidationError
+from gisplan.vocabulary import labels
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Mapping
 
 __all__ = ["Issue", "Severity", "ValidationReport"]
 
 Severity = Literal["error", "warning"]
 
 #: Chinese labels used when a report is shown to planners.
-SEVERITY_ZH: dict[str, str] = {"error": "错误", "warning": "警告"}
+SEVERITY_ZH: Mapping[str, str] = labels("severity")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

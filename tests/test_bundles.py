@@ -19,6 +19,7 @@ from shapely.geometry import LineString, box
 from gisplan import bundles
 from gisplan.bundles import BundleOptions, CrossOptions
 from gisplan.errors import CRSError, LayerError, ScenarioError, SchemaError
+from gisplan.vocabulary import column_label
 
 from _fixtures import CRS, X0, Y0
 
@@ -132,11 +133,11 @@ def _check_result(result: bundles.BundleResult, need: pd.Series, opts: BundleOpt
     assert (table["n_communities"] >= 1).all()
     assert (table["n_projects"] >= 1).all()
     assert not result.members["unit_id"].duplicated().any()
-    sums = result.members.groupby("bundle_id")["amount_wan_yuan"].sum()
+    sums = result.members.groupby("bundle_id")["net_wan_yuan"].sum()
     assert np.allclose(
         sums.to_numpy(), table.set_index("bundle_id")["balance_wan_yuan"][sums.index]
     )
-    funded = sum(need[c] for cs in table["communities"] for c in cs.split(","))
+    funded = sum(need[c] for cs in table["community_ids"] for c in cs.split(","))
     assert result.info["funded_wan_yuan"] == pytest.approx(funded)
     assert result.info["funded_wan_yuan"] <= result.info["bound_wan_yuan"] + 1e-6
 
@@ -205,7 +206,7 @@ def test_large_area_hand_instance() -> None:
     for opts in (EXACT, HEURISTIC):
         result = bundles.large_area(com, pro, need, options=opts)
         table = result.bundles
-        assert table[["bundle_id", "communities", "projects"]].to_numpy().tolist() == [
+        assert table[["bundle_id", "community_ids", "project_ids"]].to_numpy().tolist() == [
             ["B001", "C1", "P1"],
             ["B002", "C3", "P2"],
         ]
@@ -231,8 +232,8 @@ def test_large_area_margin_changes_the_optimum_and_can_empty_it() -> None:
     com, pro, need = _line()
     opts = BundleOptions(method="exact", mip_gap=0.0, margin_wan_yuan=6.0)
     result = bundles.large_area(com, pro, need, options=opts)
-    assert result.bundles["communities"].tolist() == ["C2,C3"]
-    assert result.bundles["projects"].tolist() == ["P1,P2"]
+    assert result.bundles["community_ids"].tolist() == ["C2,C3"]
+    assert result.bundles["project_ids"].tolist() == ["P1,P2"]
     assert result.bundles["balance_wan_yuan"].tolist() == [35.0]
     assert _brute_force(com, pro, need, opts) == pytest.approx(70.0)
     empty = bundles.large_area(com, pro, need, options=BundleOptions(margin_wan_yuan=5000))
@@ -252,7 +253,7 @@ def test_large_area_size_limits() -> None:
     # span 250 m: {C1,P1} spans 220 m (x 0..220), {C3,P2} 220 m; the 4-unit bundle 340 m
     short = BundleOptions(method="exact", mip_gap=0.0, max_diameter_m=250, margin_wan_yuan=6)
     assert len(bundles.large_area(com, pro, need, options=short).bundles) == 1
-    assert bundles.large_area(com, pro, need, options=short).bundles["communities"].tolist() == [
+    assert bundles.large_area(com, pro, need, options=short).bundles["community_ids"].tolist() == [
         "C1"
     ]
     # area 15,000 m²: no two 10,000 m² squares fit together
@@ -266,9 +267,9 @@ def test_large_area_prefers_fewer_bundles() -> None:
     com, pro, need = _layers({"C1": 10.0, "C2": 10.0}, {"P1": (0.0, 15.0), "P2": (0.0, 15.0)}, xs)
     for opts in (EXACT, HEURISTIC):
         one = bundles.large_area(com, pro, need, options=opts).bundles
-        assert one["communities"].tolist() == ["C1,C2"]
+        assert one["community_ids"].tolist() == ["C1,C2"]
     two = bundles.large_area(com, pro, need, options=BundleOptions(max_members=3)).bundles
-    assert two["communities"].tolist() == ["C1", "C2"]
+    assert two["community_ids"].tolist() == ["C1", "C2"]
 
 
 def test_large_area_isolated_community_and_zero_need() -> None:
@@ -276,7 +277,7 @@ def test_large_area_isolated_community_and_zero_need() -> None:
     com, pro, need = _layers({"C1": 10.0, "C2": 10.0, "C3": 0.0}, {"P1": (0.0, 100.0)}, xs)
     result = bundles.large_area(com, pro, need)
     assert result.info["isolated"] == ["C2"]
-    assert result.bundles["communities"].tolist() == ["C1"]  # C3 needs nothing: not bundled
+    assert result.bundles["community_ids"].tolist() == ["C1"]  # C3 needs nothing: not bundled
     with pytest.raises(LayerError, match=r"not 万元 >= 0: C1 \(-1.0\)"):
         bundles.large_area(com, pro, need.replace(10.0, -1.0))
     with pytest.raises(LayerError, match="not a community_id of the communities layer: C9"):
@@ -289,7 +290,7 @@ def test_large_area_several_projects_pay_for_one_community() -> None:
     com, pro, need = _layers({"C1": 60.0}, {"P1": (0.0, 30.0), "P2": (0.0, 40.0)}, xs)
     for opts in (EXACT, HEURISTIC):
         table = bundles.large_area(com, pro, need, options=opts).bundles
-        assert table["projects"].tolist() == ["P1,P2"]
+        assert table["project_ids"].tolist() == ["P1,P2"]
         assert table["balance_wan_yuan"].tolist() == [10.0]
 
 
@@ -379,7 +380,7 @@ def test_every_bundle_balances(seed: int, margin: float, members: int, method: s
     _check_result(result, need, opts)
     graph = bundles.adjacency(com, pro)
     for row in result.bundles.itertuples():
-        ids = [*row.communities.split(","), *row.projects.split(",")]
+        ids = [*row.community_ids.split(","), *row.project_ids.split(",")]
         assert nx.is_connected(graph.subgraph(ids))
 
 
@@ -523,7 +524,7 @@ def test_labels_cover_every_column() -> None:
     com, pro, need = _line()
     plan = bundles.plan_financing(com, pro, need)
     for frame in (plan.bundles, plan.members, plan.cross_area, plan.modes, plan.totals):
-        assert set(frame.columns) <= set(bundles.COLUMN_LABELS_ZH)
+        assert [c for c in frame.columns if column_label(c) == c] == []
 
 
 # --------------------------------------------------------------------------- demo
@@ -544,7 +545,7 @@ def test_demo_district(repo_root: Path) -> None:
     plan = bundles.plan_financing(com, pro, need, bundle_options=opts)
     adjacent_only = set(pro.loc[pro["adjacent_only"], "project_id"])
     assert not set(plan.cross_area["project_id"]) & adjacent_only
-    bundled = set(plan.bundles["projects"].str.split(",").explode())
+    bundled = set(plan.bundles["project_ids"].str.split(",").explode())
     assert not set(plan.cross_area["project_id"]) & bundled
     assert plan.totals["communities"].sum() == len(com)
 

@@ -50,7 +50,7 @@ def test_demo_siting_closes_gaps_within_budget(demo: Path) -> None:
     header = [c.value for c in chosen[1]]
     rows = list(chosen.iter_rows(min_row=2, values_only=True))
     assert rows[-1][0] == "合计"
-    cost = header.index("投资（万元）")
+    cost = header.index("费用（万元）")
     assert sum(r[cost] for r in rows[:-1]) == pytest.approx(rows[-1][cost])
     assert rows[-1][cost] <= 1500  # the demo's siting budget, 万元
     coverage = list(book["选址前后覆盖率"].iter_rows(min_row=2, values_only=True))

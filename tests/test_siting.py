@@ -112,11 +112,11 @@ def test_lscp_picks_the_cheapest_full_cover() -> None:
     r = run(model="lscp")
     assert chosen(r) == ["S2", "S4"]
     table = r.sites_chosen.set_index("site_id")
-    assert table.loc["S2", "covered_ids"] == "C、D"  # C is 200 m from S2 and 400 m from S4
-    assert table.loc["S4", "covered_ids"] == "B"
+    assert table.loc["S2", "newly_covered_ids"] == "C、D"  # C is 200 m from S2 and 400 m from S4
+    assert table.loc["S4", "newly_covered_ids"] == "B"
     assert table["cost_wan_yuan"].sum() == pytest.approx(110.0)
     info = r.info.iloc[0]
-    assert (info["status"], info["objective"], info["mip_gap"]) == ("optimal", 110.0, 0.0)
+    assert (info["solver_status"], info["objective"], info["mip_gap"]) == ("optimal", 110.0, 0.0)
     assert (info["candidates"], info["demand"], info["chosen"]) == (4, 3, 2)
     # before: A (1000 residents of 3200); after: A-D (2900 of 3200)
     cov = r.coverage.iloc[0]
@@ -125,10 +125,10 @@ def test_lscp_picks_the_cheapest_full_cover() -> None:
     assert (cov["households_before"], cov["households_after"]) == (500, 1450)
     assert cov["share_before"] == pytest.approx(1000 / 3200)
     assert cov["share_after"] == pytest.approx(2900 / 3200)
-    assert r.uncoverable[["community_id", "reason_code"]].to_numpy().tolist() == [
+    assert r.uncoverable[["community_id", "uncovered_reason_code"]].to_numpy().tolist() == [
         ["E", "no_candidate_in_radius"]
     ]
-    assert "within 300 m" in r.uncoverable.iloc[0]["reason"]
+    assert "within 300 m" in r.uncoverable.iloc[0]["uncovered_reason"]
 
 
 def test_lscp_without_costs_uses_fewest_sites() -> None:
@@ -145,9 +145,9 @@ def test_mclp_one_site_covers_most_residents() -> None:
     r = run(model="mclp", n_new=1)
     assert chosen(r) == ["S1"]
     assert r.info.iloc[0]["objective"] == 1400.0
-    assert r.sites_chosen.iloc[0]["residents_covered"] == 1400.0
-    assert r.sites_chosen.iloc[0]["households_covered"] == 700
-    left = r.uncoverable.set_index("community_id")["reason_code"].to_dict()
+    assert r.sites_chosen.iloc[0]["residents_newly_covered"] == 1400.0
+    assert r.sites_chosen.iloc[0]["households_newly_covered"] == 700
+    left = r.uncoverable.set_index("community_id")["uncovered_reason_code"].to_dict()
     assert left == {"D": "left_out", "E": "no_candidate_in_radius"}
 
 
@@ -171,7 +171,7 @@ def test_budget_below_every_site_gives_an_explained_empty_proposal() -> None:
     assert any("below the cheapest candidate site (30 万元)" in n for n in r.notes)
     assert r.coverage.iloc[0]["communities_after"] == 1
     assert sorted(r.uncoverable["community_id"]) == ["B", "C", "D", "E"]
-    assert "budget 20 万元" in r.uncoverable.iloc[0]["reason"]
+    assert "budget 20 万元" in r.uncoverable.iloc[0]["uncovered_reason"]
 
 
 def test_capacity_limits_what_one_site_covers() -> None:
@@ -182,7 +182,7 @@ def test_capacity_limits_what_one_site_covers() -> None:
     assert chosen(r) == ["S4"]
     assert r.info.iloc[0]["model"] == "mclp+capacity"
     cov = r.coverage.iloc[0]
-    assert (cov["rule"], cov["communities_before"], cov["communities_after"]) == (
+    assert (cov["cover_rule"], cov["communities_before"], cov["communities_after"]) == (
         "distance+capacity",
         0,
         1,
@@ -206,8 +206,8 @@ def test_capacity_with_expansion_of_an_existing_facility() -> None:
     table = r.sites_chosen.set_index("site_id")
     assert table.index.tolist() == ["F1", "S4"]
     assert table.loc["F1", "kind"] == "expansion"
-    assert table.loc["F1", "covered_ids"] == "A"
-    assert table.loc["S4", "covered_ids"] == "B"
+    assert table.loc["F1", "newly_covered_ids"] == "A"
+    assert table.loc["S4", "newly_covered_ids"] == "B"
     assert r.info.iloc[0]["objective"] == 1800.0
     assert r.info.iloc[0]["cost_wan_yuan"] == 40.0
 
@@ -292,7 +292,7 @@ def test_one_old_one_young_weights() -> None:
     # S2 reaches C + D = 700 children; S1 B + C = 450; S4 B = 50
     assert chosen(r) == ["S2"]
     assert r.info.iloc[0]["objective"] == 700.0
-    assert r.sites_chosen.iloc[0]["weight_covered"] == 700.0
+    assert r.sites_chosen.iloc[0]["weight_newly_covered"] == 700.0
 
 
 def test_one_old_one_young_falls_back_to_residents(caplog: pytest.LogCaptureFixture) -> None:
@@ -355,7 +355,7 @@ def test_candidates_all_outside_the_radius() -> None:
     r = run(site_layer=far, model="lscp")
     assert r.sites_chosen.empty
     assert r.coverage.iloc[0]["added"] == 0
-    assert set(r.uncoverable["reason_code"]) == {"no_candidate_in_radius"}
+    assert set(r.uncoverable["uncovered_reason_code"]) == {"no_candidate_in_radius"}
     assert r.info.iloc[0]["note"] == "no candidate site within 300 m of an uncovered community"
 
 
@@ -476,7 +476,7 @@ def test_demo_district(demo: dict[str, gpd.GeoDataFrame]) -> None:
         3,
         DEMO_NURSERY_AFTER,
     ]
-    assert set(r.info["status"]) == {"optimal"}
+    assert set(r.info["solver_status"]) == {"optimal"}
     assert r.info["objective"].sum() == pytest.approx(27052.896104)
     assert cov["residents_after"].sum() - cov["residents_before"].sum() == 26776.0
     # the after-gaps agree with the coverage table, and no community lost coverage
@@ -486,7 +486,7 @@ def test_demo_district(demo: dict[str, gpd.GeoDataFrame]) -> None:
     now = r.gaps_after.set_index(["community_id", "type"])["covered"]
     assert not (before & ~now).any()
     assert np.isclose(
-        r.sites_chosen["residents_covered"].sum(),
+        r.sites_chosen["residents_newly_covered"].sum(),
         (cov["residents_after"] - cov["residents_before"]).sum(),
     )
 

@@ -25,15 +25,14 @@ housing, building conversion, land parcels):
   community and totals per mode.
 
 Money is in 万元 (``*_wan_yuan``), distances in metres, areas in m². Every function that
-measures needs a projected CRS in metres. :data:`COLUMN_LABELS_ZH` gives a Chinese header for
-every output column. No function modifies its inputs; outputs are sorted deterministically.
+measures needs a projected CRS in metres; Chinese headers of the output columns come from
+:mod:`gisplan.vocabulary`. No function modifies its inputs; outputs are sorted deterministically.
 """
 
 from __future__ import annotations
 
 from gisplan.bundles._adjacency import adjacency
 from gisplan.bundles._common import (
-    COLUMN_LABELS_ZH,
     MODE_ZH,
     MODES,
     BundleOptions,
@@ -44,7 +43,6 @@ from gisplan.bundles._large import BundleResult, large_area
 from gisplan.bundles._plan import FinancingPlan, plan_financing
 
 __all__ = [
-    "COLUMN_LABELS_ZH",
     "MODES",
     "MODE_ZH",
     "BundleOptions",

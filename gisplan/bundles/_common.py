@@ -1,7 +1,7 @@
 """Shared pieces of :mod:`gisplan.bundles`: options, constants, output columns, input checks.
 
 :class:`BundleOptions` and :class:`CrossOptions`, the financing modes (:data:`MODES`,
-:data:`MODE_ZH`), the Chinese column headers (:data:`COLUMN_LABELS_ZH`) and the column lists
+:data:`MODE_ZH`, from :mod:`gisplan.vocabulary`) and the column lists
 of every output; the checks of the community and project layers and of the need; the builder
 of the integer programs (used by the exact bundling program and the cross-area transport).
 """
@@ -22,55 +22,21 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from gisplan._text import is_blank, is_number, is_whole, printable
 from gisplan.crs import require_metric_crs
 from gisplan.errors import CRSError, LayerError, ScenarioError, SchemaError
+from gisplan.vocabulary import labels
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from numpy.typing import NDArray
 
-#: Financing modes of :func:`plan_financing`, in the default order.
+#: The financing modes, in the default order (Linyi 2020 三(一)–(四): 大片区统筹平衡,
+#: 跨片区组合平衡, 小区内自求平衡, 政府引导的多元化投入; the revenue-project modes are tried
+#: before government-led funding fills what is left). The one definition of the mode codes:
+#: :data:`gisplan.finance.MODE_ORDER` is this tuple.
 MODES: tuple[str, ...] = ("self_balance", "large_area", "cross_area", "government_led")
 
-#: Chinese name of every mode (POLICY.md §4).
-MODE_ZH: dict[str, str] = {
-    "self_balance": "小区内自求平衡",
-    "large_area": "大片区统筹平衡",
-    "cross_area": "跨片区组合平衡",
-    "government_led": "政府引导多元投入",
-}
-
-#: Chinese header (with units) of every column the functions of this module return.
-COLUMN_LABELS_ZH: dict[str, str] = {
-    "bundle_id": "片区编号",
-    "geometry": "范围",
-    "communities": "小区（编号或个数）",
-    "projects": "平衡项目",
-    "n_communities": "小区数（个）",
-    "n_projects": "项目数（个）",
-    "n_members": "单元数（个）",
-    "funded_wan_yuan": "统筹小区改造资金（万元）",
-    "cost_wan_yuan": "总成本（万元）",
-    "revenue_wan_yuan": "总收益（万元）",
-    "balance_wan_yuan": "收支结余（万元）",
-    "margin_wan_yuan": "要求结余（万元）",
-    "area_m2": "面积（m²）",
-    "diameter_m": "最大跨度（m）",
-    "mode": "模式代码",
-    "mode_zh": "资金平衡模式",
-    "unit_id": "单元编号",
-    "kind": "单元类型",
-    "amount_wan_yuan": "收支（万元，正为结余）",
-    "community_id": "小区编号",
-    "project_id": "项目编号",
-    "distance_m": "距离（m）",
-    "crosses_district": "是否跨区",
-    "need_wan_yuan": "资金需求（万元）",
-    "bundle_covered_wan_yuan": "大片区统筹资金（万元）",
-    "cross_covered_wan_yuan": "跨片区组合资金（万元）",
-    "project_ids": "资金来源项目",
-    "covered_wan_yuan": "已落实资金（万元）",
-}
-
+#: Chinese name of every mode and of ``"shortfall"`` (:mod:`gisplan.vocabulary`).
+MODE_ZH: Mapping[str, str] = labels("financing_mode")
 
 _COMMUNITY = "community"
 _PROJECT = "project"
@@ -84,8 +50,8 @@ _HALF = 0.5
 _METHODS = ("auto", "exact", "heuristic")
 _BUNDLE_COLUMNS = [
     "bundle_id",
-    "communities",
-    "projects",
+    "community_ids",
+    "project_ids",
     "n_communities",
     "n_projects",
     "n_members",
@@ -99,13 +65,13 @@ _BUNDLE_COLUMNS = [
     "mode",
     "geometry",
 ]
-_MEMBER_COLUMNS = ["bundle_id", "unit_id", "kind", "amount_wan_yuan"]
+_MEMBER_COLUMNS = ["bundle_id", "unit_id", "unit_kind", "net_wan_yuan"]
 _TEXT = "object"
 #: Column types, so that empty results keep them.
 _BUNDLE_TYPES = {
     "bundle_id": _TEXT,
-    "communities": _TEXT,
-    "projects": _TEXT,
+    "community_ids": _TEXT,
+    "project_ids": _TEXT,
     "n_communities": "int64",
     "n_projects": "int64",
     "n_members": "int64",
@@ -118,7 +84,12 @@ _BUNDLE_TYPES = {
     "diameter_m": "float64",
     "mode": _TEXT,
 }
-_MEMBER_TYPES = {"bundle_id": _TEXT, "unit_id": _TEXT, "kind": _TEXT, "amount_wan_yuan": "float64"}
+_MEMBER_TYPES = {
+    "bundle_id": _TEXT,
+    "unit_id": _TEXT,
+    "unit_kind": _TEXT,
+    "net_wan_yuan": "float64",
+}
 _PAIR_TYPES = {
     "community_id": _TEXT,
     "project_id": _TEXT,

@@ -67,7 +67,7 @@ class BundleResult:
     ----------
     bundles
         One row per bundle, sorted by ``bundle_id`` (B001, B002 … in the order of each
-        bundle's first project id): ``bundle_id``, ``communities`` and ``projects`` (ids joined
+        bundle's first project id): ``bundle_id``, ``community_ids`` and ``project_ids`` (ids joined
         by commas, in id order), ``n_communities``, ``n_projects``, ``n_members``,
         ``funded_wan_yuan`` (community need funded), ``cost_wan_yuan`` (community need plus
         project cost), ``revenue_wan_yuan``, ``balance_wan_yuan`` (revenue minus cost, at
@@ -75,8 +75,8 @@ class BundleResult:
         ``mode`` (``"large_area"``) and ``geometry`` (the members' polygons dissolved into
         one outline, the streets between them closed; see ``_outline``).
     members
-        One row per bundled unit: ``bundle_id``, ``unit_id``, ``kind`` (``"community"`` or
-        ``"project"``), ``amount_wan_yuan`` (its revenue minus cost: a project's surplus,
+        One row per bundled unit: ``bundle_id``, ``unit_id``, ``unit_kind`` (``"community"`` or
+        ``"project"``), ``net_wan_yuan`` (its revenue minus cost: a project's surplus,
         minus a community's need; a bundle's amounts add up to its balance).
     info
         ``method`` (how the parts were solved), ``status`` (``"optimal"``, ``"heuristic"``,
@@ -333,8 +333,8 @@ def _bundle_tables(
         rows.append(
             {
                 "bundle_id": bid,
-                "communities": ",".join(inst.ids[v] for v in comms),
-                "projects": ",".join(inst.ids[v] for v in projs),
+                "community_ids": ",".join(inst.ids[v] for v in comms),
+                "project_ids": ",".join(inst.ids[v] for v in projs),
                 "n_communities": len(comms),
                 "n_projects": len(projs),
                 "n_members": len(b),
@@ -353,8 +353,8 @@ def _bundle_tables(
             {
                 "bundle_id": bid,
                 "unit_id": inst.ids[v],
-                "kind": _PROJECT if inst.is_project[v] else _COMMUNITY,
-                "amount_wan_yuan": _value(inst, v),
+                "unit_kind": _PROJECT if inst.is_project[v] else _COMMUNITY,
+                "net_wan_yuan": _value(inst, v),
             }
             for v in b
         )
@@ -446,7 +446,7 @@ def large_area(
     ...                        crs=4548)
     >>> need = pd.Series({"C1": 30.0, "C2": 25.0})
     >>> r = gisplan.bundles.large_area(com, pro, need)
-    >>> r.bundles[["bundle_id", "communities", "balance_wan_yuan"]].values.tolist()
+    >>> r.bundles[["bundle_id", "community_ids", "balance_wan_yuan"]].values.tolist()
     [['B001', 'C1', 10.0]]
     """
     started = time.perf_counter()

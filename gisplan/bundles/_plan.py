@@ -250,8 +250,8 @@ class _Ledger:
         self.info["large_area_time_s"] = result.info["time_s"]
         for bid, comms, projs in zip(
             result.bundles["bundle_id"],
-            result.bundles["communities"],
-            result.bundles["projects"],
+            result.bundles["community_ids"],
+            result.bundles["project_ids"],
             strict=True,
         ):
             ids = str(projs).split(",")
