@@ -33,6 +33,7 @@ import pandas as pd
 from gisplan._frozen import FrozenMap
 from gisplan._text import cell_text, printable, read_text_table
 from gisplan.errors import LayerError, ScenarioError, SchemaError
+from gisplan.standards import gap_items as standard_gap_items
 from gisplan.validation import ValidationReport
 from gisplan.vocabulary import labels
 
@@ -44,7 +45,6 @@ __all__ = [
     "CLASSES_ZH",
     "COST_BASES",
     "DEFAULT_EXCLUDE",
-    "DEFAULT_GAP_ITEMS",
     "PAYERS",
     "UTILITY_KINDS",
     "SchemeOptions",
@@ -76,25 +76,6 @@ UTILITY_KINDS: tuple[str, ...] = ("water", "power", "gas", "heat", "telecom")
 #: Items no scheme takes unless asked (:attr:`SchemeOptions.exclude`): 28 增设电梯 and 30 抗震加固
 #: need a building survey before they can be costed (our assumption, not a seed rule).
 DEFAULT_EXCLUDE: tuple[int, ...] = (28, 30)
-
-#: Life-circle facility codes (``gisplan/data/life_circle_standard.csv``) whose gap proposes
-#: catalogue items: 一老 → 31 养老, 一小 → 32 抚幼, health → 33, activity space → 34,
-#: shopping → 35 便民消费服务中心.
-DEFAULT_GAP_ITEMS: dict[str, tuple[int, ...]] = {
-    "elderly_day_care": (31,),
-    "nursing_home": (31,),
-    "elderly_care_home": (31,),
-    "community_canteen": (31,),
-    "kindergarten": (32,),
-    "nursery": (32,),
-    "community_health_station": (33,),
-    "community_health_center": (33,),
-    "outdoor_fitness": (34,),
-    "small_sports_field": (34,),
-    "cultural_activity_station": (34,),
-    "fresh_market": (35,),
-    "convenience_store": (35,),
-}
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "item",
@@ -379,7 +360,8 @@ class SchemeOptions:
         floor of a typical scheme); ``()`` keeps only needs, gaps and forced items.
     gap_items
         Facility code of the life-circle standard → items proposed when that type is not
-        covered (default :data:`DEFAULT_GAP_ITEMS`: 养老 → 31, 托幼 → 32, ...).
+        covered (default: the ``gap_items`` column of the packaged standards table,
+        :func:`gisplan.standards.gap_items`: 养老 → 31, 托幼 → 32, ...).
 
     Raises
     ------
@@ -401,9 +383,7 @@ class SchemeOptions:
     include: tuple[int, ...] = ()
     exclude: tuple[int, ...] = DEFAULT_EXCLUDE
     classes: tuple[str, ...] = ("basic", "complete")
-    gap_items: Mapping[str, tuple[int, ...]] = field(
-        default_factory=lambda: dict(DEFAULT_GAP_ITEMS)
-    )
+    gap_items: Mapping[str, tuple[int, ...]] = field(default_factory=standard_gap_items)
 
     def __post_init__(self) -> None:
         """Check items and classes; store read-only copies."""
@@ -468,7 +448,7 @@ def _check_option_items(options: SchemeOptions, catalogue: pd.DataFrame) -> None
         for v in values
         if v not in known and not (key == "exclude" and options.exclude == DEFAULT_EXCLUDE)
     ]  # the default exclusion names Linyi items: another catalogue may lack them
-    if options.gap_items != DEFAULT_GAP_ITEMS:  # the default map fits the Linyi numbering only
+    if options.gap_items != standard_gap_items():  # the default map fits the Linyi numbering only
         problems += [
             (
                 f"schemes.gap_items.{code}",

@@ -13,9 +13,10 @@ Pure pandas on the tables of :mod:`gisplan.access`; no graph is needed:
   (Luo & Wang 2003) on the catchment pairs of ``access.facility_catchments``.
 
 Radii are **planning targets** (服务半径 "不宜大于", LIFE_CIRCLE.md §2), not legal limits.
-Administrative types (:data:`ADMINISTRATIVE_TYPES`: 街道办事处, 派出所, 社区服务中心) are one
-per 街道 and should be checked for existence within the sub-district (LIFE_CIRCLE.md §3);
-they are still measured by walking distance here, and their rows carry the note
+Administrative types (group ``administrative`` of the standards table: 街道办事处, 派出所,
+社区服务中心) are one per 街道 and should be checked for existence within the sub-district
+(LIFE_CIRCLE.md §3); they are still measured by walking distance here, and their rows carry
+the note
 ``"administrative: check existence per 街道"``.
 
 Residents (``population``) may be unknown for some communities: population-based figures
@@ -49,9 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ADMINISTRATIVE_NOTE",
-    "ADMINISTRATIVE_TYPES",
     "DEFAULT_WEIGHT",
-    "ONE_OLD_ONE_YOUNG",
     "ONE_OLD_ONE_YOUNG_WEIGHT",
     "GapOptions",
     "community_gaps",
@@ -62,27 +61,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: "一老一小" types (elderly care, childcare), weighted up in the gap score by default.
-ONE_OLD_ONE_YOUNG: tuple[str, ...] = (
-    "elderly_day_care",
-    "nursing_home",
-    "elderly_care_home",
-    "community_canteen",
-    "kindergarten",
-    "nursery",
-)
-#: Default gap-score weight of a :data:`ONE_OLD_ONE_YOUNG` type.
+#: Default gap-score weight of a "一老一小" type (groups ``elderly`` and ``children`` of the
+#: standards table: elderly care, childcare).
 ONE_OLD_ONE_YOUNG_WEIGHT = 2.0
 #: Default gap-score weight of every other type.
 DEFAULT_WEIGHT = 1.0
 
-#: One per 街道 (LIFE_CIRCLE.md §3): existence within the sub-district matters, not walking.
-ADMINISTRATIVE_TYPES: tuple[str, ...] = (
-    "sub_district_office",
-    "police_station",
-    "community_service_center",
-)
-#: Note added to every row of an administrative type.
+#: Note added to every row of an administrative type (one per 街道, LIFE_CIRCLE.md §3:
+#: existence within the sub-district matters, not walking).
 ADMINISTRATIVE_NOTE = "administrative: check existence per 街道"
 
 _GAP_COLUMNS = [
@@ -119,7 +105,7 @@ class GapOptions:
         Radius in metres per facility code, replacing the standard's radius (each > 0).
     weights
         Gap-score weight per facility code (each >= 0). Types not listed (or all, when
-        ``None``) get :data:`ONE_OLD_ONE_YOUNG_WEIGHT` (2.0) for :data:`ONE_OLD_ONE_YOUNG`
+        ``None``) get :data:`ONE_OLD_ONE_YOUNG_WEIGHT` (2.0) for 一老一小 types
         types and :data:`DEFAULT_WEIGHT` (1.0) otherwise.
     levels
         Level distances used for types whose standard row has no ``service_radius_m``.
@@ -175,10 +161,18 @@ class GapOptions:
             )
 
 
-def _weight(code: str, options: GapOptions) -> float:
+def _weight(code: str, options: GapOptions, favoured: frozenset[str]) -> float:
     if options.weights is not None and code in options.weights:
         return float(options.weights[code])
-    return ONE_OLD_ONE_YOUNG_WEIGHT if code in ONE_OLD_ONE_YOUNG else DEFAULT_WEIGHT
+    return ONE_OLD_ONE_YOUNG_WEIGHT if code in favoured else DEFAULT_WEIGHT
+
+
+def _one_old_one_young(standard: pd.DataFrame | None) -> frozenset[str]:
+    """Return the 一老一小 codes: groups ``elderly`` and ``children`` of the standards table."""
+    table = gstandards.standard_table(standard)
+    return frozenset(
+        gstandards.group_codes("elderly", table) + gstandards.group_codes("children", table)
+    )
 
 
 # --------------------------------------------------------------------------- input checks
@@ -439,8 +433,9 @@ def gap_table(
         index=out.index,
         dtype=str,
     )
+    admin_codes = gstandards.group_codes("administrative", table)
     admin = pd.Series(
-        np.where(out["type"].isin(ADMINISTRATIVE_TYPES), ADMINISTRATIVE_NOTE, ""),
+        np.where(out["type"].isin(admin_codes), ADMINISTRATIVE_NOTE, ""),
         index=out.index,
         dtype=str,
     )
@@ -481,6 +476,7 @@ def community_gaps(
     communities: gpd.GeoDataFrame,
     *,
     options: GapOptions = GapOptions(),
+    standard: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Return the missing facility types and a weighted gap score per community.
 
@@ -494,6 +490,9 @@ def community_gaps(
         optional); its index, row order, geometry and CRS are kept.
     options
         Gap-score weights (see :class:`GapOptions`).
+    standard
+        Standards table (its ``group`` column names the 一老一小 types); ``None``: the
+        packaged one.
 
     Returns
     -------
@@ -541,7 +540,8 @@ def community_gaps(
             "missing": ~gaps["covered"].astype("boolean").fillna(value=False).to_numpy(bool),
         }
     )
-    weights = {code: _weight(code, options) for code in g["type"].unique()}
+    favoured = _one_old_one_young(standard)
+    weights = {code: _weight(code, options, favoured) for code in g["type"].unique()}
     g["weight"] = g["type"].map(weights).astype("float64")
     g["weight_missing"] = g["weight"].where(g["missing"], 0.0)
     g["rank"] = _first_seen_rank(g["type"])

@@ -75,6 +75,7 @@ from gisplan.eligibility import STATUS_ZH
 from gisplan.errors import CRSError, LayerError, OutputError, ScenarioError
 from gisplan.finance import MODE_ZH
 from gisplan.outputs import RunResult, read_run
+from gisplan.standards import load_standard, short_name
 from gisplan.vocabulary import column_label, labels
 
 if TYPE_CHECKING:
@@ -180,41 +181,22 @@ _MARKER_CSS = {
     "gray": "#575757",
     "black": "#303030",
 }
-#: Font Awesome 6 (solid) icon and marker colour per facility type of the standard.
-FACILITY_ICONS: dict[str, tuple[str, str]] = {
-    "middle_school": ("school", "darkblue"),
-    "primary_school": ("school", "blue"),
-    "kindergarten": ("child", "blue"),
-    "nursery": ("baby", "blue"),
-    "community_health_center": ("hospital", "red"),
-    "community_health_station": ("house-medical", "red"),
-    "nursing_home": ("person-cane", "purple"),
-    "elderly_care_home": ("bed", "purple"),
-    "elderly_day_care": ("hand-holding-heart", "purple"),
-    "community_service_center": ("building-user", "darkgreen"),
-    "community_service_station": ("people-roof", "darkgreen"),
-    "sub_district_office": ("landmark", "darkgreen"),
-    "police_station": ("shield-halved", "darkblue"),
-    "cultural_activity_center": ("masks-theater", "darkpurple"),
-    "cultural_activity_station": ("book-open", "darkpurple"),
-    "fresh_market": ("carrot", "orange"),
-    "convenience_store": ("store", "orange"),
-    "pharmacy": ("prescription-bottle-medical", "orange"),
-    "community_canteen": ("utensils", "orange"),
-    "large_sports_field": ("futbol", "green"),
-    "medium_sports_field": ("basketball", "green"),
-    "small_sports_field": ("table-tennis-paddle-ball", "green"),
-    "outdoor_fitness": ("dumbbell", "green"),
-    "bus_terminal": ("bus", "cadetblue"),
-    "bus_stop": ("bus-simple", "cadetblue"),
-    "metro_station": ("train-subway", "cadetblue"),
-    "garbage_collection_point": ("trash-can", "gray"),
-    "parcel_delivery": ("box", "gray"),
-    "car_parking": ("square-parking", "black"),
-    "bicycle_parking": ("bicycle", "black"),
-    "public_toilet": ("restroom", "gray"),
-}
 _OTHER_ICON = ("circle-info", "gray")
+
+
+def _facility_icons() -> dict[str, tuple[str, str]]:
+    """Font Awesome 6 (solid) icon and marker colour per facility type, in standard order.
+
+    From the ``icon`` and ``colour`` columns of the packaged standards table; a colour that
+    is not an awesome-markers colour becomes gray.
+    """
+    table = load_standard()
+    return {
+        str(code): (icon or _OTHER_ICON[0], colour if colour in _MARKER_CSS else _OTHER_ICON[1])
+        for code, icon, colour in zip(table.index, table["icon"], table["colour"], strict=True)
+    }
+
+
 _NO_DATA = "#f0f0f0"
 _GAP_BREAKS = (0.2, 0.4, 0.6, 0.8)
 _GAP_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
@@ -458,7 +440,6 @@ def _type_zh(frame: pd.DataFrame) -> pd.Series:
             dtype=object,
         )
         return merged
-    from gisplan.standards import load_standard, short_name  # noqa: PLC0415 - lazy table read
 
     names = {str(code): short_name(n) for code, n in load_standard()["name_zh"].items()}
     types = frame["type"] if "type" in frame.columns else pd.Series("", index=frame.index)
@@ -735,14 +716,16 @@ def _type_view(
     frame = data.frame
     types = frame["type"] if "type" in frame.columns else pd.Series("", index=frame.index)
     type_zh = frame["type_zh"] if "type_zh" in frame.columns else types
+    icons_of = _facility_icons()
+    rank = {code: i for i, code in enumerate(icons_of)}
     pairs = sorted(
         {(str(t), str(z)) for t, z in zip(types, type_zh, strict=True)},
-        key=lambda p: (list(FACILITY_ICONS).index(p[0]) if p[0] in FACILITY_ICONS else 999, p),
+        key=lambda p: (rank.get(p[0], len(rank)), p),
     )
     index = {t: i for i, (t, _) in enumerate(pairs)}
     classes: list[dict[str, object]] = []
     for i, (code, zh) in enumerate(pairs):
-        icon, colour = FACILITY_ICONS.get(code, _OTHER_ICON)
+        icon, colour = icons_of.get(code, _OTHER_ICON)
         colour = marker or colour
         entry: dict[str, object] = {
             "label": zh,

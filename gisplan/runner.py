@@ -237,7 +237,9 @@ def _access(ctx: RunContext, _: Mapping[str, pd.DataFrame]) -> dict[str, pd.Data
     results: dict[str, pd.DataFrame] = {
         "origins": origins,
         "gaps": gap,
-        "community_gaps": gaps.community_gaps(gap, communities, options=gap_options),
+        "community_gaps": gaps.community_gaps(
+            gap, communities, options=gap_options, standard=ctx.standard
+        ),
         "coverage": gaps.coverage_by_type(gap),
     }
     if graph is None:

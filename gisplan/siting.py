@@ -75,8 +75,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = [
-    "CHILD_TYPES",
-    "ELDERLY_TYPES",
     "MODELS",
     "WEIGHTS",
     "SitingOptions",
@@ -90,15 +88,6 @@ logger = logging.getLogger(__name__)
 MODELS: tuple[str, ...] = ("mclp", "lscp")
 #: Demand weights of a community.
 WEIGHTS: tuple[str, ...] = ("population", "households", "one_old_one_young")
-#: 一老: types weighted by elderly residents under ``weight="one_old_one_young"``.
-ELDERLY_TYPES: tuple[str, ...] = (
-    "elderly_day_care",
-    "nursing_home",
-    "elderly_care_home",
-    "community_canteen",
-)
-#: 一小: types weighted by children under ``weight="one_old_one_young"``.
-CHILD_TYPES: tuple[str, ...] = ("kindergarten", "nursery")
 
 _MAX_LISTED = 10
 
@@ -146,10 +135,10 @@ class SitingOptions:
         Demand of a community: ``"population"`` (residents; a blank row is estimated as
         households x the median residents per household, a missing column falls back to
         households), ``"households"``, or ``"one_old_one_young"`` (一老一小): elderly
-        residents for :data:`ELDERLY_TYPES`, children for :data:`CHILD_TYPES`, both for other
-        types. Read per community: counts ``elderly`` / ``children`` if given, else shares
-        ``elderly_share`` / ``child_share`` (0–1) x residents; rows with neither fall back
-        to residents (logged and noted).
+        residents for the ``elderly`` group of the standards table, children for the
+        ``children`` group, both for other types. Read per community: counts ``elderly`` /
+        ``children`` if given, else shares ``elderly_share`` / ``child_share`` (0–1) x
+        residents; rows with neither fall back to residents (logged and noted).
     radius_m
         Radius in metres per facility code, replacing the standard's radius (as the access
         step's ``radius_m``).
@@ -477,7 +466,9 @@ def _est_population(comm: pd.DataFrame, notes: list[str]) -> NDArray[np.float64]
     return pop
 
 
-def _weights(comm: pd.DataFrame, how: str, code: str, notes: list[str]) -> NDArray[np.float64]:
+def _weights(
+    comm: pd.DataFrame, how: str, code: str, table: pd.DataFrame, notes: list[str]
+) -> NDArray[np.float64]:
     """Demand of each community for ``code`` (see :class:`SitingOptions` ``weight``)."""
     if how == "households":
         return pd.to_numeric(comm["households"], errors="coerce").fillna(0).to_numpy(float)
@@ -485,9 +476,9 @@ def _weights(comm: pd.DataFrame, how: str, code: str, notes: list[str]) -> NDArr
     if how == "population":
         return pop
     groups = []
-    if code not in CHILD_TYPES:
+    if code not in gstandards.group_codes("children", table):
         groups.append(("elderly", "elderly_share"))
-    if code not in ELDERLY_TYPES:
+    if code not in gstandards.group_codes("elderly", table):
         groups.append(("children", "child_share"))
     total = np.zeros(len(comm))
     known = np.ones(len(comm), dtype=bool)
@@ -980,7 +971,7 @@ def _type_data(
             radius=float(radius[t]),
             capacity=options.capacities.get(t),
             limit=options.limit_for(t),
-            w=_weights(inputs.comm, options.weight, t, notes),
+            w=_weights(inputs.comm, options.weight, t, inputs.table, notes),
             covered=covered_dist[t].to_numpy(bool),
             cand=np.flatnonzero(cand["type"].to_numpy() == t).astype(np.int64),
             pair_i=pair_i[sel],

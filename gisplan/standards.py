@@ -32,9 +32,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 __all__ = [
+    "GROUPS",
     "LEVELS",
+    "TRAIT_COLUMNS",
     "LevelDistances",
     "facility_codes",
+    "gap_items",
+    "group_codes",
     "load_standard",
     "match_osm",
     "osm_matcher",
@@ -53,14 +57,33 @@ LEVELS: tuple[str, ...] = ("15min", "10min", "5min", "neighbourhood")
 
 #: Columns a standards table must have.
 REQUIRED_COLUMNS: tuple[str, ...] = ("facility_code", "name_zh", "level", "service_radius_m")
-#: Columns that may be left out (filled with empty text, ``verified`` with ``False``).
-OPTIONAL_COLUMNS: tuple[str, ...] = ("osm_tags", "source", "verified", "note")
+#: Columns that may be left out (filled with empty text, ``verified`` with ``False``; the
+#: facility traits of :data:`TRAIT_COLUMNS` from the packaged table, for its codes).
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "osm_tags",
+    "source",
+    "verified",
+    "note",
+    "group",
+    "icon",
+    "colour",
+    "gap_items",
+)
+#: Facility traits, one place for them all: ``group`` (``elderly`` 一老 / ``children`` 一小:
+#: weighted up in the gap score, weighted by elderly residents or children when siting;
+#: ``administrative``: one per 街道, noted in the gap table; see the ``facility_group``
+#: domain of :mod:`gisplan.vocabulary`), ``icon`` and ``colour`` (Font Awesome icon and
+#: marker colour on maps) and ``gap_items`` (catalogue items a gap of the type proposes,
+#: separated by spaces; :class:`gisplan.catalogue.SchemeOptions`).
+TRAIT_COLUMNS: tuple[str, ...] = ("group", "icon", "colour", "gap_items")
+#: Values of the ``group`` column.
+GROUPS: tuple[str, ...] = ("elderly", "children", "administrative")
 #: Columns :func:`load_standard` adds (ignored when a loaded table is validated again).
 DERIVED_COLUMNS: tuple[str, ...] = ("radius_m", "radius_source")
 
 _TRUE = frozenset({"yes", "true", "是"})
 _FALSE = frozenset({"no", "false", "否"})
-_TEXT_COLUMNS = ("name_zh", "level", "osm_tags", "source", "note")
+_TEXT_COLUMNS = ("name_zh", "level", "osm_tags", "source", "note", "group", "icon", "colour")
 _PACKAGED = "life_circle_standard.csv"
 
 #: One parsed OSM condition: ``(key, op, value)`` with ``op`` ``"="`` (equal) or ``"~"`` (regex).
@@ -373,8 +396,22 @@ def _check_columns(df: pd.DataFrame, name: str, report: ValidationReport) -> Non
         )
 
 
+def _trait_problem(column: str, text: str) -> tuple[str, str] | None:
+    """Return ``(problem, fix)`` for a facility-trait cell, or ``None`` if it is fine."""
+    if column == "group" and text and text not in GROUPS:
+        return f"unknown group '{text}'", f"use one of {', '.join(GROUPS)}, or leave it empty"
+    if column == "gap_items" and not all(p.isdigit() and int(p) >= 1 for p in text.split()):
+        return (
+            f"gap_items '{text}' are not catalogue item numbers",
+            "write item numbers separated by spaces, e.g. 31 or 31 34",
+        )
+    return None
+
+
 def _cell_problem(column: str, text: str) -> tuple[str, str] | None:
     """Return ``(problem, fix)`` for one cell of a standards table, or ``None`` if it is fine."""
+    if column in TRAIT_COLUMNS:
+        return _trait_problem(column, text)
     if column == "level" and text not in LEVELS:
         close = difflib.get_close_matches(text, LEVELS, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -434,7 +471,8 @@ def validate_standard(df: pd.DataFrame, *, name: str = "standards") -> Validatio
     report = ValidationReport()
     df = _as_columns(df)
     _check_columns(df, name, report)
-    checked = [c for c in ("level", "service_radius_m", "verified", "osm_tags") if c in df.columns]
+    cells = ("level", "service_radius_m", "verified", "osm_tags", "group", "gap_items")
+    checked = [c for c in cells if c in df.columns]
     has_code = "facility_code" in df.columns
     seen: dict[str, int] = {}
     for n, row in enumerate(df.to_dict("records"), start=1):
@@ -459,7 +497,9 @@ def validate_standard(df: pd.DataFrame, *, name: str = "standards") -> Validatio
         elif has_code:
             seen[code.lower()] = n
         for column in checked:
-            found = _cell_problem(column, cell_text(row[column]))
+            value = row[column]  # a loaded table holds gap_items as a tuple
+            text = " ".join(map(str, value)) if isinstance(value, tuple) else cell_text(value)
+            found = _cell_problem(column, text)
             if found is not None:
                 report.add(name, printable(found[0]), found[1], row=where, column=column)
     return report
@@ -488,6 +528,8 @@ def _build(raw: pd.DataFrame, levels: LevelDistances) -> pd.DataFrame:
         has_radius, pd.Series(fallback, index=out.index)
     )
     out["radius_source"] = ["standard" if h else "level" for h in has_radius]
+    items = raw["gap_items"] if "gap_items" in raw.columns else [""] * len(raw)
+    out["gap_items"] = [tuple(int(p) for p in cell_text(v).split()) for v in items]
     columns = [
         "name_zh",
         "level",
@@ -496,6 +538,7 @@ def _build(raw: pd.DataFrame, levels: LevelDistances) -> pd.DataFrame:
         "source",
         "verified",
         "note",
+        *TRAIT_COLUMNS,
         "radius_m",
         "radius_source",
     ]
@@ -569,8 +612,10 @@ def load_standard(
     pandas.DataFrame
         Indexed by ``facility_code`` (str), table order kept; columns ``name_zh, level,
         service_radius_m`` (float, NaN when empty), ``osm_tags, source, verified`` (bool),
-        ``note``, ``radius_m`` (effective radius: ``service_radius_m``, else the level
-        distance) and ``radius_source`` (``"standard"`` or ``"level"``).
+        ``note``, the traits ``group, icon, colour`` (text) and ``gap_items`` (tuple of
+        item numbers), ``radius_m`` (effective radius: ``service_radius_m``, else the level
+        distance) and ``radius_source`` (``"standard"`` or ``"level"``). A table without
+        trait columns takes them from the packaged table for the codes it shares.
 
     Raises
     ------
@@ -601,11 +646,46 @@ def load_standard(
     for issue in report.warnings:
         warnings.warn(f"{path}: {issue.format()}", GisplanWarning, stacklevel=2)
     table = _build(raw, levels)
+    missing = [c for c in TRAIT_COLUMNS if c not in _as_columns(raw).columns]
+    if missing:  # a city's own radii keep the traits of the packaged types
+        packaged = _packaged(levels)
+        known = table.index.intersection(packaged.index)
+        for column in missing:
+            table.loc[known, column] = packaged.loc[known, column]
+        logger.info("standards %s: %s taken from the packaged table", path, ", ".join(missing))
     logger.info("loaded %d facility types from %s", len(table), path)
     return table
 
 
 # --------------------------------------------------------------------------- lookups
+
+
+def group_codes(group: str, table: pd.DataFrame | None = None) -> tuple[str, ...]:
+    """Return the facility codes of a group (:data:`GROUPS`), in table order.
+
+    Examples
+    --------
+    >>> group_codes("children")
+    ('kindergarten', 'nursery')
+    """
+    frame = _table(table)
+    if "group" not in frame.columns:
+        return ()
+    return tuple(str(c) for c in frame.index[frame["group"] == group])
+
+
+def gap_items(table: pd.DataFrame | None = None) -> dict[str, tuple[int, ...]]:
+    """Return facility code → catalogue items a gap of that type proposes (non-empty only).
+
+    Examples
+    --------
+    >>> gap_items()["nursery"]
+    (32,)
+    """
+    frame = _table(table)
+    if "gap_items" not in frame.columns:
+        return {}
+    return {str(c): tuple(v) for c, v in frame["gap_items"].items() if len(v)}
 
 
 def facility_codes(table: pd.DataFrame | None = None) -> list[str]:

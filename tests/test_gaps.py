@@ -17,6 +17,7 @@ from geopandas.testing import assert_geodataframe_equal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pandas.testing import assert_frame_equal
+from shapely.geometry import box
 
 from gisplan import gaps
 from gisplan.errors import LayerError, SchemaError, StandardsError
@@ -598,14 +599,33 @@ def test_every_output_column_has_a_chinese_label(toy: pd.DataFrame) -> None:
 
 def test_public_names() -> None:
     assert set(gaps.__all__) >= {
-        "ONE_OLD_ONE_YOUNG",
+        "ONE_OLD_ONE_YOUNG_WEIGHT",
         "GapOptions",
         "gap_table",
         "community_gaps",
         "coverage_by_type",
         "two_step_fca",
     }
-    assert "nursery" in gaps.ONE_OLD_ONE_YOUNG
+    assert not hasattr(gaps, "ONE_OLD_ONE_YOUNG")  # the standards table's group column says
+
+
+def test_one_old_one_young_comes_from_the_standard_table() -> None:
+    """The 一老一小 weighting follows the ``group`` column, including a city's own table."""
+    table = load_standard()
+    g = pd.DataFrame(
+        {
+            "community_id": ["c1", "c1"],
+            "type": ["nursery", "bus_stop"],
+            "type_zh": ["托儿所", "公交车站"],
+            "covered": [False, True],
+        }
+    )
+    c = gpd.GeoDataFrame(
+        {"community_id": ["c1"], "households": [10]}, geometry=[box(0, 0, 1, 1)], crs=4548
+    )
+    assert float(community_gaps(g, c, standard=table).loc[0, "gap_score"]) == pytest.approx(2 / 3)
+    plain = table.assign(group=table["group"].replace({"children": ""}))
+    assert float(community_gaps(g, c, standard=plain).loc[0, "gap_score"]) == pytest.approx(1 / 2)
 
 
 # --------------------------------------------------------------------------- properties

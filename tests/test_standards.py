@@ -82,6 +82,10 @@ def test_packaged_table_shape_and_types() -> None:
         "source",
         "verified",
         "note",
+        "group",
+        "icon",
+        "colour",
+        "gap_items",
         "radius_m",
         "radius_source",
     ]
@@ -457,3 +461,53 @@ def test_match_osm_properties(pairs: list[tuple[str, str]], name: str, extra: st
         assert any(c == code and all(k in tags for k, _, _ in alt) for c, alt in osm_rules())
     # a key no rule uses never changes the answer
     assert match_osm({**tags, "zz_unused": extra}) == code
+
+
+# ----------------------------------------------------------------------------- facility traits
+
+
+def test_packaged_traits_are_the_one_list_of_groups_icons_and_gap_items() -> None:
+    table = load_standard()
+    assert standards.group_codes("children") == ("kindergarten", "nursery")
+    assert set(standards.group_codes("elderly")) == {
+        "elderly_day_care",
+        "nursing_home",
+        "elderly_care_home",
+        "community_canteen",
+    }
+    assert standards.group_codes("administrative") == (
+        "community_service_center",
+        "sub_district_office",
+        "police_station",
+    )
+    assert table.loc["nursery", ["icon", "colour"]].tolist() == ["baby", "blue"]
+    assert (table["icon"] != "").all()  # every type has a map icon
+    assert standards.gap_items()["community_canteen"] == (31,)
+    assert "bus_stop" not in standards.gap_items()
+
+
+def test_user_table_without_traits_takes_the_packaged_ones(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "local.csv",
+        "nursery,托儿所,5min,250,,本地,yes,\nclinic,社区卫生服务站,5min,,amenity=clinic,,no,\n",
+    )
+    table = load_standard(path)
+    assert table.loc["nursery", "radius_m"] == 250.0  # the city's radius …
+    assert table.loc["nursery", "group"] == "children"  # … and the packaged traits
+    assert table.loc["nursery", "gap_items"] == (32,)
+    assert table.loc["clinic", "group"] == ""  # a code of its own has none
+    assert standards.group_codes("children", table) == ("nursery",)
+
+
+def test_user_table_traits_are_checked(tmp_path: Path) -> None:
+    path = tmp_path / "traits.csv"
+    path.write_text(
+        HEADER.rstrip("\n") + ",group,icon,colour,gap_items\n"
+        "nursery,托儿所,5min,250,,,yes,,kids,baby,blue,32\n"
+        "clinic,社区卫生服务站,5min,,,,no,,elderly,,,3l\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(StandardsError) as info:
+        load_standard(path)
+    assert "unknown group 'kids'" in str(info.value)
+    assert "gap_items '3l' are not catalogue item numbers" in str(info.value)
