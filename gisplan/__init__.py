@@ -11,6 +11,9 @@ Each step is also a plain function: :func:`read_layer`, :func:`check_layer`,
 :func:`load_scenario`, :func:`choose_metric_crs`, :func:`to_metric`, ...
 """
 
+import importlib
+from types import ModuleType
+
 from gisplan._version import __version__
 from gisplan.crs import choose_metric_crs, parse_datum, require_metric_crs, to_metric, to_wgs84
 from gisplan.errors import (
@@ -68,3 +71,46 @@ __all__ = [
     "validate_layer",
     "validate_scenario",
 ]
+
+#: Modules reachable as ``gisplan.<name>`` without importing them first; each is imported on
+#: first use, so ``import gisplan`` stays light (the solvers, Folium and Jinja load when used).
+SUBMODULES: tuple[str, ...] = (
+    "access",
+    "assets",
+    "bundles",
+    "catalogue",
+    "cli",
+    "crs",
+    "eligibility",
+    "errors",
+    "finance",
+    "gaps",
+    "layers",
+    "maps",
+    "network",
+    "osm",
+    "outputs",
+    "plan",
+    "publicity",
+    "publish",
+    "report",
+    "runner",
+    "scenario",
+    "siting",
+    "standards",
+    "templates",
+    "validation",
+    "vocabulary",
+)
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import a submodule on first access: ``gisplan.access`` works after ``import gisplan``."""
+    if name in SUBMODULES:
+        return importlib.import_module(f"gisplan.{name}")
+    raise AttributeError(f"module 'gisplan' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """List the public names and the submodules."""
+    return sorted({*__all__, *SUBMODULES})
