@@ -59,12 +59,14 @@ def test_manifest_covers_every_cdn_address_folium_emits() -> None:
     assert all(len(base64.b64decode(p.integrity[7:])) == 64 for p in manifest.packages)
 
 
+@pytest.mark.assets
 def test_everything_is_fetched() -> None:
     # tests/install.sh runs `python -m gisplan.assets fetch`; without it offline maps fail
     assert assets.missing_files() == [], assets.FETCH_HINT
     assert assets.main(["check"]) == 0
 
 
+@pytest.mark.assets
 def test_inline_leaves_no_remote_asset() -> None:
     html = _map_html()
     assert len(assets.remote_urls(html)) == 14  # folium's 4 + 6, two plugins' 2 + 2
@@ -100,6 +102,7 @@ def test_local_and_relative_links_are_kept() -> None:
     assert assets.inline(html) == html
 
 
+@pytest.mark.assets
 def test_tags_by_name() -> None:
     js = assets.script_tags(["leaflet"])
     css = assets.css_tags(["leaflet", "fontawesome"])
@@ -113,6 +116,7 @@ def test_tags_by_name() -> None:
         assets.script_tags(["leafet"])
 
 
+@pytest.mark.assets
 def test_omitted_fonts_become_local_names() -> None:
     css = assets.css_tags(["fontawesome"])
     assert ".ttf" not in re.sub(r'local\("[^"]*"\)', "", css)
@@ -198,6 +202,7 @@ def test_fetch_names_a_file_missing_from_the_tarball(
         assets.fetch(dest=tmp_path)
 
 
+@pytest.mark.assets
 def test_licences_file_is_current() -> None:
     committed = (assets.vendor_dir() / "LICENSES.md").read_text(encoding="utf-8")
     assert committed == assets.licences_markdown()
@@ -209,6 +214,7 @@ def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert "leaflet@1.9.3\tBSD-2-Clause" in capsys.readouterr().out
 
 
+@pytest.mark.assets
 def test_inlined_map_works_with_the_network_unplugged(browser, tmp_path: Path) -> None:
     page_path = tmp_path / "map.html"
     page_path.write_text(assets.inline(_map_html()), encoding="utf-8")

@@ -12,6 +12,9 @@ from gisplan import run_scenario
 
 from _manifest import manifest
 
+#: Every test here opens maps or pages that embed the fetched map scripts.
+pytestmark = pytest.mark.assets
+
 
 @pytest.fixture(scope="module")
 def demo(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -342,6 +342,7 @@ def test_inputs_are_not_changed() -> None:
             pd.testing.assert_frame_equal(frame, before[key])
 
 
+@pytest.mark.assets
 def test_save_offline_is_one_file_without_remote_assets(tmp_path: Path) -> None:
     m = maps.explore(run_layers(), "overview", basemap="osm")
     path = maps.save(m, tmp_path / "地图" / "overview.html")
@@ -355,6 +356,7 @@ def test_save_offline_is_one_file_without_remote_assets(tmp_path: Path) -> None:
         maps.save(m, tmp_path / "online.html" / "x.html")
 
 
+@pytest.mark.assets
 def test_write_maps_and_redraw_from_a_run_folder(tmp_path: Path) -> None:
     layers = run_layers()
     out = tmp_path / "run"

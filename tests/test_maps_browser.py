@@ -12,6 +12,9 @@ from gisplan import maps
 
 browser = browser_fixture()
 
+#: Every test here opens maps or pages that embed the fetched map scripts.
+pytestmark = pytest.mark.assets
+
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:

@@ -192,6 +192,7 @@ def site(run_dir: Path, tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- pages
 
 
+@pytest.mark.assets
 def test_pages_for_the_plan_communities_and_a_manifest(site: Path) -> None:
     files = tree(site)
     pages = sorted(k for k in files if k.startswith("c/"))
@@ -208,6 +209,7 @@ def test_pages_for_the_plan_communities_and_a_manifest(site: Path) -> None:
     }
 
 
+@pytest.mark.assets
 def test_community_page_numbers_equal_the_run_tables(site: Path, run_dir: Path) -> None:
     page = read(site, "c/c1.html")
     costs = pyogrio.read_dataframe(run_dir / "results.gpkg", layer="scheme_costs")
@@ -233,6 +235,7 @@ def test_community_page_numbers_equal_the_run_tables(site: Path, run_dir: Path) 
     )
 
 
+@pytest.mark.assets
 def test_funding_by_source_sums_to_the_cost(site: Path) -> None:
     page = read(site, "c/c1.html")
     labels = re.findall(r'<tr(?: class="shortfall")?><td>([^<]*)</td><td class="num amount">', page)
@@ -249,6 +252,7 @@ def test_funding_by_source_sums_to_the_cost(site: Path) -> None:
     assert "<strong>资金平衡方式：</strong>资金缺口" in page
 
 
+@pytest.mark.assets
 def test_publicity_period_in_working_days_and_comment_deadline(site: Path) -> None:
     page = read(site, "c/c1.html")
     period = "2026年10月9日（星期五） 至 2026年10月14日（星期三）（5 个工作日，共 6 天）"
@@ -261,6 +265,7 @@ def test_publicity_period_in_working_days_and_comment_deadline(site: Path) -> No
     assert "小区共 2 个，涉及居民 200 户，估算总投资 212.35 万元" in index  # 120 + 80 户
 
 
+@pytest.mark.assets
 def test_basic_facts_of_the_community(site: Path) -> None:
     page = read(site, "c/c1.html")
     facts = dict(re.findall(r'<tr><th scope="row">([^<]*)</th><td>([^<]*)</td></tr>', page))
@@ -275,6 +280,7 @@ def test_basic_facts_of_the_community(site: Path) -> None:
     }
 
 
+@pytest.mark.assets
 def test_index_lists_communities_with_links_search_keys_and_map(site: Path) -> None:
     index = read(site, "index.html")
     links = re.findall(r'<a href="(c/[^"]+)"><span class="c-name">([^<]*)</span></a>', index)
@@ -297,6 +303,7 @@ def test_index_lists_communities_with_links_search_keys_and_map(site: Path) -> N
     assert np.all(np.round(ring, 6) == ring)
 
 
+@pytest.mark.assets
 def test_user_text_is_escaped_everywhere(site: Path) -> None:
     for rel in ("index.html", "c/c3.html"):
         page = read(site, rel)
@@ -309,6 +316,7 @@ def test_user_text_is_escaped_everywhere(site: Path) -> None:
     assert "<h1>&lt;img src=x onerror=alert(1)&gt;</h1>" in page
 
 
+@pytest.mark.assets
 def test_synthetic_label_from_the_title_or_the_option(tmp_path: Path) -> None:
     demo = make_run(tmp_path / "demo", title="示范县城关片区（合成数据 synthetic）")
     label = "示例数据：本网站由合成（虚构）数据生成"
@@ -319,6 +327,7 @@ def test_synthetic_label_from_the_title_or_the_option(tmp_path: Path) -> None:
     assert label in read(forced, "c/c1.html")
 
 
+@pytest.mark.assets
 def test_contact_options_are_shown_and_escaped(run_dir: Path, tmp_path: Path) -> None:
     options = PublishOptions(
         title="城关<片区>",
@@ -344,6 +353,7 @@ def test_online_mode_links_the_pinned_cdn_and_osm_basemap(run_dir: Path, tmp_pat
     assert "© OpenStreetMap 贡献者" in page
 
 
+@pytest.mark.assets
 def test_offline_pages_reference_only_relative_files(site: Path) -> None:
     for rel in ("index.html", "c/c1.html"):
         page = read(site, rel)
@@ -354,18 +364,21 @@ def test_offline_pages_reference_only_relative_files(site: Path) -> None:
             assert (site / rel).parent.joinpath(ref).resolve().is_file(), ref
 
 
+@pytest.mark.assets
 def test_same_run_gives_byte_identical_sites(run_dir: Path, tmp_path: Path) -> None:
     first = tree(publish(run_dir, tmp_path / "a"))
     second = tree(publish(run_dir, tmp_path / "b"))
     assert first == second
 
 
+@pytest.mark.assets
 def test_run_folder_is_not_modified(run_dir: Path, tmp_path: Path) -> None:
     before = tree(run_dir)
     publish(run_dir, tmp_path / "s")
     assert tree(run_dir) == before
 
 
+@pytest.mark.assets
 def test_schemed_communities_option(run_dir: Path, tmp_path: Path) -> None:
     site = publish(run_dir, tmp_path / "s", options=PublishOptions(communities="schemed"))
     assert sorted(p.name for p in (site / "c").iterdir()) == ["c1.html", "c2.html", "c3.html"]
@@ -375,6 +388,7 @@ def test_schemed_communities_option(run_dir: Path, tmp_path: Path) -> None:
     assert "小区共 3 个，涉及居民 500 户，估算总投资 292.35 万元" in read(site, "index.html")
 
 
+@pytest.mark.assets
 def test_schemed_works_without_plan_tables(tmp_path: Path) -> None:
     run = make_run(tmp_path / "run", drop=("plan", "publicity", "funding", "funding_modes"))
     with pytest.raises(LayerError, match=r"table 'plan' missing .*communities='schemed'"):
@@ -385,6 +399,7 @@ def test_schemed_works_without_plan_tables(tmp_path: Path) -> None:
     assert "<strong>公示期：</strong>" not in page
 
 
+@pytest.mark.assets
 def test_scheme_without_items_costs_nothing(tmp_path: Path) -> None:
     run = make_run(tmp_path / "run")
     gpkg = run / "results.gpkg"
@@ -398,6 +413,7 @@ def test_scheme_without_items_costs_nothing(tmp_path: Path) -> None:
     assert "<h3" not in page  # no class headings without items
 
 
+@pytest.mark.assets
 def test_empty_plan_says_so(tmp_path: Path) -> None:
     run = make_run(tmp_path / "run", selected=(False, False, False))
     site = publish(run, tmp_path / "s")
@@ -461,6 +477,7 @@ def test_plan_selects_a_community_without_scheme(tmp_path: Path) -> None:
         publish(run, tmp_path / "s")
 
 
+@pytest.mark.assets
 def test_overwrite_rules(run_dir: Path, tmp_path: Path) -> None:
     to = tmp_path / "site"
     publish(run_dir, to)
@@ -486,6 +503,7 @@ def test_overwrite_rules(run_dir: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
+@pytest.mark.assets
 def test_failed_write_leaves_the_old_site(
     run_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -22,6 +22,9 @@ browser = browser_fixture()
 
 PHONE = (390, 844)
 
+#: Every test here opens maps or pages that embed the fetched map scripts.
+pytestmark = pytest.mark.assets
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
