@@ -1,0 +1,120 @@
+"""The run folder: the registry of result tables, the writers and the one reader."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+
+from gisplan import outputs, run_scenario
+from gisplan.errors import LayerError, OutputError
+from gisplan.layers import LAYER_KINDS
+from gisplan.vocabulary import column_label
+
+from _fixtures import write_access_project
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished run of the three-square access project (no maps: no assets needed)."""
+    folder = tmp_path_factory.mktemp("outputs")
+    out = folder / "运行结果"
+    run_scenario(write_access_project(folder / "in"), out=out)
+    return out
+
+
+def test_registry_is_complete_and_consistent() -> None:
+    tables = outputs.result_tables()
+    assert list(tables)[:3] == ["eligibility", "scheme_costs", "schemes"]  # workbook order
+    sheets = [t.sheet_zh for t in tables.values() if t.sheet_zh]
+    assert len(sheets) == len(set(sheets))  # one table per sheet
+    assert all(len(s) <= 31 for s in sheets)  # Excel's limit
+    assert {t.step for t in tables.values()} == {
+        "access",
+        "siting",
+        "eligibility",
+        "schemes",
+        "finance",
+        "plan",
+    }
+    assert not set(tables) & set(LAYER_KINDS)  # a result never shadows an input layer
+    for spec in tables.values():
+        assert spec.description_zh, spec.key
+        assert all(column_label(c) != c for c in spec.totals), spec.key
+        # 合计 adds money, areas and counts — never a rate, share or score
+        assert not [c for c in spec.totals if "per_" in c or "share" in c], spec.key
+    assert "cost_per_m2_yuan" not in tables["scheme_costs"].totals
+
+
+def test_write_and_read_back_a_run(run: Path) -> None:
+    result = outputs.read_run(run)
+    assert result.scenario is None
+    assert result.parameters["name"] == "t"
+    assert result.title == "t"
+    assert result.crs.to_epsg() == 4548
+    assert set(result.layers) == {"communities", "facilities", "network", "entrances"}
+    assert set(result.results) == {"origins", "gaps", "community_gaps", "coverage"}
+    gaps = result.results["gaps"]
+    assert list(gaps.columns) == pd.read_csv(run / "tables" / "gaps.csv").columns.tolist()
+    assert isinstance(result.results["community_gaps"], gpd.GeoDataFrame)
+    assert result.section("access")["types"] == ["kindergarten", "primary_school"]
+    assert result.section("siting") == {}
+    assert sorted(result.frames())[:2] == ["communities", "community_gaps"]
+
+
+def test_read_run_reads_a_layer_only_when_used(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = pyogrio.read_dataframe
+
+    def counting(path: Path, layer: str, **kwargs: object) -> pd.DataFrame:
+        calls.append(layer)
+        return real(path, layer=layer, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(pyogrio, "read_dataframe", counting)
+    result = outputs.read_run(run)
+    assert calls == []
+    result.results["coverage"]
+    result.results["coverage"]
+    assert calls == ["coverage"]
+
+
+def test_workbook_and_csv_follow_the_registry(run: Path) -> None:
+    book = openpyxl.load_workbook(run / "results.xlsx")
+    assert book.sheetnames == ["覆盖率", "小区缺口", "缺口明细"]  # registry order, sheets only
+    header = [c.value for c in book["缺口明细"][1]]
+    assert header[:3] == ["小区编号", "小区名称", "设施类型代码"]
+    assert "步行距离（m）" in header
+    assert all(not str(h).isascii() for h in header)  # no English header left
+    # origins have no sheet (for maps) but a CSV and a GeoPackage layer
+    assert (run / "tables" / "origins.csv").is_file()
+    with (run / "tables" / "coverage.csv").open(encoding="utf-8-sig") as f:
+        assert next(csv.reader(f))[0] == "type"  # CSV keeps the codes: tables for programs
+
+
+def test_read_run_errors(tmp_path: Path, run: Path) -> None:
+    with pytest.raises(OutputError, match="does not exist or is not a folder"):
+        outputs.read_run(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(OutputError, match=r"run\.json and results\.gpkg missing"):
+        outputs.read_run(tmp_path / "empty")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "results.gpkg").write_bytes((run / "results.gpkg").read_bytes())
+    (broken / "run.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"run.json: cannot read the scenario parameters"):
+        outputs.read_run(broken)
+    (broken / "run.json").write_text(json.dumps({"scenario": {"parameters": {}}}), "utf-8")
+    (broken / "results.gpkg").write_bytes(b"not a geopackage")
+    with pytest.raises(LayerError, match="not a readable GeoPackage"):
+        outputs.read_run(broken)
+
+
+def test_info_table_is_key_value_text() -> None:
+    table = outputs.info_table({"status": "optimal", "chosen": 12, "gap": None})
+    assert table.to_numpy().tolist() == [["status", "optimal"], ["chosen", "12"], ["gap", "None"]]
