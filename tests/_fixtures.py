@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 from shapely.geometry import LineString, Point, box
 
 #: CGCS2000 / 3-degree Gauss-Kruger CM 117E; x offset 500 km, a point near 117E 35N.
@@ -76,3 +77,50 @@ def write_access_project(folder: Path) -> Path:
         encoding="utf-8",
     )
     return yaml_path
+
+
+# --------------------------------------------------------------------------- bundles
+
+
+def boxes(xs: list[float], width: float = 100.0) -> list[object]:
+    return [box(X0 + x, Y0, X0 + x + width, Y0 + 100) for x in xs]
+
+
+def bundle_layers(
+    communities: dict[str, float],
+    projects: dict[str, tuple[float, float]],
+    xs: dict[str, float],
+    *,
+    adjacent_only: dict[str, bool] | None = None,
+    extra: dict[str, dict[str, object]] | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.Series]:
+    """Communities (id -> need) and projects (id -> (cost, revenue)) as 100 m squares at xs."""
+    cids, pids = list(communities), list(projects)
+    com = gpd.GeoDataFrame(
+        {"community_id": cids, **{k: [v[c] for c in cids] for k, v in (extra or {}).items()}},
+        geometry=boxes([xs[c] for c in cids]),
+        crs=CRS,
+    )
+    pro = gpd.GeoDataFrame(
+        {
+            "project_id": pids,
+            "cost_wan_yuan": [projects[p][0] for p in pids],
+            "revenue_wan_yuan": [projects[p][1] for p in pids],
+            "adjacent_only": [(adjacent_only or {}).get(p, False) for p in pids],
+            **{k: [v.get(p) for p in pids] for k, v in (extra or {}).items()},
+        },
+        geometry=boxes([xs[p] for p in pids]),
+        crs=CRS,
+    )
+    return com, pro, pd.Series(communities, dtype="float64")
+
+
+def line_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.Series]:
+    """C1 - P1 - C2 - C3 - P2 in a row, 20 m streets between the 100 m squares.
+
+    Needs C1 50, C2 30, C3 40; surpluses P1 160 - 100 = 60, P2 55 - 10 = 45.
+    """
+    xs = {"C1": 0, "P1": 120, "C2": 240, "C3": 360, "P2": 480}
+    return bundle_layers(
+        {"C1": 50.0, "C2": 30.0, "C3": 40.0}, {"P1": (100.0, 160.0), "P2": (10.0, 55.0)}, xs
+    )

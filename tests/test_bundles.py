@@ -16,59 +16,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, box
 
-from gisplan import bundles
+from gisplan import bundles, finance
 from gisplan.bundles import BundleOptions, CrossOptions
 from gisplan.errors import CRSError, LayerError, ScenarioError, SchemaError
-from gisplan.vocabulary import column_label
 
-from _fixtures import CRS, X0, Y0
+from _fixtures import CRS, X0, Y0, bundle_layers, line_layers
 
 EXACT = BundleOptions(method="exact", mip_gap=0.0)
 HEURISTIC = BundleOptions(method="heuristic")
-
-
-def _boxes(xs: list[float], width: float = 100.0) -> list[object]:
-    return [box(X0 + x, Y0, X0 + x + width, Y0 + 100) for x in xs]
-
-
-def _layers(
-    communities: dict[str, float],
-    projects: dict[str, tuple[float, float]],
-    xs: dict[str, float],
-    *,
-    adjacent_only: dict[str, bool] | None = None,
-    extra: dict[str, dict[str, object]] | None = None,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.Series]:
-    """Communities (id -> need) and projects (id -> (cost, revenue)) as 100 m squares at xs."""
-    cids, pids = list(communities), list(projects)
-    com = gpd.GeoDataFrame(
-        {"community_id": cids, **{k: [v[c] for c in cids] for k, v in (extra or {}).items()}},
-        geometry=_boxes([xs[c] for c in cids]),
-        crs=CRS,
-    )
-    pro = gpd.GeoDataFrame(
-        {
-            "project_id": pids,
-            "cost_wan_yuan": [projects[p][0] for p in pids],
-            "revenue_wan_yuan": [projects[p][1] for p in pids],
-            "adjacent_only": [(adjacent_only or {}).get(p, False) for p in pids],
-            **{k: [v.get(p) for p in pids] for k, v in (extra or {}).items()},
-        },
-        geometry=_boxes([xs[p] for p in pids]),
-        crs=CRS,
-    )
-    return com, pro, pd.Series(communities, dtype="float64")
-
-
-def _line() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.Series]:
-    """C1 - P1 - C2 - C3 - P2 in a row, 20 m streets between the 100 m squares.
-
-    Needs C1 50, C2 30, C3 40; surpluses P1 160 - 100 = 60, P2 55 - 10 = 45.
-    """
-    xs = {"C1": 0, "P1": 120, "C2": 240, "C3": 360, "P2": 480}
-    return _layers(
-        {"C1": 50.0, "C2": 30.0, "C3": 40.0}, {"P1": (100.0, 160.0), "P2": (10.0, 55.0)}, xs
-    )
 
 
 # --------------------------------------------------------------------------- brute force
@@ -147,7 +102,7 @@ def _check_result(result: bundles.BundleResult, need: pd.Series, opts: BundleOpt
 
 def test_adjacency_tolerance_and_attributes() -> None:
     # squares at x = 0, 120 (20 m gap), 270 (50 m gap): tolerance 30 links only the first two
-    com, pro, _ = _layers(
+    com, pro, _ = bundle_layers(
         {"C1": 1.0, "C2": 1.0}, {"P1": (5.0, 9.0)}, {"C1": 0, "C2": 120, "P1": 270}
     )
     graph = bundles.adjacency(com, pro)
@@ -163,7 +118,9 @@ def test_adjacency_tolerance_and_attributes() -> None:
 def test_adjacency_group_by_and_barriers() -> None:
     xs = {"C1": 0, "C2": 120, "P1": 240, "C3": 360}
     extra = {"street": {"C1": "东城", "C2": "西关", "C3": "西关"}}
-    com, pro, _ = _layers({"C1": 1.0, "C2": 1.0, "C3": 1.0}, {"P1": (1.0, 2.0)}, xs, extra=extra)
+    com, pro, _ = bundle_layers(
+        {"C1": 1.0, "C2": 1.0, "C3": 1.0}, {"P1": (1.0, 2.0)}, xs, extra=extra
+    )
     grouped = bundles.adjacency(com, pro, group_by="street")
     # P1 has no street (blank): it joins every group; C1-C2 cross two streets
     assert sorted(grouped.edges) == [("C2", "P1"), ("C3", "P1")]
@@ -179,7 +136,7 @@ def test_adjacency_group_by_and_barriers() -> None:
 
 
 def test_adjacency_bad_input() -> None:
-    com, pro, _ = _line()
+    com, pro, _ = line_layers()
     with pytest.raises(CRSError, match="projected"):
         bundles.adjacency(com.to_crs(4326), pro.to_crs(4326))
     with pytest.raises(ScenarioError, match="tolerance_m"):
@@ -202,7 +159,7 @@ def test_adjacency_bad_input() -> None:
 def test_large_area_hand_instance() -> None:
     # valid bundles: {C1,P1} 50 (60-50=10 left), {P1,C2} 30, {C3,P2} 40 (5 left),
     # {P1,C2,C3,P2} 70 (105-70=35 left); {C1,P1,C2} needs 80 > 60. Best: {C1,P1}+{C3,P2} = 90
-    com, pro, need = _line()
+    com, pro, need = line_layers()
     for opts in (EXACT, HEURISTIC):
         result = bundles.large_area(com, pro, need, options=opts)
         table = result.bundles
@@ -229,7 +186,7 @@ def test_large_area_hand_instance() -> None:
 
 def test_large_area_margin_changes_the_optimum_and_can_empty_it() -> None:
     # margin 6: {C3,P2} keeps only 5, so the best is the single bundle {P1,C2,C3,P2} = 70
-    com, pro, need = _line()
+    com, pro, need = line_layers()
     opts = BundleOptions(method="exact", mip_gap=0.0, margin_wan_yuan=6.0)
     result = bundles.large_area(com, pro, need, options=opts)
     assert result.bundles["community_ids"].tolist() == ["C2,C3"]
@@ -246,7 +203,7 @@ def test_large_area_margin_changes_the_optimum_and_can_empty_it() -> None:
 
 
 def test_large_area_size_limits() -> None:
-    com, pro, need = _line()
+    com, pro, need = line_layers()
     # two members at most: {C1,P1} and {C3,P2} still fit
     pair = BundleOptions(method="exact", mip_gap=0.0, max_members=2)
     assert bundles.large_area(com, pro, need, options=pair).info["funded_wan_yuan"] == 90.0
@@ -264,7 +221,9 @@ def test_large_area_size_limits() -> None:
 def test_large_area_prefers_fewer_bundles() -> None:
     # C1 - P1 - P2 - C2: {C1,P1}+{P2,C2} or one bundle of all four fund the same 20
     xs = {"C1": 0, "P1": 120, "P2": 240, "C2": 360}
-    com, pro, need = _layers({"C1": 10.0, "C2": 10.0}, {"P1": (0.0, 15.0), "P2": (0.0, 15.0)}, xs)
+    com, pro, need = bundle_layers(
+        {"C1": 10.0, "C2": 10.0}, {"P1": (0.0, 15.0), "P2": (0.0, 15.0)}, xs
+    )
     for opts in (EXACT, HEURISTIC):
         one = bundles.large_area(com, pro, need, options=opts).bundles
         assert one["community_ids"].tolist() == ["C1,C2"]
@@ -274,7 +233,7 @@ def test_large_area_prefers_fewer_bundles() -> None:
 
 def test_large_area_isolated_community_and_zero_need() -> None:
     xs = {"C1": 0, "P1": 120, "C2": 2000, "C3": 240}
-    com, pro, need = _layers({"C1": 10.0, "C2": 10.0, "C3": 0.0}, {"P1": (0.0, 100.0)}, xs)
+    com, pro, need = bundle_layers({"C1": 10.0, "C2": 10.0, "C3": 0.0}, {"P1": (0.0, 100.0)}, xs)
     result = bundles.large_area(com, pro, need)
     assert result.info["isolated"] == ["C2"]
     assert result.bundles["community_ids"].tolist() == ["C1"]  # C3 needs nothing: not bundled
@@ -287,7 +246,7 @@ def test_large_area_isolated_community_and_zero_need() -> None:
 def test_large_area_several_projects_pay_for_one_community() -> None:
     # P1 - C1 - P2: neither surplus (30, 40) covers C1's 60 alone, together they do
     xs = {"P1": 0, "C1": 120, "P2": 240}
-    com, pro, need = _layers({"C1": 60.0}, {"P1": (0.0, 30.0), "P2": (0.0, 40.0)}, xs)
+    com, pro, need = bundle_layers({"C1": 60.0}, {"P1": (0.0, 30.0), "P2": (0.0, 40.0)}, xs)
     for opts in (EXACT, HEURISTIC):
         table = bundles.large_area(com, pro, need, options=opts).bundles
         assert table["project_ids"].tolist() == ["P1,P2"]
@@ -307,7 +266,7 @@ def test_large_area_deterministic_and_inputs_unchanged() -> None:
 
 
 def test_large_area_graph_from_other_layers_refused() -> None:
-    com, pro, need = _line()
+    com, pro, need = line_layers()
     graph = nx.Graph([("C1", "X9")])
     with pytest.raises(LayerError, match="X9"):
         bundles.large_area(com, pro, need, graph=graph)
@@ -390,7 +349,7 @@ def test_every_bundle_balances(seed: int, margin: float, members: int, method: s
 def _cross_layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.Series]:
     xs = {"C1": 0, "C2": 1000, "C3": 3000, "P1": 500, "P2": 4000, "P3": 2000}
     extra = {"district": {"C1": "A", "C2": "A", "C3": "B", "P1": "A", "P2": "B", "P3": "A"}}
-    return _layers(
+    return bundle_layers(
         {"C1": 70.0, "C2": 30.0, "C3": 20.0},
         {"P1": (20.0, 100.0), "P2": (10.0, 50.0), "P3": (0.0, 500.0)},
         xs,
@@ -466,67 +425,6 @@ def test_cross_area_empty_and_bad_options() -> None:
         BundleOptions(method="fast")
 
 
-# --------------------------------------------------------------------------- combined plan
-
-
-def test_plan_financing_order() -> None:
-    com, pro, need = _line()
-    # default order: self-balance (C2 keeps it), bundles, cross-area, government-led
-    plan = bundles.plan_financing(com, pro, need, self_balanced=["C2"])
-    modes = plan.modes.set_index("community_id")
-    assert modes["mode"].to_dict() == {"C1": "large_area", "C2": "self_balance", "C3": "large_area"}
-    assert modes.loc["C1", "bundle_id"] == "B001"
-    assert modes.loc["C1", "project_ids"] == "P1"
-    assert modes.loc["C3", "bundle_covered_wan_yuan"] == 40.0
-    assert modes.loc["C2", "mode_zh"] == "小区内自求平衡"
-    totals = plan.totals.set_index("mode")
-    assert totals["communities"].to_dict() == {
-        "self_balance": 1,
-        "large_area": 2,
-        "cross_area": 0,
-        "government_led": 0,
-    }
-    assert totals.loc["large_area", "covered_wan_yuan"] == 90.0
-    # cross-area before large-area: P1 (60) pays C1 (50), P2 (45) pays C3 (40); C2 (30)
-    # fits neither remainder (10, 5), and the bundles see only those remainders
-    cross_first = bundles.plan_financing(
-        com, pro, need, order=("cross_area", "large_area", "government_led")
-    )
-    assert cross_first.modes["mode"].tolist() == ["cross_area", "government_led", "cross_area"]
-    assert cross_first.bundles.empty
-    # only government-led
-    alone = bundles.plan_financing(com, pro, need, order=("government_led",))
-    assert set(alone.modes["mode"]) == {"government_led"}
-    assert alone.totals.set_index("mode").loc["government_led", "need_wan_yuan"] == 120.0
-    with pytest.raises(ScenarioError, match="listed twice"):
-        bundles.plan_financing(com, pro, need, order=("large_area", "large_area"))
-    with pytest.raises(ScenarioError, match="not a financing mode"):
-        bundles.plan_financing(com, pro, need, order=("magic",))
-    with pytest.raises(LayerError, match="self_balanced: C9"):
-        bundles.plan_financing(com, pro, need, self_balanced=["C9"])
-
-
-def test_plan_financing_self_balance_after_bundles() -> None:
-    com, pro, need = _line()
-    plan = bundles.plan_financing(
-        com, pro, need, self_balanced=["C1"], order=("large_area", "self_balance")
-    )
-    # C1 is bundled first; C2 and C3 left: C3 was bundled with P2
-    assert plan.modes.set_index("community_id")["mode"].to_dict() == {
-        "C1": "large_area",
-        "C2": "government_led",
-        "C3": "large_area",
-    }
-    assert set(plan.info) >= {"order", "large_area_status", "large_area_funded_wan_yuan"}
-
-
-def test_labels_cover_every_column() -> None:
-    com, pro, need = _line()
-    plan = bundles.plan_financing(com, pro, need)
-    for frame in (plan.bundles, plan.members, plan.cross_area, plan.modes, plan.totals):
-        assert [c for c in frame.columns if column_label(c) == c] == []
-
-
 # --------------------------------------------------------------------------- demo
 
 
@@ -542,7 +440,7 @@ def test_demo_district(repo_root: Path) -> None:
     assert len(result.bundles) >= 3
     assert result.info["gap"] <= 0.05
     # projects that may only balance adjacent communities are never paired across areas
-    plan = bundles.plan_financing(com, pro, need, bundle_options=opts)
+    plan = finance.plan_financing(com, pro, need, bundle_options=opts)
     adjacent_only = set(pro.loc[pro["adjacent_only"], "project_id"])
     assert not set(plan.cross_area["project_id"]) & adjacent_only
     bundled = set(plan.bundles["project_ids"].str.split(",").explode())

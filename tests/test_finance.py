@@ -52,6 +52,8 @@ from gisplan.finance import (
 )
 from gisplan.vocabulary import column_label
 
+from _fixtures import line_layers
+
 RULES = FundingRules(
     central_per_household_yuan=3000,
     central_cap_share=0.5,
@@ -513,3 +515,64 @@ def test_integer_ids_and_self_balance_rule_text() -> None:
     assert rules[(2, "social_capital")].startswith("小区内自求平衡")
     assert rules[(2, "local_budget")] == "小区内自求平衡，未使用"
     assert "限基础类、完善类内容" in rules[(1, "central_subsidy")]
+
+
+# --------------------------------------------------------------------------- plan_financing
+
+
+def test_plan_financing_order() -> None:
+    com, pro, need = line_layers()
+    # default order: self-balance (C2 keeps it), bundles, cross-area, government-led
+    plan = finance.plan_financing(com, pro, need, self_balanced=["C2"])
+    modes = plan.modes.set_index("community_id")
+    assert modes["mode"].to_dict() == {"C1": "large_area", "C2": "self_balance", "C3": "large_area"}
+    assert modes.loc["C1", "bundle_id"] == "B001"
+    assert modes.loc["C1", "project_ids"] == "P1"
+    assert modes.loc["C3", "bundle_covered_wan_yuan"] == 40.0
+    assert modes.loc["C2", "mode_zh"] == "小区内自求平衡"
+    totals = plan.totals.set_index("mode")
+    assert totals["communities"].to_dict() == {
+        "self_balance": 1,
+        "large_area": 2,
+        "cross_area": 0,
+        "government_led": 0,
+    }
+    assert totals.loc["large_area", "covered_wan_yuan"] == 90.0
+    # cross-area before large-area: P1 (60) pays C1 (50), P2 (45) pays C3 (40); C2 (30)
+    # fits neither remainder (10, 5), and the bundles see only those remainders
+    cross_first = finance.plan_financing(
+        com, pro, need, order=("cross_area", "large_area", "government_led")
+    )
+    assert cross_first.modes["mode"].tolist() == ["cross_area", "government_led", "cross_area"]
+    assert cross_first.bundles.empty
+    # only government-led
+    alone = finance.plan_financing(com, pro, need, order=("government_led",))
+    assert set(alone.modes["mode"]) == {"government_led"}
+    assert alone.totals.set_index("mode").loc["government_led", "need_wan_yuan"] == 120.0
+    with pytest.raises(ScenarioError, match="listed twice"):
+        finance.plan_financing(com, pro, need, order=("large_area", "large_area"))
+    with pytest.raises(ScenarioError, match="not a financing mode"):
+        finance.plan_financing(com, pro, need, order=("magic",))
+    with pytest.raises(LayerError, match="self_balanced: C9"):
+        finance.plan_financing(com, pro, need, self_balanced=["C9"])
+
+
+def test_plan_financing_self_balance_after_bundles() -> None:
+    com, pro, need = line_layers()
+    plan = finance.plan_financing(
+        com, pro, need, self_balanced=["C1"], order=("large_area", "self_balance")
+    )
+    # C1 is bundled first; C2 and C3 left: C3 was bundled with P2
+    assert plan.modes.set_index("community_id")["mode"].to_dict() == {
+        "C1": "large_area",
+        "C2": "government_led",
+        "C3": "large_area",
+    }
+    assert set(plan.info) >= {"order", "large_area_status", "large_area_funded_wan_yuan"}
+
+
+def test_plan_financing_labels_cover_every_column() -> None:
+    com, pro, need = line_layers()
+    plan = finance.plan_financing(com, pro, need)
+    for frame in (plan.bundles, plan.members, plan.cross_area, plan.modes, plan.totals):
+        assert [c for c in frame.columns if column_label(c) == c] == []

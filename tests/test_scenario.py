@@ -284,12 +284,12 @@ def test_bundles_section_problems(tmp_path: Path) -> None:
         load_scenario(path)
     problems = {key: (problem, fix) for key, problem, fix in info.value.problems}
     assert set(problems) == {"bundles.order", "bundles.tolerance_m", "bundles.large_area"}
-    assert "'selfbalance' is not a mode" in problems["bundles.order"][0]
+    assert "selfbalance not a financing mode" in problems["bundles.order"][0]
     assert "max_member" in str(info.value)
     assert "did you mean 'max_members'?" in str(info.value)
     with pytest.raises(ScenarioError, match=r"BundleOptions\.max_members = 1"):
         load_scenario(_bundles(tmp_path, "{large_area: {max_members: 1}}"))
-    with pytest.raises(ScenarioError, match="'large_area' is named twice"):
+    with pytest.raises(ScenarioError, match="large_area listed twice"):
         load_scenario(_bundles(tmp_path, "{order: [large_area, large_area]}"))
     path = _write(
         tmp_path, "layers: {communities: a.gpkg}\nschemes: {}\nfinance: {}\nbundles: {}\n"

@@ -20,9 +20,10 @@ housing, building conversion, land parcels):
   surplus of projects that may fund non-adjacent communities (a transport integer program:
   each community funded in full or not at all; small costs for distance and for crossing a
   district line);
-* :func:`plan_financing` — the modes in a chosen order (default: self-balance, large-area,
-  cross-area, government-led), each on what the previous ones left; one financing mode per
-  community and totals per mode.
+
+The financing modes themselves — their order, one mode per community, the money — belong to
+:mod:`gisplan.finance` (:func:`~gisplan.finance.plan_financing`,
+:func:`~gisplan.finance.fund_by_modes`), which calls the two bundling algorithms here.
 
 Money is in 万元 (``*_wan_yuan``), distances in metres, areas in m². Every function that
 measures needs a projected CRS in metres; Chinese headers of the output columns come from
@@ -32,26 +33,16 @@ measures needs a projected CRS in metres; Chinese headers of the output columns 
 from __future__ import annotations
 
 from gisplan.bundles._adjacency import adjacency
-from gisplan.bundles._common import (
-    MODE_ZH,
-    MODES,
-    BundleOptions,
-    CrossOptions,
-)
+from gisplan.bundles._common import BundleOptions, CrossOptions
 from gisplan.bundles._cross import CrossResult, cross_area
 from gisplan.bundles._large import BundleResult, large_area
-from gisplan.bundles._plan import FinancingPlan, plan_financing
 
 __all__ = [
-    "MODES",
-    "MODE_ZH",
     "BundleOptions",
     "BundleResult",
     "CrossOptions",
     "CrossResult",
-    "FinancingPlan",
     "adjacency",
     "cross_area",
     "large_area",
-    "plan_financing",
 ]

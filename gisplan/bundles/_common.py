@@ -1,7 +1,6 @@
 """Shared pieces of :mod:`gisplan.bundles`: options, constants, output columns, input checks.
 
-:class:`BundleOptions` and :class:`CrossOptions`, the financing modes (:data:`MODES`,
-:data:`MODE_ZH`, from :mod:`gisplan.vocabulary`) and the column lists
+:class:`BundleOptions` and :class:`CrossOptions`, the column lists
 of every output; the checks of the community and project layers and of the need; the builder
 of the integer programs (used by the exact bundling program and the cross-area transport).
 """
@@ -22,21 +21,12 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from gisplan._text import is_blank, is_number, is_whole, printable
 from gisplan.crs import require_metric_crs
 from gisplan.errors import CRSError, LayerError, ScenarioError, SchemaError
-from gisplan.vocabulary import labels
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     from numpy.typing import NDArray
 
-#: The financing modes, in the default order (Linyi 2020 三(一)–(四): 大片区统筹平衡,
-#: 跨片区组合平衡, 小区内自求平衡, 政府引导的多元化投入; the revenue-project modes are tried
-#: before government-led funding fills what is left). The one definition of the mode codes:
-#: :data:`gisplan.finance.MODE_ORDER` is this tuple.
-MODES: tuple[str, ...] = ("self_balance", "large_area", "cross_area", "government_led")
-
-#: Chinese name of every mode and of ``"shortfall"`` (:mod:`gisplan.vocabulary`).
-MODE_ZH: Mapping[str, str] = labels("financing_mode")
 
 _COMMUNITY = "community"
 _PROJECT = "project"
@@ -98,17 +88,6 @@ _PAIR_TYPES = {
     "crosses_district": "bool",
 }
 _PAIR_COLUMNS = ["community_id", "project_id", "amount_wan_yuan", "distance_m", "crosses_district"]
-_MODE_COLUMNS = [
-    "community_id",
-    "mode",
-    "mode_zh",
-    "need_wan_yuan",
-    "bundle_covered_wan_yuan",
-    "cross_covered_wan_yuan",
-    "bundle_id",
-    "project_ids",
-]
-_TOTAL_COLUMNS = ["mode", "mode_zh", "communities", "need_wan_yuan", "covered_wan_yuan"]
 
 
 def _listed(values: Iterable[object]) -> str:

@@ -1,7 +1,7 @@
 """One bundling instance (:class:`_Inst`) and its geometry: hulls, spans, reach in the graph.
 
 Shared by the heuristic search, the exact program, :func:`gisplan.bundles.large_area` and
-:func:`gisplan.bundles.plan_financing`.
+:func:`gisplan.finance.plan_financing`.
 """
 
 from __future__ import annotations
