@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -9,10 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+from gisplan.errors import OutputError
 
-__all__ = ["atomic_dir"]
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+__all__ = ["atomic_dir", "check_replaceable", "file_sha256"]
 
 
 def _umask() -> int:
@@ -60,3 +63,48 @@ def atomic_dir(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def check_replaceable(
+    target: Path,
+    *,
+    overwrite: bool,
+    ours: Callable[[Path], bool],
+    kind: str,
+    flag: str,
+    mark: str,
+) -> None:
+    """Refuse a ``target`` folder that exists, unless ``overwrite`` and gisplan wrote it.
+
+    ``kind`` names the folder in messages (``output``, ``site``), ``flag`` the option that
+    chooses another (``--out``), ``mark`` what shows gisplan wrote it; ``ours(target)`` says
+    whether it did.
+
+    Raises
+    ------
+    OutputError
+        ``target`` is a file, exists without ``overwrite``, or was not written by gisplan.
+    """
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise OutputError(f"{kind} path {target} exists and is not a folder; choose another {flag}")
+    if not overwrite:
+        raise OutputError(
+            f"{kind} folder {target} already exists; pass --overwrite (overwrite=True) to "
+            f"replace it, or choose another folder with {flag}"
+        )
+    if not ours(target):
+        raise OutputError(
+            f"{kind} folder {target} is not a gisplan {kind} (it has no {mark}); gisplan "
+            f"replaces only its own {kind} folders: choose a new folder with {flag}"
+        )
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

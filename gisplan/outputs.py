@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import json
 import logging
 import platform
@@ -37,6 +36,7 @@ import pandas as pd
 import pyogrio
 import pyproj
 
+from gisplan._atomic import check_replaceable, file_sha256
 from gisplan._version import __version__
 from gisplan.errors import LayerError, OutputError
 from gisplan.layers import LAYER_KINDS
@@ -291,34 +291,20 @@ def prepare_out(out: Path, inputs: list[Path], *, overwrite: bool) -> None:
         ``out`` is a file; it exists and ``overwrite`` is false; it holds one of ``inputs``;
         or it was not written by gisplan (it has no ``run.json``).
     """
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise OutputError(f"output path {out} exists and is not a folder; choose another --out")
-    if not overwrite:
-        raise OutputError(
-            f"output folder {out} already exists; pass --overwrite (overwrite=True) to replace "
-            "it, or choose another folder with --out"
-        )
     inside = sorted({p for p in inputs if p.resolve().is_relative_to(out)})
-    if inside:
+    if inside and overwrite:
         raise OutputError(
             f"output folder {out} holds inputs of the run ({', '.join(p.name for p in inside)}); "
             "--overwrite would delete them: choose another folder with --out"
         )
-    if not (out / RUN_JSON).is_file():
-        raise OutputError(
-            f"output folder {out} is not a gisplan output (it has no {RUN_JSON}); gisplan "
-            "replaces only its own output folders: choose a new folder with --out"
-        )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    check_replaceable(
+        out,
+        overwrite=overwrite,
+        ours=lambda folder: (folder / RUN_JSON).is_file(),
+        kind="output",
+        flag="--out",
+        mark=RUN_JSON,
+    )
 
 
 def _input_files(path: Path) -> list[Path]:
@@ -343,7 +329,7 @@ def write_run_json(
 
     ``outputs`` holds the SHA-256 of every file already in the folder (``run.json`` aside).
     """
-    sha256 = functools.cache(_sha256)  # a GeoPackage often holds several layers: hash it once
+    sha256 = functools.cache(file_sha256)  # a GeoPackage often holds several layers: hash it once
     inputs: list[dict[str, Any]] = []
     for kind, source in scenario.layers.items():
         inputs.extend(
@@ -360,13 +346,13 @@ def write_run_json(
         )
     packaged = Path(str(resources.files("gisplan") / "data" / _PACKAGED_STANDARD))
     standards = scenario.standards or packaged
-    inputs.append({"kind": "standards", "path": str(standards), "sha256": _sha256(standards)})
+    inputs.append({"kind": "standards", "path": str(standards), "sha256": file_sha256(standards)})
     record = {
         "gisplan_version": __version__,
         "started_utc": started,
         "scenario": {
             "file": str(scenario.source) if scenario.source else None,
-            "sha256": _sha256(scenario.source) if scenario.source else None,
+            "sha256": file_sha256(scenario.source) if scenario.source else None,
             "parameters": scenario.model_dump(mode="json"),
         },
         "inputs": inputs,
@@ -378,7 +364,7 @@ def write_run_json(
         "steps": ["layers", *steps],
         "layers": {kind: len(gdf) for kind, gdf in result.layers.items()},
         "outputs": {
-            f.relative_to(path.parent).as_posix(): _sha256(f)
+            f.relative_to(path.parent).as_posix(): file_sha256(f)
             for f in sorted(path.parent.rglob("*"))
             if f.is_file() and f != path
         },

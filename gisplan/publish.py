@@ -41,7 +41,7 @@ import shapely
 from jinja2 import Environment, FunctionLoader, StrictUndefined
 from markupsafe import Markup
 
-from gisplan._atomic import atomic_dir
+from gisplan._atomic import atomic_dir, check_replaceable, file_sha256
 from gisplan._text import is_blank
 from gisplan._version import __version__
 from gisplan.assets import FETCH_HINT, AssetError, load_manifest, vendor_dir
@@ -213,14 +213,6 @@ _PLAN_TABLES = ("plan", "publicity")
 _OPTIONAL_TABLES = ("funding", "funding_modes", *_PLAN_TABLES)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_table(run: RunResult, gpkg: Path, layer: str, *, why: str) -> pd.DataFrame:
     if layer not in run.results:
         raise LayerError(
@@ -260,8 +252,8 @@ def _read_run(out_dir: Path, options: PublishOptions) -> _Run:
     return _Run(
         folder=out_dir,
         parameters=dict(run.parameters),
-        run_sha256=_sha256(out_dir / RUN_JSON),
-        results_sha256=_sha256(gpkg),
+        run_sha256=file_sha256(out_dir / RUN_JSON),
+        results_sha256=file_sha256(gpkg),
         communities=communities,
         schemes=tables["schemes"],
         scheme_costs=tables["scheme_costs"],
@@ -877,20 +869,14 @@ def _prepare_to(to: Path, out_dir: Path, *, overwrite: bool) -> None:
             f"site folder {to} holds the run folder {out_dir}; writing the site there would "
             "replace the run: choose another folder with --to"
         )
-    if not to.exists():
-        return
-    if not to.is_dir():
-        raise OutputError(f"site path {to} exists and is not a folder; choose another --to")
-    if not overwrite:
-        raise OutputError(
-            f"site folder {to} already exists; pass --overwrite (overwrite=True) to replace "
-            "it, or choose another folder with --to"
-        )
-    if not _is_site(to):
-        raise OutputError(
-            f"site folder {to} is not a gisplan site (it has no {SITE_JSON} written by "
-            f"{_GENERATOR}); gisplan replaces only its own sites: choose a new folder with --to"
-        )
+    check_replaceable(
+        to,
+        overwrite=overwrite,
+        ours=_is_site,
+        kind="site",
+        flag="--to",
+        mark=f"{SITE_JSON} written by {_GENERATOR}",
+    )
 
 
 def publish(
