@@ -118,7 +118,7 @@ _FEATURE_ZH: dict[str, str] = {
     "buildings": "楼栋",
     "barriers": "障碍（河流、铁路、快速路）",
 }
-_DTYPES = ("str", "int", "float", "year", "rate", "bool", "list", "enum")
+_DTYPES = ("str", "int", "float", "year", "date", "rate", "bool", "list", "enum")
 
 _TRUE = frozenset({"是", "yes", "y", "true", "t", "1", "有", "√", "✓"})
 _FALSE = frozenset({"否", "no", "n", "false", "f", "0", "无", "×", "✗"})
@@ -380,6 +380,40 @@ def _coerce_int(values: pd.Series[Any], *, year: bool = False) -> tuple[pd.Serie
         else:
             out.append(int(number))
     return pd.Series(out, index=values.index, dtype="Int64"), bad
+
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
+
+
+def _date(value: object) -> dt.date | None:
+    """Return the date of a date cell or of text such as 2026-10-09, 2026/10/9, 2026年10月9日."""
+    if isinstance(value, (dt.datetime, pd.Timestamp)):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    match = _DATE.match(str(value))
+    if match is None:
+        return None
+    try:
+        return dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
+
+
+def _coerce_date(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad]:
+    out: list[object] = []
+    bad: Bad = []
+    for pos, raw in enumerate(values):
+        if _blank(raw):
+            out.append(pd.NaT)
+            continue
+        day = _date(raw)
+        if day is None:
+            bad.append((pos, raw, "not a date"))
+            out.append(pd.NaT)
+        else:
+            out.append(pd.Timestamp(day))
+    return pd.Series(out, index=values.index, dtype="datetime64[ns]"), bad
 
 
 def _year(value: object) -> float:
@@ -829,6 +863,7 @@ def _coerce_columns(frame: gpd.GeoDataFrame, ctx: _Ctx) -> gpd.GeoDataFrame:
         "float": _coerce_float,
         "bool": _coerce_bool,
         "list": _coerce_list,
+        "date": _coerce_date,
     }
     for spec in ctx.schema.columns:
         if spec.name not in frame.columns:
@@ -885,6 +920,7 @@ def _coerce_rate_column(
 def _coerce_fix(spec: ColumnSpec) -> str:
     return {
         "year": "write a 4-digit year such as 1995",
+        "date": "write a date such as 2026-10-09 (or 2026年10月9日)",
         "int": f"write a whole number{f' ({spec.unit})' if spec.unit else ''} such as "
         f"{spec.example or 320}",
         "float": f"write a number{f' in {spec.unit}' if spec.unit else ''} such as "
