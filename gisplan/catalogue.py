@@ -22,7 +22,7 @@ import functools
 import logging
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,9 +33,9 @@ import pandas as pd
 from gisplan._frozen import FrozenMap
 from gisplan._text import cell_text, printable, read_text_table
 from gisplan.errors import LayerError, ScenarioError, SchemaError
-from gisplan.standards import gap_items as standard_gap_items
+from gisplan.standards import gap_services
 from gisplan.validation import ValidationReport
-from gisplan.vocabulary import labels
+from gisplan.vocabulary import codes, labels
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -92,11 +92,24 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "safety",
     "quantity_field",
     "source_note",
+    "gap_service",
+    "heating_zone_only",
+    "affects",
 )
+#: What an item may touch that a community flag protects: ``demolition`` (forbidden where
+#: the community has historic buildings, 历史建筑) and ``trees`` (noted where it has old and
+#: famous trees, 古树名木: 严禁…砍伐老树, MOHURD 2021 底线(二); Linxia 六(四)).
+AFFECTS: tuple[str, ...] = ("demolition", "trees")
+#: Packaged catalogues by seed city (file in ``gisplan/data``); see ``CATALOGUE_NOTE.md``.
+PACKAGED_CATALOGUES: dict[str, str] = {
+    "linyi": "renovation_catalogue.csv",
+    "linxia": "renovation_catalogue_linxia.csv",
+    "tongnan": "renovation_catalogue_tongnan.csv",
+    "national": "renovation_catalogue_national.csv",
+}
 _COLUMNS = REQUIRED_COLUMNS[1:] + OPTIONAL_COLUMNS
 _TRUE = frozenset({"yes", "true", "是", "1"})
 _FALSE = frozenset({"no", "false", "否", "0", ""})
-_PACKAGED = "renovation_catalogue.csv"
 _LIST_SPLIT = re.compile(r"[、,，;；\s]+")
 
 
@@ -114,6 +127,7 @@ _ENUMS: dict[str, tuple[tuple[str, ...], str]] = {
     "cost_basis": (tuple(COST_BASES), ""),
     "payer": (PAYERS, ""),
     "utility_kind": (("", *UTILITY_KINDS), " or leave it empty"),
+    "affects": (("", *AFFECTS), " or leave it empty"),
 }
 
 
@@ -147,8 +161,13 @@ def _cell_problem(column: str, text: str, row: Mapping[Any, Any]) -> tuple[str, 
         problem = ("name_zh is empty", "give the item its Chinese name")
     elif column == "unit_cost_yuan":
         problem = _cost_problem(text)
-    elif column == "safety" and text.lower() not in _TRUE | _FALSE:
-        problem = (f"safety '{text}' is not yes/no", "write yes (safety hazard) or no")
+    elif column in {"safety", "heating_zone_only"} and text.lower() not in _TRUE | _FALSE:
+        problem = (f"{column} '{text}' is not yes/no", "write yes or no")
+    elif column == "gap_service" and text and text not in codes("gap_service"):
+        problem = (
+            f"gap_service '{text}' is unknown",
+            f"use one of {', '.join(codes('gap_service'))}, or leave it empty",
+        )
     elif column == "quantity_field" and cell_text(row.get("cost_basis")) == "per_unit" and not text:
         problem = (
             "a per_unit item needs a quantity_field",
@@ -248,8 +267,12 @@ def _build(raw: pd.DataFrame) -> pd.DataFrame:
     for col in ("utility_kind",):
         values = raw[col] if col in raw.columns else [""] * len(raw)
         out[col] = [cell_text(v) for v in values]
-    flags = raw["safety"] if "safety" in raw.columns else [""] * len(raw)
-    out["safety"] = [cell_text(v).lower() in _TRUE for v in flags]
+    for col in ("safety", "heating_zone_only"):
+        flags = raw[col] if col in raw.columns else [""] * len(raw)
+        out[col] = [cell_text(v).lower() in _TRUE for v in flags]
+    for col in ("gap_service", "affects"):
+        values = raw[col] if col in raw.columns else [""] * len(raw)
+        out[col] = [cell_text(v) for v in values]
     fields_ = raw["quantity_field"] if "quantity_field" in raw.columns else [""] * len(raw)
     out["quantity_field"] = [
         cell_text(f) or COST_BASES[b][0] for f, b in zip(fields_, out["cost_basis"], strict=True)
@@ -277,12 +300,13 @@ def _checked(raw: pd.DataFrame, label: str) -> pd.DataFrame:
     return _build(raw)
 
 
-@functools.lru_cache(maxsize=1)
-def _packaged() -> pd.DataFrame:
-    """Load the packaged catalogue once; callers must not mutate the result."""
-    with resources.as_file(resources.files("gisplan") / "data" / _PACKAGED) as path:
-        raw = _read_csv(Path(path), f"packaged {_PACKAGED}")
-    return _checked(raw, _PACKAGED)
+@functools.lru_cache(maxsize=len(PACKAGED_CATALOGUES))
+def _packaged(name: str) -> pd.DataFrame:
+    """Load a packaged catalogue once; callers must not mutate the result."""
+    file = PACKAGED_CATALOGUES[name]
+    with resources.as_file(resources.files("gisplan") / "data" / file) as path:
+        raw = _read_csv(Path(path), f"packaged {file}")
+    return _checked(raw, file)
 
 
 def load_catalogue(path: str | Path | None = None) -> pd.DataFrame:
@@ -291,9 +315,11 @@ def load_catalogue(path: str | Path | None = None) -> pd.DataFrame:
     Parameters
     ----------
     path
-        A CSV with the packaged table's columns (UTF-8, else GBK); ``None`` loads the packaged
-        Linyi catalogue (``gisplan/data/renovation_catalogue.csv``, unit costs indicative:
-        see ``CATALOGUE_NOTE.md``).
+        The name of a packaged catalogue (:data:`PACKAGED_CATALOGUES`: ``linyi``,
+        ``linxia``, ``tongnan``, ``national`` — each seed's classes and item names), or a
+        CSV with the packaged table's columns (UTF-8, else GBK); ``None`` loads the Linyi
+        catalogue (``gisplan/data/renovation_catalogue.csv``; unit costs indicative: see
+        ``CATALOGUE_NOTE.md``).
 
     Returns
     -------
@@ -301,7 +327,10 @@ def load_catalogue(path: str | Path | None = None) -> pd.DataFrame:
         Indexed by ``item`` (int), ordered basic → complete → improve then item; columns
         ``class, class_zh, name_zh, standard_zh, cost_basis, unit_cost_yuan`` (float),
         ``payer, utility_kind, safety`` (bool), ``quantity_field`` (the community column
-        giving the quantity; empty for a lump sum) and ``source_note``.
+        giving the quantity; empty for a lump sum), ``source_note``, ``gap_service`` (the
+        life-circle service the item provides, or empty), ``heating_zone_only`` (bool:
+        heating and energy retrofit, only in northern heated cities) and ``affects``
+        (:data:`AFFECTS`, or empty).
 
     Raises
     ------
@@ -317,8 +346,8 @@ def load_catalogue(path: str | Path | None = None) -> pd.DataFrame:
     >>> cat.loc[32, ["name_zh", "payer"]].tolist()
     ['完善抚幼设施', 'social_capital']
     """
-    if path is None:
-        packaged: pd.DataFrame = _packaged().copy()
+    if path is None or str(path) in PACKAGED_CATALOGUES:
+        packaged: pd.DataFrame = _packaged(str(path or "linyi")).copy()
         return packaged
     path = Path(path)
     if not path.is_file():
@@ -330,7 +359,7 @@ def load_catalogue(path: str | Path | None = None) -> pd.DataFrame:
 
 def _catalogue(catalogue: pd.DataFrame | None) -> pd.DataFrame:
     if catalogue is None:
-        return _packaged()
+        return _packaged("linyi")
     return _checked(catalogue, "catalogue")
 
 
@@ -360,8 +389,9 @@ class SchemeOptions:
         floor of a typical scheme); ``()`` keeps only needs, gaps and forced items.
     gap_items
         Facility code of the life-circle standard → items proposed when that type is not
-        covered (default: the ``gap_items`` column of the packaged standards table,
-        :func:`gisplan.standards.gap_items`: 养老 → 31, 托幼 → 32, ...).
+        covered. Default ``None``: the items of the catalogue whose ``gap_service`` is the
+        type's (the standards table's ``gap_service`` column: 养老 types → the catalogue's
+        养老 items, 托育 → 抚幼 …), whatever the catalogue's numbering.
 
     Raises
     ------
@@ -372,8 +402,8 @@ class SchemeOptions:
 
     Examples
     --------
-    >>> SchemeOptions(include=(31,), classes=("basic",)).gap_items["kindergarten"]
-    (32,)
+    >>> SchemeOptions(include=(31,), classes=("basic",), gap_items={"nursery": (32,)}).gap_items
+    {'nursery': (32,)}
     >>> SchemeOptions(classes=("basics",))
     Traceback (most recent call last):
     ...
@@ -383,7 +413,7 @@ class SchemeOptions:
     include: tuple[int, ...] = ()
     exclude: tuple[int, ...] = DEFAULT_EXCLUDE
     classes: tuple[str, ...] = ("basic", "complete")
-    gap_items: Mapping[str, tuple[int, ...]] = field(default_factory=standard_gap_items)
+    gap_items: Mapping[str, tuple[int, ...]] | None = None
 
     def __post_init__(self) -> None:
         """Check items and classes; store read-only copies."""
@@ -399,7 +429,7 @@ class SchemeOptions:
             for c in self.classes
             if c not in CLASSES
         ]
-        for code, items in self.gap_items.items():
+        for code, items in (self.gap_items or {}).items():
             problems += [
                 (f"schemes.gap_items.{code}", f"{v!r} is not an item number", "write 1–36")
                 for v in tuple(items)
@@ -425,8 +455,9 @@ class SchemeOptions:
         object.__setattr__(self, "include", tuple(int(v) for v in self.include))
         object.__setattr__(self, "exclude", tuple(int(v) for v in self.exclude))
         object.__setattr__(self, "classes", tuple(self.classes))
-        frozen = {k: tuple(int(x) for x in v) for k, v in self.gap_items.items()}
-        object.__setattr__(self, "gap_items", FrozenMap(frozen))
+        if self.gap_items is not None:
+            frozen = {k: tuple(int(x) for x in v) for k, v in self.gap_items.items()}
+            object.__setattr__(self, "gap_items", FrozenMap(frozen))
 
 
 # --------------------------------------------------------------------------- schemes
@@ -448,7 +479,7 @@ def _check_option_items(options: SchemeOptions, catalogue: pd.DataFrame) -> None
         for v in values
         if v not in known and not (key == "exclude" and options.exclude == DEFAULT_EXCLUDE)
     ]  # the default exclusion names Linyi items: another catalogue may lack them
-    if options.gap_items != standard_gap_items():  # the default map fits the Linyi numbering only
+    if options.gap_items is not None:
         problems += [
             (
                 f"schemes.gap_items.{code}",
@@ -500,8 +531,25 @@ def _community_needs(communities: pd.DataFrame, known: set[int], valid: str) -> 
     return out
 
 
+def _gap_item_map(
+    options: SchemeOptions, catalogue: pd.DataFrame, standard: pd.DataFrame | None
+) -> Mapping[str, tuple[int, ...]]:
+    """Facility code → items a gap proposes: the option, else matched by ``gap_service``."""
+    if options.gap_items is not None:
+        return options.gap_items
+    by_service: dict[str, list[int]] = {}
+    for item, service in zip(catalogue.index, catalogue["gap_service"], strict=True):
+        if service:
+            by_service.setdefault(str(service), []).append(int(item))
+    return {
+        code: tuple(by_service[service])
+        for code, service in gap_services(standard).items()
+        if service in by_service
+    }
+
+
 def _gap_reasons(
-    gaps: pd.DataFrame | None, options: SchemeOptions, known: set[int]
+    gaps: pd.DataFrame | None, gap_items: Mapping[str, tuple[int, ...]], known: set[int]
 ) -> dict[tuple[object, int], list[str]]:
     """Return ``(community_id, item) -> reasons`` for uncovered gap types."""
     if gaps is None:
@@ -517,7 +565,7 @@ def _gap_reasons(
     for pos in np.flatnonzero((covered == False).fillna(value=False).to_numpy()):  # noqa: E712
         row = gaps.iloc[pos]
         code = str(row["type"])
-        items = tuple(i for i in options.gap_items.get(code, ()) if i in known)
+        items = tuple(i for i in gap_items.get(code, ()) if i in known)
         if not items:
             continue
         label = cell_text(row["type_zh"]) if "type_zh" in gaps.columns else ""
@@ -613,6 +661,7 @@ def build_schemes(
     catalogue: pd.DataFrame | None = None,
     gaps: pd.DataFrame | None = None,
     options: SchemeOptions | None = None,
+    standard: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return one scheme per community (一小区一方案): one row per community x item.
 
@@ -639,6 +688,9 @@ def build_schemes(
         ``type_zh`` and ``radius_m`` are used for the reason when present).
     options
         :class:`SchemeOptions`; ``None`` uses the defaults.
+    standard
+        Life-circle standards table (its ``gap_service`` column says which service a gap of
+        each type calls for); ``None``: the packaged one.
 
     Returns
     -------
@@ -681,7 +733,7 @@ def build_schemes(
     _check_option_items(options, table)
     known = {int(i) for i in table.index}
     needs = _community_needs(communities, known, _valid_range(table.index))
-    gap_reasons = _gap_reasons(gaps, options, known)
+    gap_reasons = _gap_reasons(gaps, _gap_item_map(options, table, standard), known)
     by_class = {c: [int(i) for i in table.index[table["class"] == c]] for c in options.classes}
     records: list[dict[str, Any]] = []
     asked = {

@@ -341,6 +341,7 @@ def _schemes(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, 
         catalogue=ctx.catalogue,
         gaps=results.get("gaps") if section.use_gaps else None,
         options=section.options(),
+        standard=ctx.standard,
     )
     return {"schemes": schemes, "scheme_costs": scheme_costs(schemes)}
 

@@ -439,7 +439,7 @@ class SchemesSection(_Model):
     classes: tuple[SchemeClass, ...] = _option(_SCHEMES, "classes")
     include: tuple[int, ...] = _option(_SCHEMES, "include")
     exclude: tuple[int, ...] = _option(_SCHEMES, "exclude")
-    gap_items: dict[str, tuple[int, ...]] = _option(_SCHEMES, "gap_items")
+    gap_items: dict[str, tuple[int, ...]] | None = _option(_SCHEMES, "gap_items")
     use_gaps: bool = Field(
         default=True, description="Propose 提升类 items for life-circle gaps (needs access:)."
     )

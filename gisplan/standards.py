@@ -27,6 +27,7 @@ import pandas as pd
 from gisplan._text import cell_text, printable, read_text_table
 from gisplan.errors import GisplanWarning, StandardsError
 from gisplan.validation import ValidationReport
+from gisplan.vocabulary import codes
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -37,7 +38,7 @@ __all__ = [
     "TRAIT_COLUMNS",
     "LevelDistances",
     "facility_codes",
-    "gap_items",
+    "gap_services",
     "group_codes",
     "load_standard",
     "match_osm",
@@ -67,15 +68,16 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "group",
     "icon",
     "colour",
-    "gap_items",
+    "gap_service",
 )
 #: Facility traits, one place for them all: ``group`` (``elderly`` 一老 / ``children`` 一小:
 #: weighted up in the gap score, weighted by elderly residents or children when siting;
 #: ``administrative``: one per 街道, noted in the gap table; see the ``facility_group``
 #: domain of :mod:`gisplan.vocabulary`), ``icon`` and ``colour`` (Font Awesome icon and
-#: marker colour on maps) and ``gap_items`` (catalogue items a gap of the type proposes,
-#: separated by spaces; :class:`gisplan.catalogue.SchemeOptions`).
-TRAIT_COLUMNS: tuple[str, ...] = ("group", "icon", "colour", "gap_items")
+#: marker colour on maps) and ``gap_service`` (the service a gap of the type calls for —
+#: ``gap_service`` domain of :mod:`gisplan.vocabulary`; a catalogue's items of that service
+#: are proposed for the gap, whatever the catalogue's numbering).
+TRAIT_COLUMNS: tuple[str, ...] = ("group", "icon", "colour", "gap_service")
 #: Values of the ``group`` column.
 GROUPS: tuple[str, ...] = ("elderly", "children", "administrative")
 #: Columns :func:`load_standard` adds (ignored when a loaded table is validated again).
@@ -83,7 +85,17 @@ DERIVED_COLUMNS: tuple[str, ...] = ("radius_m", "radius_source")
 
 _TRUE = frozenset({"yes", "true", "是"})
 _FALSE = frozenset({"no", "false", "否"})
-_TEXT_COLUMNS = ("name_zh", "level", "osm_tags", "source", "note", "group", "icon", "colour")
+_TEXT_COLUMNS = (
+    "name_zh",
+    "level",
+    "osm_tags",
+    "source",
+    "note",
+    "group",
+    "icon",
+    "colour",
+    "gap_service",
+)
 _PACKAGED = "life_circle_standard.csv"
 
 #: One parsed OSM condition: ``(key, op, value)`` with ``op`` ``"="`` (equal) or ``"~"`` (regex).
@@ -400,10 +412,11 @@ def _trait_problem(column: str, text: str) -> tuple[str, str] | None:
     """Return ``(problem, fix)`` for a facility-trait cell, or ``None`` if it is fine."""
     if column == "group" and text and text not in GROUPS:
         return f"unknown group '{text}'", f"use one of {', '.join(GROUPS)}, or leave it empty"
-    if column == "gap_items" and not all(p.isdigit() and int(p) >= 1 for p in text.split()):
+    services = codes("gap_service")
+    if column == "gap_service" and text and text not in services:
         return (
-            f"gap_items '{text}' are not catalogue item numbers",
-            "write item numbers separated by spaces, e.g. 31 or 31 34",
+            f"unknown gap_service '{text}'",
+            f"use one of {', '.join(services)}, or leave it empty",
         )
     return None
 
@@ -471,7 +484,7 @@ def validate_standard(df: pd.DataFrame, *, name: str = "standards") -> Validatio
     report = ValidationReport()
     df = _as_columns(df)
     _check_columns(df, name, report)
-    cells = ("level", "service_radius_m", "verified", "osm_tags", "group", "gap_items")
+    cells = ("level", "service_radius_m", "verified", "osm_tags", "group", "gap_service")
     checked = [c for c in cells if c in df.columns]
     has_code = "facility_code" in df.columns
     seen: dict[str, int] = {}
@@ -497,9 +510,7 @@ def validate_standard(df: pd.DataFrame, *, name: str = "standards") -> Validatio
         elif has_code:
             seen[code.lower()] = n
         for column in checked:
-            value = row[column]  # a loaded table holds gap_items as a tuple
-            text = " ".join(map(str, value)) if isinstance(value, tuple) else cell_text(value)
-            found = _cell_problem(column, text)
+            found = _cell_problem(column, cell_text(row[column]))
             if found is not None:
                 report.add(name, printable(found[0]), found[1], row=where, column=column)
     return report
@@ -528,8 +539,6 @@ def _build(raw: pd.DataFrame, levels: LevelDistances) -> pd.DataFrame:
         has_radius, pd.Series(fallback, index=out.index)
     )
     out["radius_source"] = ["standard" if h else "level" for h in has_radius]
-    items = raw["gap_items"] if "gap_items" in raw.columns else [""] * len(raw)
-    out["gap_items"] = [tuple(int(p) for p in cell_text(v).split()) for v in items]
     columns = [
         "name_zh",
         "level",
@@ -612,9 +621,9 @@ def load_standard(
     pandas.DataFrame
         Indexed by ``facility_code`` (str), table order kept; columns ``name_zh, level,
         service_radius_m`` (float, NaN when empty), ``osm_tags, source, verified`` (bool),
-        ``note``, the traits ``group, icon, colour`` (text) and ``gap_items`` (tuple of
-        item numbers), ``radius_m`` (effective radius: ``service_radius_m``, else the level
-        distance) and ``radius_source`` (``"standard"`` or ``"level"``). A table without
+        ``note``, the traits ``group, icon, colour, gap_service`` (text), ``radius_m``
+        (effective radius: ``service_radius_m``, else the level distance) and
+        ``radius_source`` (``"standard"`` or ``"level"``). A table without
         trait columns takes them from the packaged table for the codes it shares.
 
     Raises
@@ -674,18 +683,18 @@ def group_codes(group: str, table: pd.DataFrame | None = None) -> tuple[str, ...
     return tuple(str(c) for c in frame.index[frame["group"] == group])
 
 
-def gap_items(table: pd.DataFrame | None = None) -> dict[str, tuple[int, ...]]:
-    """Return facility code → catalogue items a gap of that type proposes (non-empty only).
+def gap_services(table: pd.DataFrame | None = None) -> dict[str, str]:
+    """Return facility code → the service a gap of that type calls for (non-empty only).
 
     Examples
     --------
-    >>> gap_items()["nursery"]
-    (32,)
+    >>> gap_services()["nursery"]
+    'childcare'
     """
     frame = _table(table)
-    if "gap_items" not in frame.columns:
+    if "gap_service" not in frame.columns:
         return {}
-    return {str(c): tuple(v) for c, v in frame["gap_items"].items() if len(v)}
+    return {str(c): str(v) for c, v in frame["gap_service"].items() if v}
 
 
 def facility_codes(table: pd.DataFrame | None = None) -> list[str]:

@@ -50,6 +50,7 @@ DOMAINS: tuple[str, ...] = (
     "rule_outcome",
     "site_kind",
     "facility_group",
+    "gap_service",
     "map_theme",
     "severity",
 )

@@ -85,7 +85,7 @@ def test_packaged_table_shape_and_types() -> None:
         "group",
         "icon",
         "colour",
-        "gap_items",
+        "gap_service",
         "radius_m",
         "radius_source",
     ]
@@ -466,7 +466,7 @@ def test_match_osm_properties(pairs: list[tuple[str, str]], name: str, extra: st
 # ----------------------------------------------------------------------------- facility traits
 
 
-def test_packaged_traits_are_the_one_list_of_groups_icons_and_gap_items() -> None:
+def test_packaged_traits_are_the_one_list_of_groups_icons_and_gap_services() -> None:
     table = load_standard()
     assert standards.group_codes("children") == ("kindergarten", "nursery")
     assert set(standards.group_codes("elderly")) == {
@@ -482,8 +482,9 @@ def test_packaged_traits_are_the_one_list_of_groups_icons_and_gap_items() -> Non
     )
     assert table.loc["nursery", ["icon", "colour"]].tolist() == ["baby", "blue"]
     assert (table["icon"] != "").all()  # every type has a map icon
-    assert standards.gap_items()["community_canteen"] == (31,)
-    assert "bus_stop" not in standards.gap_items()
+    assert standards.gap_services()["community_canteen"] == "elderly_care"
+    assert standards.gap_services()["kindergarten"] == "childcare"
+    assert "bus_stop" not in standards.gap_services()
 
 
 def test_user_table_without_traits_takes_the_packaged_ones(tmp_path: Path) -> None:
@@ -494,7 +495,7 @@ def test_user_table_without_traits_takes_the_packaged_ones(tmp_path: Path) -> No
     table = load_standard(path)
     assert table.loc["nursery", "radius_m"] == 250.0  # the city's radius …
     assert table.loc["nursery", "group"] == "children"  # … and the packaged traits
-    assert table.loc["nursery", "gap_items"] == (32,)
+    assert table.loc["nursery", "gap_service"] == "childcare"
     assert table.loc["clinic", "group"] == ""  # a code of its own has none
     assert standards.group_codes("children", table) == ("nursery",)
 
@@ -502,12 +503,12 @@ def test_user_table_without_traits_takes_the_packaged_ones(tmp_path: Path) -> No
 def test_user_table_traits_are_checked(tmp_path: Path) -> None:
     path = tmp_path / "traits.csv"
     path.write_text(
-        HEADER.rstrip("\n") + ",group,icon,colour,gap_items\n"
-        "nursery,托儿所,5min,250,,,yes,,kids,baby,blue,32\n"
-        "clinic,社区卫生服务站,5min,,,,no,,elderly,,,3l\n",
+        HEADER.rstrip("\n") + ",group,icon,colour,gap_service\n"
+        "nursery,托儿所,5min,250,,,yes,,kids,baby,blue,childcare\n"
+        "clinic,社区卫生服务站,5min,,,,no,,elderly,,,clinics\n",
         encoding="utf-8",
     )
     with pytest.raises(StandardsError) as info:
         load_standard(path)
     assert "unknown group 'kids'" in str(info.value)
-    assert "gap_items '3l' are not catalogue item numbers" in str(info.value)
+    assert "unknown gap_service 'clinics'" in str(info.value)
