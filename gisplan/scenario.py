@@ -374,7 +374,10 @@ class EligibilitySection(_Model):
 
     Every field but ``preset`` and ``plan_year`` overrides the field of the same name of the
     preset's :class:`gisplan.eligibility.EligibilityRules`; left out (``None``), the preset's
-    value holds.
+    value holds. Consent thresholds take a fraction, read exactly (``2/3``: 双三分之二, 200 of
+    300 owners pass), or a decimal taken as written (``0.67`` is 67/100: 200 of 300 fail).
+    Each value is checked by ``EligibilityRules`` itself, so the messages (with "did you
+    mean") are the same in YAML and in Python.
     """
 
     links: ClassVar[tuple[OptionsLink, ...]] = (
@@ -386,17 +389,60 @@ class EligibilitySection(_Model):
     )
 
     preset: str = Field(
-        default="national", description="national | linxia | tongnan | linyi (seed cities)."
+        default="national",
+        description="national | linxia | tongnan | linyi | litong (seed cities).",
     )
     plan_year: int = Field(ge=2000, le=2100, description="Year the plan is made for.")
     cutoff: dt.date | None = Field(
-        default=None, description="Built on or before this date (overrides the preset)."
+        default=None, description="Build-year cut-off (overrides the preset)."
     )
-    expropriation_within_years: int | None = Field(default=None, ge=0)
-    min_participation: float | None = Field(default=None, description="Fraction, e.g. 0.67.")
-    min_approval: float | None = Field(default=None, description="Fraction, e.g. 0.67.")
+    cutoff_mode: Literal["hard", "priority"] | None = Field(
+        default=None,
+        description="hard: built after the cut-off is excluded; priority: ranked last (later).",
+    )
+    tier2_cutoff: dt.date | None = Field(
+        default=None, description="Second tier up to this date (Tongnan: 2005-12-31)."
+    )
+    tier2_conditions: tuple[str, ...] | None = Field(
+        default=None, description="Conditions of the second tier, e.g. [poor_conditions]."
+    )
+    conditions: tuple[str, ...] | None = Field(
+        default=None, description="Qualifying conditions counted in conditions_met."
+    )
+    conditions_all: tuple[str, ...] | None = Field(
+        default=None, description="Conditions that must all hold (blank: unknown)."
+    )
+    conditions_any: tuple[str, ...] | None = Field(
+        default=None, description="Conditions of which at least one must hold."
+    )
+    expropriation_within_years: int | Literal["any"] | None = Field(
+        default=None, description="Years after the plan year, or 'any' planned expropriation."
+    )
+    min_participation: float | str | None = Field(
+        default=None, description="Fraction 0–1: 2/3 (exact) or a decimal (0.67 = 67/100)."
+    )
+    min_approval: float | str | None = Field(
+        default=None, description="Fraction 0–1: 2/3 (exact) or a decimal (0.67 = 67/100)."
+    )
+    consent_by_area: bool | None = Field(
+        default=None, description="Consent by floor area too (双三分之二)."
+    )
     require_state_land: bool | None = None
-    require_property_mgmt_before_works: bool | None = None
+    require_mgmt_consensus: bool | None = Field(
+        default=None, description="长效管理 consensus gates the plan (national notice 八)."
+    )
+    repeat_subsidised: Literal["no_central_money", "not_again"] | None = Field(
+        default=None, description="Community in an earlier central plan (subsidy_year)."
+    )
+    repeat_other_programs: Literal["no_central_money", "not_again"] | None = Field(
+        default=None, description="Items already done by 三供一业 etc. (other_program_items)."
+    )
+    repeat_conditions: tuple[str, ...] | None = Field(
+        default=None, description="Conditions a community renovated before must still meet."
+    )
+    no_real_estate: bool | None = Field(
+        default=None, description="Flag: 不得变相搞房地产开发 (Litong), for later steps."
+    )
 
     @field_validator("preset")
     @classmethod
@@ -409,10 +455,41 @@ class EligibilitySection(_Model):
             raise ValueError(str(err)) from err
         return value
 
-    @field_validator("min_participation", "min_approval")
+    @field_validator(
+        "cutoff_mode",
+        "tier2_conditions",
+        "conditions",
+        "conditions_all",
+        "conditions_any",
+        "expropriation_within_years",
+        "min_participation",
+        "min_approval",
+        "repeat_subsidised",
+        "repeat_other_programs",
+        "repeat_conditions",
+        mode="before",
+    )
     @classmethod
-    def _fraction(cls, value: float | None) -> float | None:
-        return _rate(value)
+    def _checked_by_the_rules(cls, value: object, info: ValidationInfo) -> object:
+        """Check one override as ``EligibilityRules`` does (its problem and fix)."""
+        from gisplan.eligibility import EligibilityRules  # noqa: PLC0415
+
+        if value is None:
+            return value
+        given: dict[str, Any] = {str(info.field_name): value}
+        try:
+            EligibilityRules(**given)
+        except ScenarioError as err:
+            _, problem, fix = err.problems[0]
+            raise ValueError(f"{problem}; {fix}") from err
+        except TypeError as err:  # e.g. a list where a number belongs
+            raise ValueError(f"{value!r} cannot be read; {err}") from err
+        return value
+
+    @model_validator(mode="after")
+    def _valid(self) -> EligibilitySection:
+        _options_valid(self.rules)
+        return self
 
     def rules(self) -> EligibilityRules:
         """Return the preset's rules with this section's overrides and plan year."""

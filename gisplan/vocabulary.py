@@ -47,6 +47,8 @@ DOMAINS: tuple[str, ...] = (
     "payer",
     "scheme_class",
     "eligibility_status",
+    "eligibility_scope",
+    "eligibility_condition",
     "rule_outcome",
     "site_kind",
     "facility_group",
