@@ -960,6 +960,7 @@ def _check_ids(frame: pd.DataFrame, ctx: _Ctx) -> None:
 
 def _check_ranges(frame: pd.DataFrame, ctx: _Ctx) -> None:
     _check_years(frame, ctx)
+    _check_project_years(frame, ctx)
     _check_non_negative(frame, ctx)
     _check_area_per_household(frame, ctx)
 
@@ -983,6 +984,33 @@ def _check_years(frame: pd.DataFrame, ctx: _Ctx) -> None:
                 pos=pos,
                 column=column,
             )
+
+
+def _check_project_years(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    """Check that a renovation completes after it starts, and that 储备 has no completion."""
+    if {"start_year", "completion_year"} <= set(frame.columns):
+        for pos, (start, done) in enumerate(
+            zip(frame["start_year"], frame["completion_year"], strict=True)
+        ):
+            if not (is_missing(start) or is_missing(done)) and done < start:
+                ctx.add(
+                    f"completion_year {done} is before start_year {start}",
+                    "correct the years of the renovation (开工 then 竣工)",
+                    pos=pos,
+                    column="completion_year",
+                )
+    if {"status", "completion_year"} <= set(frame.columns):
+        for pos, (state, done) in enumerate(
+            zip(frame["status"], frame["completion_year"], strict=True)
+        ):
+            if not is_missing(state) and str(state) == "储备" and not is_missing(done):
+                ctx.add(
+                    f"status 储备 but completion_year {done}",
+                    "a renovation with a completion year is 竣工 (or 在建): correct the status",
+                    pos=pos,
+                    column="status",
+                    severity="warning",
+                )
 
 
 def _check_non_negative(frame: pd.DataFrame, ctx: _Ctx) -> None:

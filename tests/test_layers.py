@@ -793,6 +793,38 @@ def test_expropriation_year_may_be_future() -> None:
     assert [i.row for i in report.errors] == ["C3"]
 
 
+def test_project_status_and_years_are_checked() -> None:
+    gdf = communities(
+        status=["在建", "竣工", "完工"],
+        start_year=[2025, 2024, None],
+        completion_year=[None, 2022, None],
+    )
+    _, report = check_layer(gdf, "communities")
+    assert [(i.row, i.column) for i in report.errors] == [
+        ("C3", "status"),
+        ("C2", "completion_year"),
+    ]
+    assert "completion_year 2022 is before start_year 2024" in report.errors[1].problem
+    _, report = check_layer(
+        communities(status=["储备"] * 3, completion_year=[2020, None, None]), "communities"
+    )
+    assert [(i.row, i.severity) for i in report.warnings if i.column == "status"] == [
+        ("C1", "warning")
+    ]
+
+
+def test_scheme_vote_dates() -> None:
+    gdf = communities(scheme_vote_date=["2026-10-09", "2026年3月1日", "下周"])
+    out, report = check_layer(gdf, "communities")
+    assert out["scheme_vote_date"].dt.strftime("%Y-%m-%d").tolist()[:2] == [
+        "2026-10-09",
+        "2026-03-01",
+    ]
+    assert [(i.row, i.problem) for i in report.errors] == [
+        ("C3", "scheme_vote_date '下周' is not a date")
+    ]
+
+
 def test_negative_households_and_implausible_area() -> None:
     gdf = communities(households=[-5, 300, 80], floor_area_m2=[1000, 30_000, 200_000])
     _, report = check_layer(gdf, "communities")
