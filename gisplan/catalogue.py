@@ -22,7 +22,7 @@ import functools
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,10 +44,13 @@ __all__ = [
     "CLASSES",
     "CLASSES_ZH",
     "COST_BASES",
-    "DEFAULT_EXCLUDE",
+    "DECISION_ZH",
+    "HEATING_ZONES",
+    "MENU_ROLE_ZH",
     "PAYERS",
     "UTILITY_KINDS",
     "SchemeOptions",
+    "build_menu",
     "build_schemes",
     "load_catalogue",
     "scheme_costs",
@@ -73,10 +76,6 @@ PAYERS: tuple[str, ...] = ("government", "utility", "residents", "social_capital
 #: Utility networks (水电气暖信) whose items the utility company (专营单位) pays and does.
 UTILITY_KINDS: tuple[str, ...] = ("water", "power", "gas", "heat", "telecom")
 
-#: Items no scheme takes unless asked (:attr:`SchemeOptions.exclude`): 28 增设电梯 and 30 抗震加固
-#: need a building survey before they can be costed (our assumption, not a seed rule).
-DEFAULT_EXCLUDE: tuple[int, ...] = (28, 30)
-
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "item",
     "class",
@@ -95,11 +94,31 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "gap_service",
     "heating_zone_only",
     "affects",
+    "needs_appraisal",
 )
 #: What an item may touch that a community flag protects: ``demolition`` (forbidden where
 #: the community has historic buildings, 历史建筑) and ``trees`` (noted where it has old and
 #: famous trees, 古树名木: 严禁…砍伐老树, MOHURD 2021 底线(二); Linxia 六(四)).
 AFFECTS: tuple[str, ...] = ("demolition", "trees")
+#: What a 基础类 item the survey is silent about becomes (:attr:`SchemeOptions.unsurveyed`).
+_UNSURVEYED: tuple[str, ...] = ("verify", "include")
+#: How an item got into a scheme: ``forced`` (schemes.include / classes), ``required``
+#: (基础类 the survey found deficient: 必选), ``conditional`` (有条件的提升类), ``requested``
+#: (asked for by residents: 可选). Labels from :mod:`gisplan.vocabulary`.
+MENU_ROLE_ZH: Mapping[str, str] = labels("menu_role")
+#: What became of an item listed for a community: ``include`` (in the scheme), ``verify``
+#: (待核实) or ``exclude`` (不纳入, with the reason).
+DECISION_ZH: Mapping[str, str] = labels("scheme_decision")
+#: Whether each packaged catalogue's city lies in the northern heating zone (北方采暖地区,
+#: MOHURD 2021 底线(五)): Linyi (Shandong), Linxia (Gansu) yes; Tongnan (Chongqing) no; the
+#: national list has no city. The default of :attr:`SchemeOptions.heating_zone` for a scenario
+#: that names the catalogue.
+HEATING_ZONES: dict[str, bool | None] = {
+    "linyi": True,
+    "linxia": True,
+    "tongnan": False,
+    "national": None,
+}
 #: Packaged catalogues by seed city (file in ``gisplan/data``); see ``CATALOGUE_NOTE.md``.
 PACKAGED_CATALOGUES: dict[str, str] = {
     "linyi": "renovation_catalogue.csv",
@@ -109,6 +128,8 @@ PACKAGED_CATALOGUES: dict[str, str] = {
 }
 _COLUMNS = REQUIRED_COLUMNS[1:] + OPTIONAL_COLUMNS
 _TRUE = frozenset({"yes", "true", "是", "1"})
+#: Yes/no columns of a catalogue.
+_FLAGS: tuple[str, ...] = ("safety", "heating_zone_only", "needs_appraisal")
 _FALSE = frozenset({"no", "false", "否", "0", ""})
 _LIST_SPLIT = re.compile(r"[、,，;；\s]+")
 
@@ -161,7 +182,7 @@ def _cell_problem(column: str, text: str, row: Mapping[Any, Any]) -> tuple[str, 
         problem = ("name_zh is empty", "give the item its Chinese name")
     elif column == "unit_cost_yuan":
         problem = _cost_problem(text)
-    elif column in {"safety", "heating_zone_only"} and text.lower() not in _TRUE | _FALSE:
+    elif column in _FLAGS and text.lower() not in _TRUE | _FALSE:
         problem = (f"{column} '{text}' is not yes/no", "write yes or no")
     elif column == "gap_service" and text and text not in codes("gap_service"):
         problem = (
@@ -267,7 +288,7 @@ def _build(raw: pd.DataFrame) -> pd.DataFrame:
     for col in ("utility_kind",):
         values = raw[col] if col in raw.columns else [""] * len(raw)
         out[col] = [cell_text(v) for v in values]
-    for col in ("safety", "heating_zone_only"):
+    for col in _FLAGS:
         flags = raw[col] if col in raw.columns else [""] * len(raw)
         out[col] = [cell_text(v).lower() in _TRUE for v in flags]
     for col in ("gap_service", "affects"):
@@ -379,19 +400,27 @@ class SchemeOptions:
     include
         Items forced into every community's scheme (reason ``"forced in"``).
     exclude
-        Items taken out of every scheme, whatever proposed them. Default ``(28, 30)``:
-        lifts (增设电梯, "有条件的") and seismic retrofit (抗震加固) need a building survey
-        before they can be costed — our assumption, not a seed rule; a community's ``needs``
-        asking for an excluded item is logged, not silently dropped. To include one, pass
-        ``exclude=()`` (or the items to keep out) with it.
+        Items taken out of every scheme, whatever proposed them; listed with the reason
+        where a community asked for them (default none). Items that need a building
+        appraisal first (the catalogue's ``needs_appraisal``: lifts, 增设电梯 "有条件的，以
+        单元或幢为单位"; seismic retrofit) are 待核实 when asked for, whatever this says.
     classes
-        Classes whose every item enters each scheme (default basic + complete, the "必选"
-        floor of a typical scheme); ``()`` keeps only needs, gaps and forced items.
+        Classes whose every item enters each scheme whatever the survey says — the old
+        one-package-for-all (一刀切) the seeds reject; default ``()``: schemes are built from
+        the menu (see :func:`build_menu`).
     gap_items
         Facility code of the life-circle standard → items proposed when that type is not
         covered. Default ``None``: the items of the catalogue whose ``gap_service`` is the
         type's (the standards table's ``gap_service`` column: 养老 types → the catalogue's
         养老 items, 托育 → 抚幼 …), whatever the catalogue's numbering.
+    unsurveyed
+        A 基础类 item the survey says nothing about: ``"verify"`` (default: 待核实, listed
+        for review and not costed — never assumed) or ``"include"`` (costed as an estimate
+        before the survey; its reason says so).
+    heating_zone
+        Whether the city is in the northern heating zone (北方采暖地区): heating networks and
+        building energy retrofit (items with ``heating_zone_only``) are only done there
+        (MOHURD 2021 底线(五)). ``None`` (default): not stated — those items are 待核实.
 
     Raises
     ------
@@ -411,9 +440,11 @@ class SchemeOptions:
     """
 
     include: tuple[int, ...] = ()
-    exclude: tuple[int, ...] = DEFAULT_EXCLUDE
-    classes: tuple[str, ...] = ("basic", "complete")
+    exclude: tuple[int, ...] = ()
+    classes: tuple[str, ...] = ()
     gap_items: Mapping[str, tuple[int, ...]] | None = None
+    unsurveyed: str = "verify"
+    heating_zone: bool | None = None
 
     def __post_init__(self) -> None:
         """Check items and classes; store read-only copies."""
@@ -429,6 +460,19 @@ class SchemeOptions:
             for c in self.classes
             if c not in CLASSES
         ]
+        if self.unsurveyed not in _UNSURVEYED:
+            problems.append(
+                ("schemes.unsurveyed", f"{self.unsurveyed!r} is unknown", "use verify or include")
+            )
+        heating: object = self.heating_zone  # YAML may give anything
+        if heating is not None and not isinstance(heating, bool):
+            problems.append(
+                (
+                    "schemes.heating_zone",
+                    f"{self.heating_zone!r} is not yes/no",
+                    "write true or false",
+                )
+            )
         for code, items in (self.gap_items or {}).items():
             problems += [
                 (f"schemes.gap_items.{code}", f"{v!r} is not an item number", "write 1–36")
@@ -441,10 +485,7 @@ class SchemeOptions:
                 (
                     "schemes.include/exclude",
                     f"item(s) {', '.join(map(str, both))} both included and excluded",
-                    (
-                        "keep each item in one list (28 and 30 are excluded by default: set "
-                        "exclude to the items to keep out, e.g. [] or [30])"
-                    ),
+                    "keep each item in one list",
                 )
             )
         if problems:
@@ -477,8 +518,8 @@ def _check_option_items(options: SchemeOptions, catalogue: pd.DataFrame) -> None
         (f"schemes.{key}", f"item {v} is not in the catalogue", f"valid items: {valid}")
         for key, values in (("include", options.include), ("exclude", options.exclude))
         for v in values
-        if v not in known and not (key == "exclude" and options.exclude == DEFAULT_EXCLUDE)
-    ]  # the default exclusion names Linyi items: another catalogue may lack them
+        if v not in known
+    ]
     if options.gap_items is not None:
         problems += [
             (
@@ -508,27 +549,38 @@ def _needs(value: object) -> tuple[object, ...]:
     return (value,)
 
 
-def _community_needs(communities: pd.DataFrame, known: set[int], valid: str) -> list[list[int]]:
-    if "needs" not in communities.columns:
+def _community_items(
+    communities: pd.DataFrame, column: str, known: set[int], valid: str
+) -> list[list[int]]:
+    """Item numbers of a list column per community (``needs``, survey lists); checked."""
+    if column not in communities.columns:
         return [[] for _ in range(len(communities))]
     out: list[list[int]] = []
     problems: list[str] = []
-    for cid, cell in zip(communities["community_id"], communities["needs"], strict=True):
+    for cid, cell in zip(communities["community_id"], communities[column], strict=True):
         items: list[int] = []
         for v in _needs(cell):
             if _is_item(v) and int(v) in known:  # type: ignore[call-overload]
                 items.append(int(v))  # type: ignore[call-overload]
             else:
-                problems.append(f"community {printable(cid)}: need {printable(v)}")
+                problems.append(f"community {printable(cid)}: item {printable(v)}")
         out.append(items)
     if problems:
         raise LayerError(
-            "communities: column 'needs' names items not in the catalogue: "
+            f"communities: column '{column}' names items not in the catalogue: "
             + "; ".join(problems[:10])
             + (f" and {len(problems) - 10} more" if len(problems) > 10 else "")  # noqa: PLR2004
             + f"; valid items: {valid}"
         )
     return out
+
+
+def _community_flags(communities: pd.DataFrame, column: str) -> list[bool | None]:
+    """Return a yes/no column per community: ``True``, ``False`` or ``None`` (blank)."""
+    if column not in communities.columns:
+        return [None] * len(communities)
+    values = communities[column].astype("boolean")
+    return [None if pd.isna(v) else bool(v) for v in values]
 
 
 def _gap_item_map(
@@ -548,10 +600,18 @@ def _gap_item_map(
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Gap:
+    """An uncovered life-circle type of one community that an item answers."""
+
+    code: str
+    text: str
+
+
 def _gap_reasons(
     gaps: pd.DataFrame | None, gap_items: Mapping[str, tuple[int, ...]], known: set[int]
-) -> dict[tuple[object, int], list[str]]:
-    """Return ``(community_id, item) -> reasons`` for uncovered gap types."""
+) -> dict[tuple[str, int], list[_Gap]]:
+    """Return ``(community_id, item) -> uncovered types`` the item would answer."""
     if gaps is None:
         return {}
     missing = [c for c in ("community_id", "type", "covered") if c not in gaps.columns]
@@ -560,23 +620,37 @@ def _gap_reasons(
             f"gaps: column(s) {', '.join(repr(c) for c in missing)} missing; pass the table "
             "returned by gisplan.gaps.gap_table (community_id, type, covered)"
         )
-    out: dict[tuple[object, int], list[str]] = {}
+    out: dict[tuple[str, int], list[_Gap]] = {}
     covered = gaps["covered"].astype("boolean")
     for pos in np.flatnonzero((covered == False).fillna(value=False).to_numpy()):  # noqa: E712
         row = gaps.iloc[pos]
         code = str(row["type"])
         items = tuple(i for i in gap_items.get(code, ()) if i in known)
-        if not items:
-            continue
         label = cell_text(row["type_zh"]) if "type_zh" in gaps.columns else ""
         radius = pd.to_numeric(pd.Series([row.get("radius_m")]), errors="coerce").iloc[0]
-        text = f"life-circle gap: {label or code} not within " + (
-            f"{radius:g} m" if pd.notna(radius) else "reach"
-        )
+        where = f"{radius:g} m 内" if pd.notna(radius) else "步行可达范围内"
+        gap = _Gap(code=code, text=f"生活圈缺口：{where}无{label or code}")
         for item in items:
-            reasons = out.setdefault((row["community_id"], item), [])
-            if text not in reasons:
-                reasons.append(text)
+            found = out.setdefault((str(row["community_id"]), item), [])
+            if gap not in found:
+                found.append(gap)
+    return out
+
+
+def _sited(sites_chosen: pd.DataFrame | None) -> dict[tuple[str, str], str]:
+    """``(community_id, facility code) -> site`` the siting step proposes for that gap."""
+    if sites_chosen is None or not len(sites_chosen):
+        return {}
+    out: dict[tuple[str, str], str] = {}
+    for site, code, ids in zip(
+        sites_chosen["site_id"],
+        sites_chosen["type"],
+        sites_chosen["newly_covered_ids"],
+        strict=True,
+    ):
+        for cid in str(ids or "").split("、"):
+            if cid:
+                out.setdefault((cid, str(code)), str(site))
     return out
 
 
@@ -594,6 +668,8 @@ _SCHEME_COLUMNS = [
     "item",
     "class",
     "name_zh",
+    "menu",
+    "menu_zh",
     "quantity",
     "unit",
     "unit_cost_yuan",
@@ -604,45 +680,174 @@ _SCHEME_COLUMNS = [
     "floor_area_m2",
     "reason",
 ]
+_REVIEW_COLUMNS = [
+    "community_id",
+    "item",
+    "class",
+    "name_zh",
+    "menu",
+    "menu_zh",
+    "decision",
+    "decision_zh",
+    "quantity",
+    "unit",
+    "cost_yuan",
+    "cost_wan_yuan",
+    "reason",
+]
+#: Priority of the roles when an item has several: the first names the row's ``menu``.
+_ROLE_ORDER = ("forced", "required", "conditional", "requested")
+_SEP = "；"
 
 
-def _item_reasons(
-    cid: object,
-    needs: list[int],
-    by_class: dict[str, list[int]],
-    gap_reasons: dict[tuple[object, int], list[str]],
-    include: tuple[int, ...],
-) -> dict[int, list[str]]:
-    """Return ``item -> reasons`` for one community, in the order needs, class, gap, forced."""
-    reasons: dict[int, list[str]] = {}
-    for item in needs:
-        reasons.setdefault(item, []).append("needs list")
-    for cls, items in by_class.items():
-        for item in items:
-            reasons.setdefault(item, []).append(f"{cls} class")
-    for (gid, item), texts in gap_reasons.items():
-        if gid == cid:
-            reasons.setdefault(item, []).extend(texts)
-    for item in include:
-        reasons.setdefault(item, []).append("forced in")
-    return reasons
+@dataclass(slots=True)
+class _Entry:
+    """What one community's survey, requests and gaps say of one item."""
+
+    roles: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    verify: str = ""
+    blocked: str = ""
+
+    def add(self, role: str, reason: str) -> None:
+        self.roles.append(role)
+        self.reasons.append(reason)
+
+    @property
+    def listed(self) -> bool:
+        return bool(self.roles or self.verify or self.blocked)
+
+    @property
+    def decision(self) -> str:
+        if self.blocked:
+            return "exclude"
+        return "verify" if self.verify else "include"
 
 
-def _scheme_row(
-    communities: pd.DataFrame, pos: int, row: pd.Series[Any], item: int, reasons: list[str]
+@dataclass(frozen=True, slots=True)
+class _Survey:
+    """One community's survey lists and flags."""
+
+    cid: str
+    needs: list[int]
+    deficient: list[int]
+    sound: list[int]
+    no_repeat: list[int]
+    space: bool | None
+    heritage: bool | None
+    old_trees: bool | None
+
+
+def _menu_entry(
+    item: int,
+    row: pd.Series[Any],
+    survey: _Survey,
+    *,
+    options: SchemeOptions,
+    gaps: list[_Gap],
+    sited: dict[tuple[str, str], str],
+) -> _Entry:
+    """Decide one item for one community (一小区一方案, 菜单式: 必选 + 可选 + 有条件的提升)."""
+    entry = _Entry()
+    cls = str(row["class"])
+    if item in options.include:
+        entry.add("forced", "强制纳入（schemes.include）")
+    if cls in options.classes:
+        entry.add("forced", f"{CLASSES_ZH[cls]}全部纳入（schemes.classes）")
+    if cls == "basic":
+        if item in survey.deficient:
+            entry.add("required", "摸底排查存在问题（基础类，必选）")
+        elif item not in survey.sound and item not in survey.needs and not entry.roles:
+            if options.unsurveyed == "include":
+                entry.add("required", "摸底排查未涉及此项：按估算纳入（schemes.unsurveyed）")
+            else:
+                entry.verify = "摸底排查未涉及此项：待核实（不计入造价）"
+    if gaps or (cls == "improve" and row["gap_service"]):
+        _conditional(entry, item, survey, gaps=gaps, sited=sited)
+    elif item in survey.needs:
+        entry.add("requested", "居民申请（可选）")
+    if entry.listed:
+        _block(entry, item, row, survey, options=options)
+    return entry
+
+
+def _conditional(
+    entry: _Entry,
+    item: int,
+    survey: _Survey,
+    *,
+    gaps: list[_Gap],
+    sited: dict[tuple[str, str], str],
+) -> None:
+    """提升类 is 有条件的: a life-circle gap, available space and residents who want it."""
+    wanted = item in survey.needs
+    if not gaps:
+        if wanted:
+            entry.blocked = "居民申请，但生活圈无此缺口（提升类为有条件的，不纳入）"
+        return
+    open_gaps = [g for g in gaps if (survey.cid, g.code) not in sited]
+    if not open_gaps:
+        sites = sorted({sited[survey.cid, g.code] for g in gaps})
+        entry.blocked = f"由新增设施选址解决（{'、'.join(sites)}），不重复计入改造方案"
+        return
+    gap_text = "、".join(g.text for g in open_gaps)
+    missing = [
+        text
+        for ok, text in (
+            (survey.space is True, "无可利用空间" if survey.space is False else "可利用空间未调查"),
+            (wanted, "居民未申请"),
+        )
+        if not ok
+    ]
+    if missing:
+        entry.blocked = f"{gap_text}，但{'、'.join(missing)}（提升类为有条件的，不纳入）"
+    else:
+        entry.add("conditional", f"{gap_text}；有可利用空间；居民申请（提升类，有条件的）")
+
+
+def _block(
+    entry: _Entry, item: int, row: pd.Series[Any], survey: _Survey, *, options: SchemeOptions
+) -> None:
+    """Rules that keep a listed item out of the scheme, each with its reason and source."""
+    if item in options.exclude:
+        entry.blocked = entry.blocked or (
+            "不纳入（schemes.exclude）" + ("，居民已申请" if item in survey.needs else "")
+        )
+    if row["needs_appraisal"] and entry.roles and "forced" not in entry.roles and not entry.blocked:
+        entry.verify = "须以单元或幢为单位评估后决定（有条件的）：待核实"
+    if survey.heritage is True and row["affects"] == "demolition":
+        entry.blocked = "小区涉及历史建筑：不得拆除（住建部2021 底线(二)；临夏2020 六(四)）"
+    if row["heating_zone_only"] and options.heating_zone is False:
+        entry.blocked = "非北方采暖地区：不做供热和建筑节能改造（住建部2021 底线(五)）"
+    elif row["heating_zone_only"] and options.heating_zone is None and not entry.blocked:
+        entry.verify = entry.verify or "是否北方采暖地区未设定（schemes.heating_zone）：待核实"
+    if item in survey.no_repeat:
+        entry.blocked = "已实施过同一内容：不得重复建设（利通2023 三(一)）"
+    if survey.old_trees is True and row["affects"] == "trees" and not entry.blocked:
+        entry.reasons.append("施工不得砍伐古树名木（住建部2021 底线(二)）")
+
+
+def _menu_row(
+    communities: pd.DataFrame, pos: int, row: pd.Series[Any], item: int, entry: _Entry
 ) -> dict[str, Any]:
-    """Return one scheme row: quantity from the survey field, cost, reasons."""
+    """One listed item: quantity from the survey field, cost, role, decision and reasons."""
     quantity_field = str(row["quantity_field"])
     quantity = _survey_value(communities, pos, quantity_field)
-    texts = list(dict.fromkeys(reasons))
+    texts = list(dict.fromkeys(entry.reasons))
+    texts += [t for t in (entry.verify, entry.blocked) if t]
     if math.isnan(quantity):
-        texts.append(f"quantity unknown: survey field {quantity_field} missing")
+        texts.append(f"工程量未知：缺少调查字段 {quantity_field}")
     cost = quantity * float(row["unit_cost_yuan"])
+    role = next((r for r in _ROLE_ORDER if r in entry.roles), "required")
     return {
         "community_id": communities["community_id"].iloc[pos],
         "item": item,
         "class": row["class"],
         "name_zh": row["name_zh"],
+        "menu": role,
+        "menu_zh": MENU_ROLE_ZH[role],
+        "decision": entry.decision,
+        "decision_zh": DECISION_ZH[entry.decision],
         "quantity": quantity,
         "unit": COST_BASES[str(row["cost_basis"])][1],
         "unit_cost_yuan": float(row["unit_cost_yuan"]),
@@ -651,36 +856,92 @@ def _scheme_row(
         "payer": row["payer"],
         "safety": bool(row["safety"]),
         "floor_area_m2": _survey_value(communities, pos, "floor_area_m2"),
-        "reason": "; ".join(texts),
+        "reason": _SEP.join(texts),
     }
 
 
-def build_schemes(
+def _surveys(communities: pd.DataFrame, known: set[int], valid: str) -> list[_Survey]:
+    lists = {
+        column: _community_items(communities, column, known, valid)
+        for column in ("needs", "deficient_items", "sound_items", "no_repeat_items")
+    }
+    flags = {
+        c: _community_flags(communities, c) for c in ("space_available", "heritage", "old_trees")
+    }
+    return [
+        _Survey(
+            cid=str(cid),
+            needs=lists["needs"][pos],
+            deficient=lists["deficient_items"][pos],
+            sound=lists["sound_items"][pos],
+            no_repeat=lists["no_repeat_items"][pos],
+            space=flags["space_available"][pos],
+            heritage=flags["heritage"][pos],
+            old_trees=flags["old_trees"][pos],
+        )
+        for pos, cid in enumerate(communities["community_id"])
+    ]
+
+
+def _typed(records: list[dict[str, Any]], columns: list[str], ids: pd.Series[Any]) -> pd.DataFrame:
+    out = pd.DataFrame.from_records(records, columns=columns)
+    if not records:
+        out["community_id"] = out["community_id"].astype(ids.dtype)
+    out["item"] = out["item"].astype("int64")
+    for col in ("quantity", "unit_cost_yuan", "cost_yuan", "cost_wan_yuan", "floor_area_m2"):
+        if col in out.columns:
+            out[col] = out[col].astype("float64")
+    if "safety" in out.columns:
+        out["safety"] = out["safety"].astype(bool)
+    table: pd.DataFrame = out
+    return table
+
+
+def build_menu(
     communities: pd.DataFrame,
     *,
     catalogue: pd.DataFrame | None = None,
     gaps: pd.DataFrame | None = None,
     options: SchemeOptions | None = None,
     standard: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Return one scheme per community (一小区一方案): one row per community x item.
+    sites_chosen: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Build one scheme per community from the catalogue menu (一小区一方案, 菜单式).
 
-    An item enters a community's scheme when it is in the community's ``needs`` list
-    (reason ``"needs list"``), belongs to one of ``options.classes`` (``"basic class"``,
-    ``"complete class"``, ...), answers an uncovered life-circle type in ``gaps``
-    (``"life-circle gap: 幼儿园 not within 300 m"``) or is in ``options.include``
-    (``"forced in"``); several reasons are joined with ``"; "``. Items in
-    ``options.exclude`` are dropped. Quantity comes from the item's ``quantity_field``
-    (``floor_area_m2``, ``households``, ``buildings``, or e.g. ``lift_units``); a lump sum
-    counts 1. A missing field or cell gives a NaN quantity and cost, and the reason says
-    which survey field is missing — never a silent 0.
+    The seeds ask for schemes drawn up with the residents, not one package for all:
+    "清单+标准"、"必选+可选" (Linyi 2020 二(一)2), 菜单式 (Tongnan 2021 三(一)), 不搞"一刀切"
+    (Linxia 2020 三(二); MOHURD 2021 底线(二)), and 提升类 is "有条件的" (Linyi 附件2). So an
+    item of the catalogue enters a community's scheme when
+
+    * **必选** — it is 基础类 and the survey found the system deficient (``deficient_items``);
+      a 基础类 item the survey says nothing about (neither there nor in ``sound_items``) is
+      **待核实** — listed, never assumed (``options.unsurveyed="include"`` costs it as an
+      estimate instead, labelled so);
+    * **可选** — the residents asked for it (``needs``);
+    * **有条件的提升** — it answers a life-circle gap of the community (``gaps``; its
+      ``gap_service``) AND the community has space (``space_available``) AND the residents
+      asked for it — and the siting step does not already propose a new facility for that
+      gap (``sites_chosen``: one or the other, never both);
+    * or it is forced in (``options.include``, every item of ``options.classes``).
+
+    Items that need a building appraisal first (``needs_appraisal``: lifts — 有条件的，以单元
+    或幢为单位增设电梯 —, seismic retrofit) are 待核实 when asked for. Items that something
+    keeps out are listed with the reason, never dropped silently: ``options.exclude``,
+    demolition where the community has historic buildings (``heritage``; MOHURD 2021
+    底线(二), Linxia 2020 六(四)), heating and energy retrofit outside the northern heating
+    zone (``options.heating_zone``; MOHURD 2021 底线(五)), items already done that may not be
+    repeated (``no_repeat_items``, from :func:`gisplan.eligibility.assess` under Litong's
+    不得重复建设). Road and parking works in a community with old trees (``old_trees``) carry
+    the note that no old tree may be felled.
 
     Parameters
     ----------
     communities
-        ``community_id`` (unique); optional ``needs`` (tuple of item numbers, or text such
-        as ``"1、2、12"``), ``floor_area_m2``, ``households``, ``buildings`` and any
-        ``quantity_field`` of the catalogue.
+        ``community_id`` (unique); optional ``needs``, ``deficient_items``,
+        ``sound_items``, ``no_repeat_items`` (item numbers: tuples or text such as
+        ``"1、2、12"``), ``space_available``, ``heritage``, ``old_trees`` (yes/no),
+        ``floor_area_m2``, ``households``, ``buildings`` and any ``quantity_field`` of the
+        catalogue.
     catalogue
         Table from :func:`load_catalogue`; ``None`` uses the packaged Linyi catalogue.
     gaps
@@ -691,30 +952,41 @@ def build_schemes(
     standard
         Life-circle standards table (its ``gap_service`` column says which service a gap of
         each type calls for); ``None``: the packaged one.
+    sites_chosen
+        The ``sites_chosen`` table of :func:`gisplan.siting.propose` (``site_id, type,
+        newly_covered_ids``): a gap a proposed facility closes is not answered again here.
 
     Returns
     -------
-    pandas.DataFrame
-        RangeIndex; columns ``community_id, item, class, name_zh, quantity, unit,
-        unit_cost_yuan, cost_yuan, cost_wan_yuan, payer, safety, floor_area_m2, reason``.
-        Communities in input order; within one, basic → complete → improve, then item
-        ("先雪中送炭、再锦上添花").
+    schemes, review : pandas.DataFrame
+        ``schemes``: the items in the schemes — ``community_id, item, class, name_zh, menu``
+        (``forced``, ``required``, ``conditional``, ``requested``), ``menu_zh``,
+        ``quantity, unit, unit_cost_yuan, cost_yuan, cost_wan_yuan, payer, safety,
+        floor_area_m2, reason`` (why it is there, Chinese). ``review``: the items listed but
+        not in a scheme, with ``decision`` (``verify`` 待核实 or ``exclude`` 不纳入),
+        ``decision_zh``, the estimated cost and the reason. Both in input order of the
+        communities, then basic → complete → improve, then item ("先雪中送炭、再锦上添花").
 
     Raises
     ------
     SchemaError
         If ``community_id`` (or a gaps column) is missing, or the catalogue is invalid.
     LayerError
-        If ids repeat or a ``needs`` list names an item not in the catalogue.
+        If ids repeat or a list column names an item not in the catalogue.
     ScenarioError
         If an option names an item not in the catalogue (the valid range is listed).
 
     Examples
     --------
-    >>> comm = pd.DataFrame({"community_id": ["c1"], "households": [100], "needs": [(4,)]})
-    >>> s = build_schemes(comm, options=SchemeOptions(classes=(), include=(13,)))
-    >>> s[["item", "quantity", "cost_yuan", "reason"]].values.tolist()
-    [[4, 100.0, 120000.0, 'needs list'], [13, 1.0, 30000.0, 'forced in']]
+    >>> comm = pd.DataFrame({"community_id": ["c1"], "households": [100], "needs": [(22,)],
+    ...                      "deficient_items": [(4,)], "sound_items": [tuple(range(5, 20))]})
+    >>> schemes, review = build_menu(comm)
+    >>> schemes[["item", "menu", "cost_yuan"]].values.tolist()
+    [[4, 'required', 120000.0], [22, 'requested', 150000.0]]
+    >>> schemes["reason"].tolist()
+    ['摸底排查存在问题（基础类，必选）', '居民申请（可选）']
+    >>> review[["item", "decision"]].values.tolist()
+    [[1, 'verify'], [2, 'verify'], [3, 'verify']]
     """
     options = options if options is not None else SchemeOptions()
     table = _catalogue(catalogue)
@@ -732,50 +1004,72 @@ def build_schemes(
         )
     _check_option_items(options, table)
     known = {int(i) for i in table.index}
-    needs = _community_needs(communities, known, _valid_range(table.index))
+    surveys = _surveys(communities, known, _valid_range(table.index))
     gap_reasons = _gap_reasons(gaps, _gap_item_map(options, table, standard), known)
-    by_class = {c: [int(i) for i in table.index[table["class"] == c]] for c in options.classes}
-    records: list[dict[str, Any]] = []
-    asked = {
-        i: [str(c) for c, n in zip(ids, needs, strict=True) if i in n] for i in options.exclude
-    }
-    for item, who in asked.items():
-        if who:
-            logger.info(
-                "schemes: item %d is excluded (schemes.exclude) though %d communities ask for "
-                "it in their needs: %s",
-                item,
-                len(who),
-                ", ".join(who[:10]),
+    sited = _sited(sites_chosen)
+    included: list[dict[str, Any]] = []
+    review: list[dict[str, Any]] = []
+    for pos, survey in enumerate(surveys):
+        for item, row in table.iterrows():
+            entry = _menu_entry(
+                int(item),  # type: ignore[call-overload]
+                row,
+                survey,
+                options=options,
+                gaps=gap_reasons.get((survey.cid, int(item)), []),  # type: ignore[call-overload]
+                sited=sited,
             )
-    for pos, cid in enumerate(ids):
-        reasons = _item_reasons(cid, needs[pos], by_class, gap_reasons, options.include)
-        records.extend(
-            _scheme_row(communities, pos, table.loc[item], int(item), reasons[item])
-            for item in table.index
-            if item in reasons and item not in options.exclude
-        )
-    out = pd.DataFrame.from_records(records, columns=_SCHEME_COLUMNS)
-    if not records:
-        out["community_id"] = out["community_id"].astype(ids.dtype)
-    out["item"] = out["item"].astype("int64")
-    for col in ("quantity", "unit_cost_yuan", "cost_yuan", "cost_wan_yuan", "floor_area_m2"):
-        out[col] = out[col].astype("float64")
-    out["safety"] = out["safety"].astype(bool)
+            if entry.listed:
+                record = _menu_row(communities, pos, row, int(item), entry)  # type: ignore[call-overload]
+                (included if entry.decision == "include" else review).append(record)
+    schemes = _typed(included, _SCHEME_COLUMNS, ids)
+    checked = _typed(review, _REVIEW_COLUMNS, ids)
+    counts = schemes.groupby("community_id").size()
     logger.info(
-        "schemes: %d communities, %d items, %d without quantity",
+        "schemes: %d communities, %d items in schemes (%s per scheme), %d to verify, "
+        "%d kept out with a reason",
         len(ids),
-        len(out),
-        int(out["quantity"].isna().sum()),
+        len(schemes),
+        "–".join(str(int(v)) for v in (counts.min(), counts.max())) if len(counts) else "0",
+        int((checked["decision"] == "verify").sum()),
+        int((checked["decision"] == "exclude").sum()),
     )
-    result: pd.DataFrame = out
-    return result
+    return schemes, checked
+
+
+def build_schemes(
+    communities: pd.DataFrame,
+    *,
+    catalogue: pd.DataFrame | None = None,
+    gaps: pd.DataFrame | None = None,
+    options: SchemeOptions | None = None,
+    standard: pd.DataFrame | None = None,
+    sites_chosen: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return the items of each community's scheme (the first table of :func:`build_menu`).
+
+    Examples
+    --------
+    >>> comm = pd.DataFrame({"community_id": ["c1"], "households": [100], "needs": [(4,)]})
+    >>> s = build_schemes(comm, options=SchemeOptions(include=(13,)))
+    >>> s[["item", "menu", "cost_yuan"]].values.tolist()
+    [[4, 'requested', 120000.0], [13, 'forced', 30000.0]]
+    """
+    schemes, _ = build_menu(
+        communities,
+        catalogue=catalogue,
+        gaps=gaps,
+        options=options,
+        standard=standard,
+        sites_chosen=sites_chosen,
+    )
+    return schemes
 
 
 # --------------------------------------------------------------------------- costs
 
 
-def scheme_costs(schemes: pd.DataFrame) -> pd.DataFrame:
+def scheme_costs(schemes: pd.DataFrame, review: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return the cost of each community's scheme, by class and in total.
 
     Items without a quantity (NaN cost) are left out of the sums and counted in
@@ -784,7 +1078,10 @@ def scheme_costs(schemes: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     schemes
-        Table from :func:`build_schemes`.
+        Table from :func:`build_schemes` (the first of :func:`build_menu`).
+    review
+        The second table of :func:`build_menu`: adds ``n_verify`` (items 待核实) and
+        ``verify_wan_yuan`` (their estimated cost, not in the total).
 
     Returns
     -------
@@ -793,7 +1090,7 @@ def scheme_costs(schemes: pd.DataFrame) -> pd.DataFrame:
         basic_yuan, complete_yuan, improve_yuan, cost_yuan, basic_wan_yuan,
         complete_wan_yuan, improve_wan_yuan, cost_wan_yuan`` (two decimals),
         ``floor_area_m2, cost_per_m2_yuan`` (NaN without floor area), ``n_items,
-        n_unpriced, note``.
+        n_unpriced, note``; with ``review`` also ``n_verify, verify_wan_yuan``.
 
     Raises
     ------
@@ -804,8 +1101,9 @@ def scheme_costs(schemes: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> comm = pd.DataFrame({"community_id": ["c1"], "households": [100],
     ...                      "floor_area_m2": [8000.0]})
-    >>> costs = scheme_costs(build_schemes(comm, options=SchemeOptions(include=(4, 31),
-    ...                                                                 classes=())))
+    >>> only = SchemeOptions(include=(4, 31), unsurveyed="include", classes=())
+    >>> costs = scheme_costs(build_schemes(comm.assign(sound_items=[tuple(range(1, 20))]),
+    ...                                    options=only))
     >>> cols = ["basic_wan_yuan", "improve_wan_yuan", "cost_wan_yuan", "cost_per_m2_yuan"]
     >>> costs[cols].to_numpy().tolist()
     [[12.0, 30.0, 42.0, 52.5]]
@@ -855,5 +1153,11 @@ def scheme_costs(schemes: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame.from_records(rows, columns=columns)
     for col in ("n_items", "n_unpriced"):
         out[col] = out[col].astype("int64")
+    if review is not None:
+        pending = review[review["decision"] == "verify"].groupby("community_id")
+        ids = out["community_id"]
+        out["n_verify"] = ids.map(pending.size()).fillna(0).astype("int64").to_numpy()
+        money = pending["cost_yuan"].sum(min_count=1) / 1e4
+        out["verify_wan_yuan"] = ids.map(money).fillna(0.0).round(2).to_numpy(float)
     result: pd.DataFrame = out
     return result

@@ -325,7 +325,7 @@ def _eligibility(ctx: RunContext, _: Mapping[str, pd.DataFrame]) -> dict[str, pd
 
 def _schemes(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """One costed scheme per community not found ineligible (一小区一方案)."""
-    from gisplan.catalogue import build_schemes, scheme_costs  # noqa: PLC0415
+    from gisplan.catalogue import build_menu, scheme_costs  # noqa: PLC0415
 
     section = ctx.scenario.schemes
     if section is None:
@@ -336,14 +336,22 @@ def _schemes(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, 
         keep = communities["community_id"].map(status).ne("not_eligible").to_numpy()
         logger.info("schemes: %d of %d communities are not eligible", (~keep).sum(), len(keep))
         communities = communities[keep]
-    schemes = build_schemes(
+    if "eligibility" in results and "no_repeat_items" in results["eligibility"].columns:
+        repeat = results["eligibility"].set_index("community_id")["no_repeat_items"]
+        communities = communities.assign(no_repeat_items=communities["community_id"].map(repeat))
+    schemes, review = build_menu(
         communities,
         catalogue=ctx.catalogue,
         gaps=results.get("gaps") if section.use_gaps else None,
         options=section.options(),
         standard=ctx.standard,
+        sites_chosen=results.get("sites_chosen"),
     )
-    return {"schemes": schemes, "scheme_costs": scheme_costs(schemes)}
+    return {
+        "schemes": schemes,
+        "scheme_costs": scheme_costs(schemes, review),
+        "scheme_review": review,
+    }
 
 
 def _finance(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

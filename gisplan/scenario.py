@@ -507,7 +507,8 @@ _SCHEMES = "gisplan.catalogue:SchemeOptions"
 class SchemesSection(_Model):
     """Options of the one-scheme-per-community step (``schemes:``), 一小区一方案.
 
-    ``include``, ``exclude``, ``classes`` and ``gap_items`` are the fields of
+    ``include``, ``exclude``, ``classes``, ``gap_items``, ``unsurveyed`` and ``heating_zone``
+    are the fields of
     :class:`gisplan.catalogue.SchemeOptions`, with its defaults.
     """
 
@@ -517,17 +518,25 @@ class SchemesSection(_Model):
     include: tuple[int, ...] = _option(_SCHEMES, "include")
     exclude: tuple[int, ...] = _option(_SCHEMES, "exclude")
     gap_items: dict[str, tuple[int, ...]] | None = _option(_SCHEMES, "gap_items")
+    unsurveyed: Literal["verify", "include"] = _option(_SCHEMES, "unsurveyed")
+    heating_zone: bool | None = _option(_SCHEMES, "heating_zone")
     use_gaps: bool = Field(
         default=True, description="Propose 提升类 items for life-circle gaps (needs access:)."
     )
-    catalogue: Path | None = Field(
-        default=None, description="Your own catalogue CSV (default: the packaged Linyi one)."
+    catalogue: str | None = Field(
+        default=None,
+        description="A packaged catalogue (linyi, linxia, tongnan, national) or your own "
+        "catalogue CSV (default: linyi).",
     )
 
     @field_validator("catalogue")
     @classmethod
-    def _catalogue_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        return None if value is None else _resolve_existing(value, info)
+    def _catalogue_exists(cls, value: str | None, info: ValidationInfo) -> str | None:
+        from gisplan.catalogue import PACKAGED_CATALOGUES  # noqa: PLC0415
+
+        if value is None or value in PACKAGED_CATALOGUES:
+            return value
+        return str(_resolve_existing(Path(value), info))
 
     @model_validator(mode="after")
     def _items_known(self) -> SchemesSection:
@@ -548,8 +557,17 @@ class SchemesSection(_Model):
         return self
 
     def options(self) -> SchemeOptions:
-        """Return the :class:`~gisplan.catalogue.SchemeOptions` of this section."""
-        options: SchemeOptions = _build(self, self.links[0])
+        """Return the :class:`~gisplan.catalogue.SchemeOptions` of this section.
+
+        Without ``heating_zone``, a packaged catalogue named by ``catalogue`` gives its city's
+        (:data:`gisplan.catalogue.HEATING_ZONES`: Linyi and Linxia yes, Tongnan no).
+        """
+        from gisplan.catalogue import HEATING_ZONES  # noqa: PLC0415
+
+        heating = self.heating_zone
+        if heating is None and self.catalogue in HEATING_ZONES:
+            heating = HEATING_ZONES[self.catalogue]
+        options: SchemeOptions = _build(self, self.links[0], heating_zone=heating)
         return options
 
 

@@ -53,6 +53,8 @@ DOMAINS: tuple[str, ...] = (
     "site_kind",
     "facility_group",
     "gap_service",
+    "menu_role",
+    "scheme_decision",
     "map_theme",
     "severity",
 )

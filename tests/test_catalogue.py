@@ -10,6 +10,7 @@ import pytest
 
 from gisplan.catalogue import (
     SchemeOptions,
+    build_menu,
     build_schemes,
     load_catalogue,
     scheme_costs,
@@ -133,12 +134,15 @@ def test_user_catalogue_overrides(tmp_path: Path) -> None:
     assert cat.index.tolist() == [1, 2]
     comm = _two().drop(columns="needs")
     gaps = pd.DataFrame({"community_id": ["c1"], "type": ["nursery"], "covered": [False]})
-    schemes = build_schemes(
-        comm, catalogue=cat, gaps=gaps, options=SchemeOptions(classes=(), include=(2,))
-    )
-    assert schemes["cost_yuan"].tolist() == [500.0, 500.0]  # default gap map: 32 not here
-    assert build_schemes(comm, catalogue=cat)["cost_yuan"].tolist() == [1000.0, 500.0]
-    with pytest.raises(LayerError, match=r"need 4.*valid items: 1–2"):
+    schemes = build_schemes(comm, catalogue=cat, gaps=gaps, options=SchemeOptions(include=(2,)))
+    # no gap_service column: a gap proposes nothing; item 1 is 待核实 without a survey
+    assert schemes["cost_yuan"].tolist() == [500.0, 500.0]
+    estimate = SchemeOptions(unsurveyed="include")
+    assert build_schemes(comm, catalogue=cat, options=estimate)["cost_yuan"].tolist() == [
+        1000.0,
+        500.0,
+    ]
+    with pytest.raises(LayerError, match=r"'needs' .*item 4.*valid items: 1–2"):
         build_schemes(_two(), catalogue=cat)
 
 
@@ -235,22 +239,26 @@ def test_two_community_scheme_cost() -> None:
 
 
 def test_needs_forced_in_and_out() -> None:
-    options = SchemeOptions(classes=("basic",), include=(32,), exclude=(3, 7))
-    schemes = build_schemes(_two(), options=options)
+    options = SchemeOptions(classes=("basic",), include=(32,), exclude=(3, 7), heating_zone=True)
+    schemes, review = build_menu(_two(), options=options)
     basic = [i for i in range(1, 20) if i not in (3, 7)]
     assert _items(schemes, "c1") == [*basic, 32]
     assert _items(schemes, "c2") == [*basic, 32]
-    assert _reason(schemes, "c1", 4) == "needs list; basic class"
-    assert _reason(schemes, "c1", 5) == "basic class"
-    assert _reason(schemes, "c1", 32) == "forced in"
-    # excluded wins over the needs list (c2 needs 7)
+    assert _reason(schemes, "c1", 4) == "基础类全部纳入（schemes.classes）；居民申请（可选）"
+    assert _reason(schemes, "c1", 5) == "基础类全部纳入（schemes.classes）"
+    assert _reason(schemes, "c1", 32) == "强制纳入（schemes.include）"
+    assert set(schemes["menu"]) == {"forced"}
+    # excluded wins over the needs list (c2 needs 7) — and says so in the review
     assert 7 not in _items(schemes, "c2")
+    row = review[(review["community_id"] == "c2") & (review["item"] == 7)].iloc[0]
+    assert (row["decision"], row["decision_zh"]) == ("exclude", "不纳入")
+    assert row["reason"].endswith("不纳入（schemes.exclude），居民已申请")
 
 
 def test_order_basic_complete_improve() -> None:
-    comm = pd.DataFrame({"community_id": ["a"], "households": [10], "needs": ["31、20，1"]})
+    comm = pd.DataFrame({"community_id": ["a"], "households": [10], "needs": ["36、20，1"]})
     schemes = build_schemes(comm, options=SchemeOptions(classes=()))
-    assert schemes["item"].tolist() == [1, 20, 31]
+    assert schemes["item"].tolist() == [1, 20, 36]
     assert schemes["class"].tolist() == ["basic", "complete", "improve"]
 
 
@@ -263,12 +271,25 @@ def test_gap_table_proposes_childcare_and_elderly_items() -> None:
         }
     )
     gaps = gap_table(distances, _two())
-    schemes = build_schemes(_two(), gaps=gaps, options=SchemeOptions(classes=()))
+    # 提升类 is 有条件的: a gap, space and the residents' wish
+    comm = _two().assign(needs=[(4, 32), (1, 7, 31)], space_available=[True, True])
+    schemes, review = build_menu(comm, gaps=gaps)
     assert _items(schemes, "c1") == [4, 32]
     assert _items(schemes, "c2") == [1, 7, 31]
-    assert _reason(schemes, "c1", 32) == "life-circle gap: 幼儿园 not within 300 m"
-    assert _reason(schemes, "c2", 31).startswith("life-circle gap: 老年人日间照料中心")
+    assert _reason(schemes, "c1", 32) == (
+        "生活圈缺口：300 m 内无幼儿园；有可利用空间；居民申请（提升类，有条件的）"
+    )
+    assert _reason(schemes, "c2", 31).startswith("生活圈缺口：300 m 内无老年人日间照料中心")
     assert schemes.loc[schemes["item"] == 32, "cost_yuan"].tolist() == [300000.0]
+    assert schemes.set_index("item").loc[32, "menu_zh"] == "有条件的提升"
+    # without space, or not asked for: listed with why, not in the scheme (不搞一刀切)
+    schemes, review = build_menu(_two().assign(space_available=[False, None]), gaps=gaps)
+    assert 32 not in _items(schemes, "c1")
+    why = review.set_index(["community_id", "item"])["reason"]
+    assert why["c1", 32] == (
+        "生活圈缺口：300 m 内无幼儿园，但无可利用空间、居民未申请（提升类为有条件的，不纳入）"
+    )
+    assert why["c2", 31].endswith("但可利用空间未调查、居民未申请（提升类为有条件的，不纳入）")
 
 
 def test_gap_reasons_merge_and_unknown_coverage_ignored() -> None:
@@ -282,9 +303,11 @@ def test_gap_reasons_merge_and_unknown_coverage_ignored() -> None:
         }
     )
     options = SchemeOptions(classes=(), gap_items={"kindergarten": (32,), "nursery": (32,)})
-    schemes = build_schemes(_two(), gaps=gaps, options=options)
+    comm = _two().assign(needs=[(4, 32), (1, 7)], space_available=[True, True])
+    schemes = build_schemes(comm, gaps=gaps, options=options)
     assert _reason(schemes, "c1", 32) == (
-        "life-circle gap: 幼儿园 not within 300 m; life-circle gap: 托儿所 not within 300 m"
+        "生活圈缺口：300 m 内无幼儿园、生活圈缺口：300 m 内无托儿所；有可利用空间；居民申请"
+        "（提升类，有条件的）"
     )
     assert 32 not in _items(schemes, "c2")
 
@@ -302,8 +325,8 @@ def test_missing_floor_area_gives_nan_with_reason() -> None:
     row7 = schemes[(schemes["community_id"] == "c1") & (schemes["item"] == 7)].iloc[0]
     assert math.isnan(row7["quantity"])
     assert math.isnan(row7["cost_yuan"])
-    assert row7["reason"] == "forced in; quantity unknown: survey field floor_area_m2 missing"
-    assert _reason(schemes, "c1", 12).endswith("survey field buildings missing")
+    assert row7["reason"] == "强制纳入（schemes.include）；工程量未知：缺少调查字段 floor_area_m2"
+    assert _reason(schemes, "c1", 12).endswith("缺少调查字段 buildings")
     costs = scheme_costs(schemes)
     assert costs["cost_yuan"].tolist() == [120000.0, 150000.0]  # c1: item 4 only; c2: 1 + 7
     assert costs["n_unpriced"].tolist() == [2, 1]
@@ -355,7 +378,7 @@ def test_unknown_item_in_options_lists_valid_range() -> None:
 
 def test_unknown_item_in_needs() -> None:
     comm = _two().assign(needs=[(4, 99), ()])
-    with pytest.raises(LayerError, match=r"community c1: need 99.*valid items: 1–36"):
+    with pytest.raises(LayerError, match=r"'needs'.*community c1: item 99.*valid items: 1–36"):
         build_schemes(comm)
 
 
@@ -411,7 +434,7 @@ def test_litong_calibration() -> None:
         1845,
         160200.0,
     ]
-    options = SchemeOptions(classes=("basic", "complete"), exclude=(28, 30))
+    options = SchemeOptions(classes=("basic", "complete"), exclude=(28, 30), heating_zone=True)
     costs = scheme_costs(build_schemes(comm, options=options))
     total_wan = costs["cost_wan_yuan"].sum()
     assert total_wan == pytest.approx(4900.0, rel=0.10)

@@ -16,7 +16,6 @@ import pytest
 
 from gisplan.catalogue import (
     PACKAGED_CATALOGUES,
-    SchemeOptions,
     build_schemes,
     load_catalogue,
     validate_catalogue,
@@ -471,16 +470,32 @@ def test_reused_costs_spot_checks() -> None:
 # ----------------------------------------------------------------------------- schemes
 
 
+def _wanting_all(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """One community with space that asks for childcare and shops, its basic systems sound."""
+    basic = tuple(int(i) for i in catalogue.index[catalogue["class"] == "basic"])
+    wanted = catalogue["gap_service"].isin(["childcare", "daily_shopping"])
+    return pd.DataFrame(
+        {
+            "community_id": ["c1"],
+            "households": [100],
+            "needs": [tuple(int(i) for i in catalogue.index[wanted])],
+            "sound_items": [basic],
+            "space_available": [True],
+        }
+    )
+
+
 def test_gap_proposes_the_city_items() -> None:
-    comm = pd.DataFrame({"community_id": ["c1"], "households": [100]})
     gaps = pd.DataFrame(
         {"community_id": ["c1", "c1"], "type": ["nursery", "fresh_market"], "covered": [False] * 2}
     )
-    # exclude=(): the default DEFAULT_EXCLUDE (28, 30) is Linyi's numbering (增设电梯, 抗震加固);
-    # in Tongnan item 28 is 菜市场
-    options = SchemeOptions(classes=(), exclude=())
-    tongnan = build_schemes(comm, catalogue=load_catalogue("tongnan"), gaps=gaps, options=options)
-    assert tongnan["name_zh"].tolist() == ["托幼", "菜市场", "便利店"]
-    assert tongnan["cost_yuan"].tolist() == [300000.0, 25000.0, 25000.0]
-    national = build_schemes(comm, catalogue=load_catalogue("national"), gaps=gaps, options=options)
-    assert national["name_zh"].tolist() == ["幼儿园", "托育", "便民市场", "便利店"]
+    # the gap's service picks each city's own items, whatever their numbers (Tongnan's
+    # item 28 is 菜市场, Linyi's is 增设电梯): 托育 and 便民消费 items
+    tongnan = load_catalogue("tongnan")
+    schemes = build_schemes(_wanting_all(tongnan), catalogue=tongnan, gaps=gaps)
+    assert schemes["name_zh"].tolist() == ["托幼", "菜市场", "便利店"]
+    assert schemes["cost_yuan"].tolist() == [300000.0, 25000.0, 25000.0]
+    assert set(schemes["menu"]) == {"conditional"}
+    national = load_catalogue("national")
+    schemes = build_schemes(_wanting_all(national), catalogue=national, gaps=gaps)
+    assert schemes["name_zh"].tolist() == ["幼儿园", "托育", "便民市场", "便利店"]

@@ -266,16 +266,17 @@ def test_eligibility_step(tmp_path: Path) -> None:
     yaml_path = write_project(tmp_path / "in")
     yaml_path.write_text(
         yaml_path.read_text(encoding="utf-8")
-        + "eligibility: {preset: national, plan_year: 2027, require_state_land: false}\n",
+        + "eligibility: {preset: tongnan, plan_year: 2027, require_state_land: false}\n",
         encoding="utf-8",
     )
     out = tmp_path / "out"
     result = run_scenario(yaml_path, out=out)
     table = result.results["eligibility"].set_index("community_id")
-    # built 1985 / 1998 / 2003 against end-2000; the survey columns of the other rules are
-    # absent, so those communities stay "unknown — needs survey", never a silent pass
-    assert table["status"].tolist() == ["unknown", "unknown", "not_eligible"]
-    assert "BUILT_AFTER_CUTOFF" in table.loc["c3", "reason_codes"]
+    # built 1985 / 1998 / 2003 against Tongnan's end-2000 (2003 would need 居住条件较差: the
+    # column is absent, so c3 is unknown); the survey columns of the other rules are absent,
+    # so those communities stay "unknown — needs survey", never a silent pass
+    assert table["status"].tolist() == ["unknown", "unknown", "unknown"]
+    assert table["scope"].tolist()[:2] == ["core", "core"]
     assert table.loc["c1", "rule_built_year"] == "pass"
     book = openpyxl.load_workbook(out / "results.xlsx")
     assert book.sheetnames[0] == "改造资格"
@@ -287,8 +288,9 @@ def test_schemes_step_after_eligibility(tmp_path: Path) -> None:
     yaml_path = write_project(tmp_path / "in")
     yaml_path.write_text(
         yaml_path.read_text(encoding="utf-8")
-        + "eligibility: {preset: national, plan_year: 2027, require_state_land: false}\n"
-        + "schemes: {}\n",
+        + "eligibility: {preset: linyi, plan_year: 2027, cutoff: 2000-12-31, "
+        + "require_state_land: false}\n"
+        + "schemes: {classes: [basic, complete], exclude: [28, 30], heating_zone: true}\n",
         encoding="utf-8",
     )
     result = run_scenario(yaml_path, out=tmp_path / "out")
@@ -301,7 +303,7 @@ def test_schemes_step_after_eligibility(tmp_path: Path) -> None:
     # per household (1,500+1,500+600+1,200+800+150+400) x 120 + lump sums 375,000 元
     assert c1["cost_wan_yuan"] == pytest.approx((6_150 * 120 + 375_000) / 10_000)
     book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
-    assert book.sheetnames == ["改造资格", "改造方案造价", "改造方案明细"]
+    assert book.sheetnames == ["改造资格", "改造方案造价", "改造方案明细", "方案待核实与不纳入内容"]
     sheet = book["改造方案造价"]
     last = [c.value for c in sheet[sheet.max_row]]
     header = [c.value for c in sheet[1]]
@@ -313,6 +315,11 @@ def test_schemes_step_after_eligibility(tmp_path: Path) -> None:
     assert "tables/scheme_costs.csv" in record["outputs"]
 
 
+#: Schemes of every basic and complete item (the one-package calibration yardstick): these
+#: tests are about the steps after the schemes, not the menu.
+_WHOLE_CLASSES = "schemes: {classes: [basic, complete], exclude: [28, 30], heating_zone: false}\n"
+
+
 def _surveyed_project(folder: Path) -> Path:
     """The three squares with every survey field the eligibility rules read."""
     surveyed = communities().assign(
@@ -322,8 +329,13 @@ def _surveyed_project(folder: Path) -> Path:
         demolition_planned=[False] * 3,
         shantytown_renovated=[False] * 3,
         planned_expropriation_year=[None, None, None],
-        participation_rate=[0.8] * 3,
-        approval_rate=[0.9] * 3,
+        owners=[120, 300, 80],
+        participating_owners=[96, 240, 64],  # 80 %
+        participating_area_m2=[7_200.0, 19_200.0, 4_800.0],  # 80 %
+        approving_owners=[87, 216, 58],  # 90 % of them
+        approving_area_m2=[6_480.0, 17_280.0, 4_320.0],
+        property_mgmt_agreed=[True] * 3,  # 长效管理 consensus: may enter the plan
+        poor_conditions=[False] * 3,
     )
     return write_project(folder, communities_gdf=surveyed)
 
@@ -331,7 +343,7 @@ def _surveyed_project(folder: Path) -> Path:
 def test_finance_and_plan_steps(tmp_path: Path) -> None:
     yaml_path = _surveyed_project(tmp_path / "in")
     base = yaml_path.read_text(encoding="utf-8")
-    base += "eligibility: {preset: national, plan_year: 2027}\nschemes: {}\n"
+    base += "eligibility: {preset: tongnan, plan_year: 2027}\n" + _WHOLE_CLASSES
     yaml_path.write_text(base, encoding="utf-8")
     first = run_scenario(yaml_path, write=False)
     assert first.results["eligibility"]["status"].tolist() == [
@@ -378,7 +390,7 @@ def test_plan_needs_eligibility_and_schemes(tmp_path: Path) -> None:
 def test_bundles_pay_the_public_cost(tmp_path: Path) -> None:
     yaml_path = _surveyed_project(tmp_path / "in")
     base = yaml_path.read_text(encoding="utf-8")
-    base += "eligibility: {preset: national, plan_year: 2027}\nschemes: {}\nfinance: {}\n"
+    base += "eligibility: {preset: tongnan, plan_year: 2027}\n" + _WHOLE_CLASSES + "finance: {}\n"
     yaml_path.write_text(base, encoding="utf-8")
     first = run_scenario(yaml_path, write=False)
     schemes = first.results["schemes"]

@@ -204,7 +204,8 @@ def test_schemes_section_defaults_and_unknown_items(tmp_path: Path) -> None:
     sc = load_scenario(_write(tmp_path, "layers: {communities: a.gpkg}\nschemes: {}\n"))
     assert sc.schemes is not None
     options = sc.schemes.options()
-    assert (options.classes, options.exclude) == (("basic", "complete"), (28, 30))
+    # menu-based: no class taken whole (不搞一刀切), nothing excluded by number
+    assert (options.classes, options.exclude, options.unsurveyed) == ((), (), "verify")
     path = _write(tmp_path, "layers: {communities: a.gpkg}\nschemes: {include: [37]}\n")
     with pytest.raises(ScenarioError, match="37") as info:
         load_scenario(path)
@@ -385,7 +386,7 @@ def test_section_options_equal_the_options_defaults() -> None:
     assert AccessSection().access_options() == AccessOptions()
     assert AccessSection().gap_options() == GapOptions()
     assert SchemesSection().options() == SchemeOptions()
-    assert SchemesSection().options().exclude == (28, 30)  # lifts, seismic: need a survey
+    assert SchemesSection().options().classes == ()  # menu-based schemes by default
     assert BundlesSection().financing_options() == FinancingOptions()
     assert SitingSection().options() == SitingOptions()
     assert MapsSection().options() == MapOptions()
