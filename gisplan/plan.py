@@ -52,7 +52,18 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Project states of a community in the rollout (POLICY.md §6); ``未纳入`` = cannot enter.
-ROLLOUT_STATES: tuple[str, ...] = ("储备", "新开工", "在建", "竣工", "未纳入")
+ROLLOUT_STATES: tuple[str, ...] = ("储备", "新开工", "在建", "竣工", "未纳入", "待表决")
+
+#: Where a community's renovation stands today: the communities layer's ``status`` (储备 =
+#: not in any plan yet; a blank cell counts as 储备).
+PROJECT_STATES: tuple[str, ...] = ("储备", "新开工", "在建", "竣工")
+#: States of a renovation already started or done: never planned again for the same
+#: content (a second central-subsidy application is an audit finding — MOHURD 2021 底线(十);
+#: 不得重复建设 — Litong 2023 三(一)1).
+_UNDER_WAY: tuple[str, ...] = ("新开工", "在建", "竣工")
+#: Priority of a scope tier of :func:`gisplan.eligibility.assess` (core, then the second
+#: tier, then communities past a cut-off that is only a priority).
+_SCOPE_SCORE: dict[str, float] = {"core": 1.0, "tier2": 0.5, "later": 0.0}
 
 #: Eligibility statuses that may enter the plan (the second only without the consent gate).
 _ENTER = "eligible"
@@ -92,6 +103,14 @@ class PriorityWeights:
         Weight of consent: the mean of ``participation_rate`` and ``approval_rate``
         (0–1). Default 0.5 — consent is mainly a gate (:attr:`PlanLimits.require_consent`),
         so it counts half.
+    scope
+        Weight of the scope tier of :func:`gisplan.eligibility.assess` (``scope``): core
+        1, tier2 0.5, later 0 — Linxia's 重点改造2000年底前建成, Tongnan's 主要 and 逐步.
+        Default 1.
+    conditions
+        Weight of the qualifying conditions met (``conditions_met``: 失养失修失管, 市政配套
+        设施不完善, 服务设施不健全, 意愿强烈 …) divided by the largest count among the
+        candidates. Default 0.5.
     age_span_years
         Age at which the age term reaches 1. Default 50 years.
 
@@ -116,13 +135,15 @@ class PriorityWeights:
     gap: float = 1.0
     households: float = 1.0
     consent: float = 0.5
+    scope: float = 1.0
+    conditions: float = 0.5
     age_span_years: float = 50.0
 
     def __post_init__(self) -> None:
         """Check weights (>= 0) and the age span (> 0); raise once listing all problems."""
         problems: list[tuple[str, str, str]] = [
             (key, f"{getattr(self, key)!r} is not a weight >= 0", "write a number such as 1.0")
-            for key in ("age", "safety", "gap", "households", "consent")
+            for key in ("age", "safety", "gap", "households", "consent", "scope", "conditions")
             if not (
                 is_number(getattr(self, key))
                 and math.isfinite(float(getattr(self, key)))
@@ -297,9 +318,13 @@ def candidates(
     ----------
     communities
         The communities layer: ``community_id`` and, when present, ``built_year,
-        households, floor_area_m2, buildings, participation_rate, approval_rate``.
+        households, floor_area_m2, buildings, participation_rate, approval_rate``, the
+        project's current state ``status`` (储备/新开工/在建/竣工, given as
+        ``project_status``) with ``start_year`` and ``completion_year``, and the pre-works
+        scheme vote ``scheme_vote_passed``.
     eligibility
-        Table of :func:`gisplan.eligibility.assess`; gives ``status``.
+        Table of :func:`gisplan.eligibility.assess`; gives ``status`` and, when present,
+        the scope tier ``scope`` and ``conditions_met``.
     schemes
         Table of :func:`gisplan.catalogue.build_schemes`: ``safety_items`` counts its items
         flagged as safety hazards (gas, drainage, fire …), ``government_cost_wan_yuan`` sums
@@ -337,11 +362,17 @@ def candidates(
         gov = gov.clip(lower=0.0)
     safety = schemes[schemes["safety"].astype(bool)].groupby("community_id")["item"].nunique()
     columns = ["community_id", "built_year", "households", "floor_area_m2", "buildings"]
-    columns += ["participation_rate", "approval_rate"]
+    columns += ["participation_rate", "approval_rate", "start_year", "completion_year"]
+    columns += ["scheme_vote_passed"]
     table = pd.DataFrame(communities[[c for c in columns if c in communities.columns]])
     ids = table["community_id"].astype(str)
-    status = eligibility.set_index("community_id")["status"]
-    table["status"] = ids.map(status).to_numpy()
+    by_id = eligibility.set_index("community_id")
+    table["status"] = ids.map(by_id["status"]).to_numpy()
+    for column in ("scope", "conditions_met"):
+        if column in by_id.columns:
+            table[column] = ids.map(by_id[column]).to_numpy()
+    if "status" in communities.columns:  # the layer's status is where the project stands
+        table["project_status"] = communities["status"].to_numpy(dtype=object)
     if community_gaps is not None:
         score = community_gaps.set_index("community_id")["gap_score"]
         table["gap_score"] = ids.map(score).to_numpy()
@@ -354,6 +385,19 @@ def candidates(
 
 
 # --------------------------------------------------------------------------- priority
+
+
+def _scope_scores(candidates: pd.DataFrame, problems: list[str]) -> pd.Series[float]:
+    """Scope tier → 0–1 (:data:`_SCOPE_SCORE`); 0 without a ``scope`` column or value."""
+    if "scope" not in candidates.columns:
+        none: pd.Series[float] = pd.Series(0.0, index=candidates.index)
+        return none
+    text = candidates["scope"].astype("string").fillna("")
+    unknown = sorted(set(text) - {"", *_SCOPE_SCORE})
+    if unknown:
+        problems.append(f"scope: {', '.join(unknown)} not a tier; use {', '.join(_SCOPE_SCORE)}")
+    scores: pd.Series[float] = text.map(_SCOPE_SCORE).fillna(0.0).astype("float64")
+    return scores
 
 
 def priority(
@@ -375,7 +419,8 @@ def priority(
     candidates
         ``community_id`` (unique), ``built_year`` and ``households`` are required;
         ``gap_score`` (0–1), ``safety_items`` (count >= 0), ``participation_rate`` and
-        ``approval_rate`` (fractions 0–1) are read when present.
+        ``approval_rate`` (fractions 0–1), ``scope`` (core/tier2/later) and
+        ``conditions_met`` (count >= 0) are read when present.
     plan_year
         Year of the plan; the age is ``plan_year - built_year``.
     weights
@@ -420,6 +465,8 @@ def priority(
     rate_hint = "rates are fractions: write 0.67, not 67"
     participation = _numbers(candidates, "participation_rate", problems, upper=1.0, hint=rate_hint)
     approval = _numbers(candidates, "approval_rate", problems, upper=1.0, hint=rate_hint)
+    conditions = _numbers(candidates, "conditions_met", problems)
+    scope = _scope_scores(candidates, problems)
     _raise_problems(problems)
     blanks = {
         name: int(series.isna().sum())
@@ -444,6 +491,8 @@ def priority(
         + float(weights.gap) * gap.fillna(0.0)
         + float(weights.households) * _share_of_max(households)
         + float(weights.consent) * consent
+        + float(weights.scope) * scope
+        + float(weights.conditions) * _share_of_max(conditions)
     )
     result: pd.Series[float] = score.round(_PRIORITY_DECIMALS).astype("float64")
     result.name = "priority"
@@ -453,9 +502,58 @@ def priority(
 # --------------------------------------------------------------------------- annual plan
 
 
-def _entry_reasons(status: pd.Series[Any], *, require_consent: bool) -> pd.Series[str]:
+def _project_states(candidates: pd.DataFrame) -> pd.Series[str]:
+    """Return the checked ``project_status`` column (储备 for blanks or without it)."""
+    if "project_status" not in candidates.columns:
+        return pd.Series("储备", index=candidates.index, dtype=object)
+    text = candidates["project_status"].astype("string").fillna("储备").str.strip()
+    text = text.where(text != "", "储备")
+    unknown = sorted(set(text) - set(PROJECT_STATES))
+    if unknown:
+        raise LayerError(
+            f"candidates: project_status {', '.join(unknown)} not understood; write one of "
+            f"{' / '.join(PROJECT_STATES)} (the communities layer's status column)"
+        )
+    states: pd.Series[str] = text.astype(object)
+    return states
+
+
+def _under_way_reasons(candidates: pd.DataFrame) -> pd.Series[str]:
+    """Why a community already started or done may not enter again (``""`` if it may)."""
+    states = _project_states(candidates)
+    started = _optional_years(candidates, "start_year")
+    completed = _optional_years(candidates, "completion_year")
+    reasons = []
+    for state, start, done in zip(states, started, completed, strict=True):
+        if state not in _UNDER_WAY:
+            reasons.append("")
+            continue
+        year = done if state == "竣工" else start
+        since = "" if pd.isna(year) else f" ({int(year)})"
+        reasons.append(f"already {state}{since}: not planned again (不得重复建设)")
+    return pd.Series(reasons, index=candidates.index, dtype=object)
+
+
+def _optional_years(candidates: pd.DataFrame, column: str) -> pd.Series[float]:
+    years: pd.Series[float] = (
+        pd.to_numeric(candidates[column], errors="coerce").astype("float64")
+        if column in candidates.columns
+        else pd.Series(np.nan, index=candidates.index, dtype="float64")
+    )
+    return years
+
+
+def _vote_failed(candidates: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Communities whose scheme vote is recorded as failed (表决未通过)."""
+    if "scheme_vote_passed" not in candidates.columns:
+        return np.zeros(len(candidates), dtype=bool)
+    vote = candidates["scheme_vote_passed"].astype("boolean")
+    return (vote == False).fillna(value=False).to_numpy(bool)  # noqa: E712 - nullable
+
+
+def _entry_reasons(candidates: pd.DataFrame, *, require_consent: bool) -> pd.Series[str]:
     """Return ``""`` for communities that may enter, else why they may not."""
-    text = status.astype("string")
+    text = candidates["status"].astype("string")
     unknown = sorted({str(s) for s in text.dropna() if s not in _KNOWN_STATUSES})
     if text.isna().any() or unknown:
         shown = [*unknown, *(["<blank>"] if text.isna().any() else [])]
@@ -469,7 +567,14 @@ def _entry_reasons(status: pd.Series[Any], *, require_consent: bool) -> pd.Serie
         "not_eligible": "not eligible: excluded by the eligibility rules",
         "unknown": "not eligible: unknown — needs survey",
     }
-    return text.map(reasons).astype(str)
+    out = text.map(reasons).astype(object)
+    out[_vote_failed(candidates)] = (
+        "scheme vote failed (方案表决未通过): not planned until it passes"
+    )
+    under_way = _under_way_reasons(candidates)
+    out = out.where(under_way == "", under_way)
+    result: pd.Series[str] = out.astype(str)
+    return result
 
 
 def _solve(
@@ -537,6 +642,10 @@ def annual_plan(
         :func:`gisplan.eligibility.assess`), ``government_cost_wan_yuan`` (the
         government's share of the cost, >= 0; required for communities that may enter)
         and ``floor_area_m2`` (required for them when ``max_floor_area_m2`` is set).
+        Optional: ``project_status`` (储备/新开工/在建/竣工; a community already 新开工,
+        在建 or 竣工 never enters), ``start_year``/``completion_year`` (named in its
+        reason) and ``scheme_vote_passed`` (``False``: the residents voted the scheme down,
+        so it does not enter).
     limits
         Budget, capacities and consent gate of the year.
     weights
@@ -550,7 +659,9 @@ def annual_plan(
         One row per candidate, sorted by priority (descending) then ``community_id``,
         RangeIndex: ``community_id, priority, selected`` (bool), ``selection_reason``
         (``"selected"``, ``"over budget"`` — left out by the year's budget or capacity —,
-        ``"waiting for consent"`` or ``"not eligible: …"``), ``status``,
+        ``"waiting for consent"``, ``"not eligible: …"``, ``"already 在建 (2025): not
+        planned again …"`` for a renovation already started or done, or ``"scheme vote
+        failed …"``), ``status``, ``project_status`` (储备/新开工/在建/竣工),
         ``government_cost_wan_yuan``, ``floor_area_m2``.
     info : dict
         ``plan_year``; ``status`` (``"optimal"``, ``"limit reached (not proven
@@ -588,7 +699,7 @@ def annual_plan(
         fix="add the eligibility status (gisplan.eligibility.assess) and the costs",
     )
     score = priority(candidates, plan_year=plan_year, weights=weights)
-    reasons = _entry_reasons(candidates["status"], require_consent=limits.require_consent)
+    reasons = _entry_reasons(candidates, require_consent=limits.require_consent)
     enter = (reasons == "").to_numpy(bool)
     problems: list[str] = []
     cost = _numbers(candidates, "government_cost_wan_yuan", problems)
@@ -666,6 +777,7 @@ def annual_plan(
             "selected": chosen,
             "selection_reason": reason.astype(object),
             "status": candidates["status"].astype(str).to_numpy(dtype=object),
+            "project_status": _project_states(candidates).to_numpy(dtype=object),
             "government_cost_wan_yuan": cost.to_numpy(float),
             "floor_area_m2": area.to_numpy(float),
         }
@@ -764,13 +876,46 @@ def _limits_for(
 
 
 def _state(year: int, start: float, done: float, enters: bool) -> str:
+    if not math.isnan(done) and year >= done:
+        return "竣工"
     if math.isnan(start):
         return "储备" if enters else "未纳入"
     if year < start:
         return "储备"
     if year == start:
         return "新开工"
-    return "在建" if year < done else "竣工"
+    return "在建"
+
+
+def _current(
+    candidates: pd.DataFrame, first_year: int, build_years: int
+) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.float64]]]:
+    """Start and completion years of the renovations already under way (NaN for the rest).
+
+    Today is the year before the first plan year. 竣工: completed in ``completion_year``,
+    else before the first plan year; 在建 and 新开工: started in ``start_year`` (else
+    this year) and complete in ``completion_year``, else ``build_years`` later (在建:
+    not before the first plan year).
+    """
+    states = _project_states(candidates).to_numpy(dtype=object)
+    given_start = _optional_years(candidates, "start_year").to_numpy(float)
+    given_done = _optional_years(candidates, "completion_year").to_numpy(float)
+    now = float(first_year - 1)
+    start = np.full(len(candidates), np.nan)
+    done = np.full(len(candidates), np.nan)
+    for i, state in enumerate(states):
+        if state not in _UNDER_WAY:
+            continue
+        start[i] = given_start[i] if not np.isnan(given_start[i]) else now
+        if not np.isnan(given_done[i]):
+            done[i] = given_done[i]
+        elif state == "竣工":
+            done[i] = min(start[i] + build_years, now)
+        elif state == "在建":
+            done[i] = max(start[i] + build_years, float(first_year))
+        else:
+            done[i] = start[i] + build_years
+    return start, done
 
 
 def rollout(
@@ -847,7 +992,7 @@ def rollout(
     >>> df = pd.DataFrame({"community_id": ["A", "B"], "built_year": [1976, 2001],
     ...                    "households": [200, 100], "status": "eligible",
     ...                    "government_cost_wan_yuan": [60.0, 50.0],
-    ...                    "floor_area_m2": [9000.0, 4000.0]})
+    ...                    "floor_area_m2": [9000.0, 4000.0], "scheme_vote_passed": True})
     >>> comm, per_year = gisplan.plan.rollout(
     ...     df, years=[2026, 2027], limits_per_year=gisplan.plan.PlanLimits(budget_wan_yuan=60))
     >>> comm[["status_2026", "status_2027", "status_2028"]].to_numpy().tolist()
@@ -885,7 +1030,11 @@ def rollout(
             prio[cid] = float(p)
     starts = np.array([start.get(c, np.nan) for c in ids], dtype=float)
     done = starts + build_years
-    last = int(np.nanmax(done)) if start else plan_years[-1]
+    current_start, current_done = _current(candidates, plan_years[0], build_years)
+    under_way = ~np.isnan(current_done)
+    starts[under_way], done[under_way] = current_start[under_way], current_done[under_way]
+    awaiting = _awaiting_vote(candidates, starts, plan_years[0])
+    last = int(np.nanmax(done)) if (start or under_way.any()) else plan_years[-1]
     span = list(range(plan_years[0], max(plan_years[-1], last) + 1))
     status = candidates["status"].astype(str).to_numpy()
     ever = (status == _ENTER) | (status == _WAITING)
@@ -893,26 +1042,47 @@ def rollout(
     comm = pd.DataFrame(index=candidates.index)
     comm["community_id"] = candidates["community_id"]
     comm["status"] = status
+    comm["project_status"] = _project_states(candidates).to_numpy(dtype=object)
     comm["priority"] = np.array([prio.get(c, np.nan) for c in ids], dtype=float)
     comm["start_year"] = pd.array(starts, dtype="Float64").astype("Int64")
     comm["completion_year"] = pd.array(done, dtype="Float64").astype("Int64")
     for year in span:
         comm[f"status_{year}"] = [
-            _state(year, s, d, bool(e)) for s, d, e in zip(starts, done, ever, strict=True)
+            "待表决" if wait and year == s else _state(year, s, d, bool(e))
+            for s, d, e, wait in zip(starts, done, ever, awaiting, strict=True)
         ]
 
-    per_year = _per_year(candidates, span, plans, starts, done)
+    per_year = _per_year(candidates, span, plans, starts=starts, done=done, awaiting=awaiting)
     if wanted:
         per_year.attrs["targets"] = _check_targets(candidates, wanted, per_year, done)
     return comm, per_year
+
+
+def _awaiting_vote(
+    candidates: pd.DataFrame, starts: np.ndarray[Any, np.dtype[np.float64]], first_year: int
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """Chosen for the first plan year but no passed scheme vote recorded: may not start yet.
+
+    The scheme needs the residents' written or online vote before works start (MOHURD 2021
+    底线(七): 改造方案应经法定比例以上居民书面(线上)表决同意后，方可开工). Later plan
+    years are assumed to hold their vote in time.
+    """
+    if "scheme_vote_passed" in candidates.columns:
+        passed = candidates["scheme_vote_passed"].astype("boolean").fillna(value=False)
+    else:
+        passed = pd.Series(data=False, index=candidates.index)
+    waiting: np.ndarray[Any, np.dtype[np.bool_]] = (starts == first_year) & ~passed.to_numpy(bool)
+    return waiting
 
 
 def _per_year(
     candidates: pd.DataFrame,
     span: list[int],
     plans: dict[int, dict[str, object]],
+    *,
     starts: np.ndarray[Any, np.dtype[np.float64]],
     done: np.ndarray[Any, np.dtype[np.float64]],
+    awaiting: np.ndarray[Any, np.dtype[np.bool_]],
 ) -> pd.DataFrame:
     households = pd.to_numeric(candidates["households"], errors="coerce").to_numpy(float)
     area = pd.to_numeric(candidates["floor_area_m2"], errors="coerce").to_numpy(float)
@@ -932,7 +1102,8 @@ def _per_year(
             "budget_wan_yuan": np.nan if info is None else info["budget_wan_yuan"],
             "budget_used_wan_yuan": 0.0 if info is None else info["budget_used_wan_yuan"],
         }
-        for suffix, mask in (("started", starts == year), ("completed", done == year)):
+        started = (starts == year) & ~awaiting
+        for suffix, mask in (("started", started), ("completed", done == year)):
             record[f"communities_{suffix}"] = int(mask.sum())
             record[f"buildings_{suffix}"] = (
                 int(np.nansum(buildings[mask])) if has_buildings else pd.NA
@@ -940,6 +1111,7 @@ def _per_year(
             record[f"households_{suffix}"] = int(np.nansum(households[mask]))
             record[f"floor_area_m2_{suffix}"] = float(np.nansum(area[mask]))
         record["communities_in_construction"] = int(((starts < year) & (year < done)).sum())
+        record["communities_awaiting_vote"] = int(((starts == year) & awaiting).sum())
         records.append(record)
     columns = [
         "year",
@@ -952,6 +1124,7 @@ def _per_year(
         "households_started",
         "floor_area_m2_started",
         "communities_in_construction",
+        "communities_awaiting_vote",
         "communities_completed",
         "buildings_completed",
         "households_completed",
@@ -973,7 +1146,8 @@ def _check_targets(
     done: np.ndarray[Any, np.dtype[np.float64]],
 ) -> list[dict[str, object]]:
     built = pd.to_numeric(candidates["built_year"], errors="coerce").to_numpy(float)
-    in_scope = candidates["status"].astype(str).to_numpy() != "not_eligible"
+    under_way = np.isin(_project_states(candidates).to_numpy(dtype=object), _UNDER_WAY)
+    in_scope = (candidates["status"].astype(str).to_numpy() != "not_eligible") | under_way
     report = []
     for target in wanted:
         counted = (built <= target.built_by) & in_scope

@@ -201,6 +201,7 @@ def test_knapsack_matches_enumeration() -> None:
         "selected",
         "selection_reason",
         "status",
+        "project_status",
         "government_cost_wan_yuan",
         "floor_area_m2",
     ]
@@ -393,6 +394,7 @@ def rollout_fixture() -> pd.DataFrame:
             "status": ["eligible", "eligible", "eligible_waiting_consent", "not_eligible"],
             "government_cost_wan_yuan": [60.0, 50.0, 30.0, 10.0],
             "floor_area_m2": [6000.0, 5000.0, 4000.0, 3000.0],
+            "scheme_vote_passed": [True, True, True, True],
         },
         index=pd.Index(["r1", "r2", "r3", "r4"]),
     )
@@ -543,3 +545,74 @@ def test_labels_cover_outputs() -> None:
     assert column_label("budget_used_wan_yuan") == "使用预算（万元）"
     assert column_label("status_2026") == "2026年状态"
     assert plan.__all__ == sorted(plan.__all__, key=lambda s: (not s.isupper(), s))
+
+
+# --------------------------------------------------------------------------- current status
+
+
+def test_renovations_under_way_are_never_planned_again() -> None:
+    df = rollout_fixture().assign(
+        project_status=["在建", None, "储备", "竣工"],
+        start_year=[2025, np.nan, np.nan, np.nan],
+        completion_year=[np.nan, np.nan, np.nan, 2022],
+        status=["eligible", "eligible", "eligible", "eligible"],
+    )
+    table, info = annual_plan(df, limits=PlanLimits(budget_wan_yuan=1000), plan_year=2026)
+    reasons = dict(zip(table["community_id"], table["selection_reason"], strict=True))
+    assert reasons["A"] == "already 在建 (2025): not planned again (不得重复建设)"
+    assert reasons["D"] == "already 竣工 (2022): not planned again (不得重复建设)"
+    assert reasons["B"] == reasons["C"] == "selected"  # a blank status counts as 储备
+    assert info["chosen"] == 2
+    assert table.set_index("community_id").loc["B", "project_status"] == "储备"
+    with pytest.raises(LayerError, match="project_status 完工 not understood"):
+        annual_plan(
+            df.assign(project_status="完工"), limits=PlanLimits(budget_wan_yuan=9), plan_year=2026
+        )
+
+
+def test_rollout_starts_from_the_current_state_and_counts_what_is_done() -> None:
+    df = rollout_fixture().assign(
+        project_status=["在建", "储备", "储备", "竣工"],
+        start_year=[2025, np.nan, np.nan, 2021],
+        completion_year=[np.nan, np.nan, np.nan, 2022],
+        status=["eligible", "eligible", "eligible", "not_eligible"],
+    )
+    comm, per_year = rollout(
+        df,
+        years=[2026, 2027],
+        limits_per_year=PlanLimits(budget_wan_yuan=60),
+        build_years=2,
+        weights=HOUSEHOLDS_ONLY,
+        targets={"all_built_before": 2000, "by_year": 2027},
+    )
+    rows = comm.set_index("community_id")
+    # A was started in 2025 and finishes 2027 (2 years); it is never re-planned
+    assert rows.loc["A", ["start_year", "completion_year"]].tolist() == [2025, 2027]
+    assert rows.loc["A", ["status_2026", "status_2027"]].tolist() == ["在建", "竣工"]
+    # 2026: B (50) and C (30) compete for 60 万元: B has more households, C in 2027
+    assert rows.loc["B", "start_year"] == 2026
+    assert rows.loc["C", "start_year"] == 2027
+    assert rows.loc["D", "status_2026"] == "竣工"  # done in 2022, never restarted
+    # built by 2000: A (1990), C (1995) and D (1998, 竣工: counts though not eligible now)
+    [target] = per_year.attrs["targets"]
+    assert (target["communities"], target["completed"]) == (3, 2)  # A 2027, D 2022; C 2029
+    assert per_year["communities_completed"].tolist()[:2] == [0, 1]  # A in 2027
+
+
+def test_the_scheme_vote_gates_the_start() -> None:
+    df = rollout_fixture().assign(scheme_vote_passed=[None, True, True, True])
+    comm, per_year = rollout(
+        df,
+        years=[2026, 2027],
+        limits_per_year=PlanLimits(budget_wan_yuan=60),
+        weights=HOUSEHOLDS_ONLY,
+    )
+    rows = comm.set_index("community_id")
+    # A is chosen for 2026 but no passed vote is recorded: 待表决, not 新开工
+    assert rows.loc["A", ["status_2026", "start_year"]].tolist() == ["待表决", 2026]
+    assert per_year.loc[0, ["communities_started", "communities_awaiting_vote"]].tolist() == [0, 1]
+    # a vote recorded as failed keeps the community out of the plan
+    failed = rollout_fixture().assign(scheme_vote_passed=[False, True, True, True])
+    table, _ = annual_plan(failed, limits=PlanLimits(budget_wan_yuan=60), plan_year=2026)
+    reason = table.set_index("community_id").loc["A", "selection_reason"]
+    assert reason.startswith("scheme vote failed (方案表决未通过)")
