@@ -945,7 +945,7 @@ def make_town(seed: int) -> dict[str, gpd.GeoDataFrame]:  # noqa: C901, PLR0912,
     sites = sites[["site_id", "area_m2", "kind", "cost_wan_yuan", "allowed_types", "geometry"]]
 
     # ---- tidy --------------------------------------------------------------------------------
-    comm = comm.drop(columns=["_region"])
+    comm = survey(comm.drop(columns=["_region"]), seed)
     for col in ("built_year", "households", "buildings"):
         comm[col] = comm[col].astype("int64")
     river = gpd.GeoDataFrame({"name": ["示范河"]}, geometry=[river_world], crs=CRS)
@@ -963,6 +963,126 @@ def make_town(seed: int) -> dict[str, gpd.GeoDataFrame]:  # noqa: C901, PLR0912,
         "sites": sites,
         "entrances": entrances,
     }
+
+
+#: Today (the survey year): the demo plans 2027, so the survey was made in 2026.
+SURVEY_YEAR = 2026
+#: 基础类 items of the Linyi catalogue (1–19) the survey checks, system by system.
+BASIC_ITEMS = tuple(range(1, 20))
+
+
+def survey(comm: gpd.GeoDataFrame, seed: int) -> gpd.GeoDataFrame:  # noqa: PLR0915
+    """Add the survey of issue 13: project years, conditions, consent, vote, systems.
+
+    Drawn from a second generator (``seed + 1``), so the geometry and every other layer stay
+    exactly as before. A few rows are set by hand so that the demo shows each rule at work:
+    a 在建 community, historic buildings, consent that passes on headcount but not on floor
+    area, a 2003 community with poor living conditions (Tongnan's second tier), a scheme vote
+    that failed, and communities the survey has not reached yet.
+    """
+    rng = np.random.default_rng(seed + 1)
+    out = comm.copy()
+    n = len(out)
+    built = out["built_year"].to_numpy(int)
+    status = out["status"].to_numpy(object)
+    # where each renovation under way stands: started, planned and subsidised years
+    start = np.full(n, np.nan)
+    done = np.full(n, np.nan)
+    for i, state in enumerate(status):
+        if state == "新开工":
+            start[i] = SURVEY_YEAR
+        elif state == "在建":
+            start[i] = SURVEY_YEAR - int(rng.integers(0, 2))
+            done[i] = start[i] + 2
+        elif state == "竣工":
+            start[i] = int(rng.integers(2020, SURVEY_YEAR - 1))
+            done[i] = start[i] + 1
+    out["start_year"] = pd.array(start, dtype="Float64").astype("Int64")
+    out["completion_year"] = pd.array(done, dtype="Float64").astype("Int64")
+    out["planned_year"] = out["start_year"]
+    out["subsidy_year"] = out["start_year"]  # each got central subsidy in its plan year
+    out["other_program_items"] = None
+    # the qualifying conditions of the seeds' scope sentences
+    old = built < 2000  # noqa: PLR2004
+    out["neglected"] = rng.random(n) < np.where(old, 0.85, 0.45)
+    out["utilities_deficient"] = rng.random(n) < np.where(old, 0.8, 0.5)
+    out["services_deficient"] = rng.random(n) < 0.6  # noqa: PLR2004
+    out["residents_willing"] = rng.random(n) < 0.85  # noqa: PLR2004
+    out["management_deficient"] = rng.random(n) < 0.5  # noqa: PLR2004
+    tier2 = (built > 2000) & (built <= 2005)  # noqa: PLR2004
+    poor = rng.random(n) < 0.5  # noqa: PLR2004
+    out["poor_conditions"] = pd.array(tier2 & poor, dtype="boolean")
+    out["heritage"] = False
+    out["old_trees"] = rng.random(n) < 0.04  # noqa: PLR2004
+    # consent by owners and by floor area (双三分之二), consistent with the rates
+    owners = out["households"].to_numpy(int)
+    part_share = out["participation_rate"].to_numpy(float) / 100
+    appr_share = out["approval_rate"].to_numpy(float) / 100
+    part = np.minimum(owners, np.round(owners * part_share)).astype(int)
+    appr = np.minimum(part, np.round(part * appr_share)).astype(int)
+    area = out["floor_area_m2"].to_numpy(float)
+    area_share = np.clip(part_share + rng.normal(0, 0.03, n), 0.3, 1.0)
+    part_area = np.floor(area * area_share * 10) / 10  # down: never above the floor area
+    agree = np.clip(appr_share + rng.normal(0, 0.03, n), 0.3, 1.0)
+    appr_area = np.floor(part_area * agree * 10) / 10
+    out["owners"] = owners
+    out["participating_owners"] = part
+    out["participating_area_m2"] = part_area
+    out["approving_owners"] = appr
+    out["approving_area_m2"] = appr_area
+    out["property_mgmt_agreed"] = rng.random(n) < 0.7  # noqa: PLR2004
+    # the pre-works scheme vote, held by some communities that are ready
+    voted = rng.random(n) < 0.55  # noqa: PLR2004
+    passed = voted & (rng.random(n) < 0.93)  # noqa: PLR2004
+    days = rng.integers(0, 240, n)
+    out["scheme_vote_date"] = [
+        pd.Timestamp(SURVEY_YEAR, 3, 1) + pd.Timedelta(days=int(d)) if v else pd.NaT
+        for v, d in zip(voted, days, strict=True)
+    ]
+    out["scheme_vote_date"] = out["scheme_vote_date"].astype("datetime64[ms]")
+    out["scheme_vote_method"] = [
+        ("线上" if rng.random() < 0.3 else "书面") if v else None  # noqa: PLR2004
+        for v in voted
+    ]
+    out["scheme_vote_passed"] = pd.array(
+        [bool(p) if v else None for v, p in zip(voted, passed, strict=True)], dtype="boolean"
+    )
+    # the survey of the 基础类 systems: deficient, sound, or not reached yet
+    age = np.clip((SURVEY_YEAR - built) / 40.0, 0.1, 1.0)
+    deficient, sound = [], []
+    reached = rng.random(n) < 0.9  # noqa: PLR2004
+    for i in range(n):
+        bad, fine = [], []
+        for item in BASIC_ITEMS:
+            r = rng.random()
+            if not reached[i] or r < 0.06:  # noqa: PLR2004 - not surveyed yet
+                continue
+            (bad if r < 0.06 + 0.7 * age[i] else fine).append(item)
+        deficient.append("、".join(map(str, bad)) or None)
+        sound.append("、".join(map(str, fine)) or None)
+    out["deficient_items"] = deficient
+    out["sound_items"] = sound
+    out["space_available"] = rng.random(n) < 0.4  # noqa: PLR2004
+    # rows that show a rule at work
+    core = np.flatnonzero(old & (status == "储备"))
+    out.loc[core[0], ["heritage", "old_trees"]] = [True, True]
+    out.loc[core[1], "heritage"] = True
+    area_case = core[2]  # passes on headcount (75 %), fails on floor area (60 %); 90 % agree
+    taking_part = round(owners[area_case] * 0.75)
+    part_m2 = float(np.floor(area[area_case] * 6) / 10)
+    out.loc[area_case, ["participating_owners", "participating_area_m2"]] = [taking_part, part_m2]
+    out.loc[area_case, ["approving_owners", "approving_area_m2"]] = [
+        round(taking_part * 0.9),
+        float(np.floor(part_m2 * 9) / 10),
+    ]
+    out.loc[area_case, "property_mgmt_agreed"] = True
+    out.loc[core[3], ["scheme_vote_passed", "scheme_vote_method"]] = [False, "书面"]
+    out.loc[core[3], "scheme_vote_date"] = pd.Timestamp(SURVEY_YEAR, 9, 15)
+    tier2_rows = np.flatnonzero(built == 2003)  # noqa: PLR2004
+    if len(tier2_rows):
+        out.loc[tier2_rows[0], "poor_conditions"] = True
+    out.loc[core[4], "other_program_items"] = "1、2"  # 三供一业 already renewed water, power
+    return out
 
 
 FAC_NAME = {

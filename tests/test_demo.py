@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from gisplan import run_scenario
+from gisplan import read_run, run_scenario
 
 from _manifest import manifest
 
@@ -117,3 +117,31 @@ def test_demo_outputs_match_the_recorded_manifest(demo: Path) -> None:
     changed = [k for k in recorded["gpkg"] if now["gpkg"][k] != recorded["gpkg"][k]]
     changed += [k for k in recorded["tables"] if now["tables"][k] != recorded["tables"][k]]
     assert changed == []
+
+
+def test_demo_programme_rules_at_work(demo: Path) -> None:
+    """The demo shows each rule of issue 13: status, menu schemes, heritage, consent by area."""
+    run = read_run(demo)
+    plan = run.results["plan"]
+    under_way = plan[plan["project_status"].isin(["新开工", "在建", "竣工"])]
+    assert len(under_way) > 0
+    assert not under_way["selected"].any()  # never planned again (不得重复建设)
+    assert under_way["selection_reason"].str.startswith("already ").all()
+    # one scheme per community from the menu, not one package for all (不搞一刀切)
+    per_scheme = run.results["schemes"].groupby("community_id").size()
+    assert per_scheme.min() < per_scheme.max()
+    assert per_scheme.std() > 2
+    # C009 has historic buildings and old trees: no demolition, no felling
+    review = run.results["scheme_review"].set_index(["community_id", "item"])
+    assert review.loc[("C009", 10), "decision"] == "exclude"
+    assert "小区涉及历史建筑：不得拆除" in review.loc[("C009", 10), "reason"]
+    schemes = run.results["schemes"].set_index(["community_id", "item"])
+    assert schemes.loc[("C009", 6), "reason"].endswith(
+        "施工不得砍伐古树名木（住建部2021 底线(二)）"
+    )
+    # C013: 75 % of owners take part, but only 60 % of the floor area (双三分之二)
+    elig = run.results["eligibility"].set_index("community_id")
+    assert elig.loc["C013", "status"] == "eligible_waiting_consent"
+    assert elig.loc["C013", "reasons_zh"] == (
+        "参与表决业主专有面积占建筑面积60%，低于66.7%，暂不纳入年度计划"
+    )
