@@ -697,6 +697,10 @@ _REVIEW_COLUMNS = [
 ]
 #: Priority of the roles when an item has several: the first names the row's ``menu``.
 _ROLE_ORDER = ("forced", "required", "conditional", "requested")
+#: An item already centrally subsidised may be done again, never with central money.
+_SUBSIDISED_NOTE = (
+    "已获中央补助：同一改造内容不重复使用中央补助资金（临夏2020 三(一)；资金测算不计中央补助）"
+)
 _SEP = "；"
 
 
@@ -733,6 +737,7 @@ class _Survey:
     deficient: list[int]
     sound: list[int]
     no_repeat: list[int]
+    subsidised: list[int]
     space: bool | None
     heritage: bool | None
     old_trees: bool | None
@@ -783,12 +788,15 @@ def _conditional(
     wanted = item in survey.needs
     if not gaps:
         if wanted:
+            entry.roles.append("requested")
             entry.blocked = "居民申请，但生活圈无此缺口（提升类为有条件的，不纳入）"
         return
+    entry.roles.append("conditional")  # the role it is listed under, kept out or not
     open_gaps = [g for g in gaps if (survey.cid, g.code) not in sited]
     if not open_gaps:
         sites = sorted({sited[survey.cid, g.code] for g in gaps})
-        entry.blocked = f"由新增设施选址解决（{'、'.join(sites)}），不重复计入改造方案"
+        asked = "居民申请，" if wanted else ""
+        entry.blocked = f"{asked}由新增设施选址解决（{'、'.join(sites)}），不重复计入改造方案"
         return
     gap_text = "、".join(g.text for g in open_gaps)
     missing = [
@@ -800,7 +808,8 @@ def _conditional(
         if not ok
     ]
     if missing:
-        entry.blocked = f"{gap_text}，但{'、'.join(missing)}（提升类为有条件的，不纳入）"
+        asked = "，居民已申请" if wanted else ""
+        entry.blocked = f"{gap_text}{asked}，但{'、'.join(missing)}（提升类为有条件的，不纳入）"
     else:
         entry.add("conditional", f"{gap_text}；有可利用空间；居民申请（提升类，有条件的）")
 
@@ -823,6 +832,8 @@ def _block(
         entry.verify = entry.verify or "是否北方采暖地区未设定（schemes.heating_zone）：待核实"
     if item in survey.no_repeat:
         entry.blocked = "已实施过同一内容：不得重复建设（利通2023 三(一)）"
+    if item in survey.subsidised and not entry.blocked:
+        entry.reasons.append(_SUBSIDISED_NOTE)
     if survey.old_trees is True and row["affects"] == "trees" and not entry.blocked:
         entry.reasons.append("施工不得砍伐古树名木（住建部2021 底线(二)）")
 
@@ -863,7 +874,13 @@ def _menu_row(
 def _surveys(communities: pd.DataFrame, known: set[int], valid: str) -> list[_Survey]:
     lists = {
         column: _community_items(communities, column, known, valid)
-        for column in ("needs", "deficient_items", "sound_items", "no_repeat_items")
+        for column in (
+            "needs",
+            "deficient_items",
+            "sound_items",
+            "no_repeat_items",
+            "subsidised_items",
+        )
     }
     flags = {
         c: _community_flags(communities, c) for c in ("space_available", "heritage", "old_trees")
@@ -875,6 +892,7 @@ def _surveys(communities: pd.DataFrame, known: set[int], valid: str) -> list[_Su
             deficient=lists["deficient_items"][pos],
             sound=lists["sound_items"][pos],
             no_repeat=lists["no_repeat_items"][pos],
+            subsidised=lists["subsidised_items"][pos],
             space=flags["space_available"][pos],
             heritage=flags["heritage"][pos],
             old_trees=flags["old_trees"][pos],
@@ -931,15 +949,18 @@ def build_menu(
     底线(二), Linxia 2020 六(四)), heating and energy retrofit outside the northern heating
     zone (``options.heating_zone``; MOHURD 2021 底线(五)), items already done that may not be
     repeated (``no_repeat_items``, from :func:`gisplan.eligibility.assess` under Litong's
-    不得重复建设). Road and parking works in a community with old trees (``old_trees``) carry
+    不得重复建设). An item already centrally subsidised (``subsidised_items``) stays on the
+    menu with the note that it takes no central money again (Linxia 2020 三(一): 在同一改造内容
+    不重复使用中央补助资金的前提下，纳入改造计划; :mod:`gisplan.finance` leaves it out of the
+    central share). Road and parking works in a community with old trees (``old_trees``) carry
     the note that no old tree may be felled.
 
     Parameters
     ----------
     communities
         ``community_id`` (unique); optional ``needs``, ``deficient_items``,
-        ``sound_items``, ``no_repeat_items`` (item numbers: tuples or text such as
-        ``"1、2、12"``), ``space_available``, ``heritage``, ``old_trees`` (yes/no),
+        ``sound_items``, ``no_repeat_items``, ``subsidised_items`` (item numbers: tuples or
+        text such as ``"1、2、12"``), ``space_available``, ``heritage``, ``old_trees`` (yes/no),
         ``floor_area_m2``, ``households``, ``buildings`` and any ``quantity_field`` of the
         catalogue.
     catalogue
@@ -1086,7 +1107,8 @@ def scheme_costs(schemes: pd.DataFrame, review: pd.DataFrame | None = None) -> p
     Returns
     -------
     pandas.DataFrame
-        One row per community (order of first appearance), RangeIndex: ``community_id,
+        One row per community (order of first appearance; with ``review``, the
+        communities with no item decided yet follow, 0 items), RangeIndex: ``community_id,
         basic_yuan, complete_yuan, improve_yuan, cost_yuan, basic_wan_yuan,
         complete_wan_yuan, improve_wan_yuan, cost_wan_yuan`` (two decimals),
         ``floor_area_m2, cost_per_m2_yuan`` (NaN without floor area), ``n_items,
@@ -1116,7 +1138,12 @@ def scheme_costs(schemes: pd.DataFrame, review: pd.DataFrame | None = None) -> p
             "table returned by gisplan.catalogue.build_schemes"
         )
     rows: list[dict[str, Any]] = []
-    for cid, part in schemes.groupby("community_id", sort=False, dropna=False):
+    parts = list(schemes.groupby("community_id", sort=False, dropna=False))
+    if review is not None:  # nothing decided yet (all 待核实 or 不纳入) is a scheme of 0 items
+        seen = set(schemes["community_id"])
+        empty = schemes.iloc[0:0]
+        parts += [(cid, empty) for cid in dict.fromkeys(review["community_id"]) if cid not in seen]
+    for cid, part in parts:
         row: dict[str, Any] = {"community_id": cid}
         cost = part["cost_yuan"].astype("float64")
         for cls in CLASSES:
@@ -1135,7 +1162,7 @@ def scheme_costs(schemes: pd.DataFrame, review: pd.DataFrame | None = None) -> p
         row["note"] = (
             f"unpriced (survey field missing): items {', '.join(map(str, unpriced))}"
             if unpriced
-            else ""
+            else ("no item decided yet (方案内容待核实)" if part.empty else "")
         )
         rows.append(row)
     columns = [

@@ -107,7 +107,15 @@ def run(
     if "scheme_costs" in result.results:
         costs = result.results["scheme_costs"]
         total = float(costs["cost_wan_yuan"].sum())
-        typer.echo(f"改造方案 schemes: {len(costs)} 个小区，估算总投资 {total:,.2f} 万元")
+        line = f"改造方案 schemes: {len(costs)} 个小区，估算总投资 {total:,.2f} 万元"
+        if "n_verify" in costs.columns:
+            empty = int((costs["n_items"] == 0).sum())
+            line += (
+                f"；待核实内容 {int(costs['n_verify'].sum())} 项"
+                f"（估算 {float(costs['verify_wan_yuan'].sum()):,.2f} 万元，未计入）"
+                + (f"，{empty} 个小区尚无确定内容" if empty else "")
+            )
+        typer.echo(line)
     if "financing_totals" in result.results:
         _echo_financing(result.results["financing_totals"], result.results["bundles"])
     if "funding_modes" in result.results:

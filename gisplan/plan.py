@@ -326,9 +326,10 @@ def candidates(
         Table of :func:`gisplan.eligibility.assess`; gives ``status`` and, when present,
         the scope tier ``scope`` and ``conditions_met``.
     schemes
-        Table of :func:`gisplan.catalogue.build_schemes`: ``safety_items`` counts its items
-        flagged as safety hazards (gas, drainage, fire …), ``government_cost_wan_yuan`` sums
-        the items the government pays.
+        Table of :func:`gisplan.catalogue.build_schemes`: ``scheme_items`` counts a
+        community's items (0: nothing decided yet — every item 待核实 or none needed — so it
+        cannot enter a plan), ``safety_items`` those flagged as safety hazards (gas,
+        drainage, fire …), ``government_cost_wan_yuan`` sums the items the government pays.
     community_gaps
         Table of :func:`gisplan.gaps.community_gaps`; gives ``gap_score`` (left out without).
     funding
@@ -339,8 +340,8 @@ def candidates(
     Returns
     -------
     pandas.DataFrame
-        One row per community with a scheme, and per community not ``eligible`` (which the
-        plan lists as left out, with why), in the order of ``communities``.
+        One row per community of the eligibility table, in the order of ``communities``
+        (those that may not enter are listed by the plan as left out, with why).
 
     Examples
     --------
@@ -350,7 +351,7 @@ def candidates(
     ...     "payer": ["government", "utility"], "cost_yuan": [30_000.0, 5_000.0],
     ...     "safety": [True, False]})
     >>> candidates(comm, eligibility=elig, schemes=schemes).values.tolist()
-    [['C1', 100, 'eligible', 1, 3.0], ['C2', 50, 'not_eligible', 0, nan]]
+    [['C1', 100, 'eligible', 2, 1, 3.0], ['C2', 50, 'not_eligible', 0, 0, nan]]
     """
     from gisplan.finance import AREA_SOURCES  # noqa: PLC0415 - finance imports the solvers
 
@@ -376,11 +377,11 @@ def candidates(
     if community_gaps is not None:
         score = community_gaps.set_index("community_id")["gap_score"]
         table["gap_score"] = ids.map(score).to_numpy()
+    items = schemes.groupby(schemes["community_id"].astype(str))["item"].nunique()
+    table["scheme_items"] = ids.map(items).fillna(0).astype(int).to_numpy()
     table["safety_items"] = ids.map(safety).fillna(0).astype(int).to_numpy()
     table["government_cost_wan_yuan"] = (ids.map(gov) / 10_000).round(2).to_numpy()
-    has_scheme = ids.isin(set(schemes["community_id"].astype(str))).to_numpy()
-    keep = has_scheme | (table["status"] != "eligible").to_numpy()
-    out: pd.DataFrame = table[keep].reset_index(drop=True)
+    out: pd.DataFrame = table.reset_index(drop=True)
     return out
 
 
@@ -571,6 +572,13 @@ def _entry_reasons(candidates: pd.DataFrame, *, require_consent: bool) -> pd.Ser
     out[_vote_failed(candidates)] = (
         "scheme vote failed (方案表决未通过): not planned until it passes"
     )
+    if "scheme_items" in candidates.columns:
+        empty = pd.to_numeric(candidates["scheme_items"], errors="coerce").eq(0).to_numpy(bool)
+        open_ = out.isin(["", "waiting for consent"]).to_numpy(bool)
+        out[empty & open_] = (
+            "no scheme items yet (方案未确定：改造内容待核实): not planned until the survey "
+            "decides them"
+        )
     under_way = _under_way_reasons(candidates)
     out = out.where(under_way == "", under_way)
     result: pd.Series[str] = out.astype(str)
@@ -644,8 +652,9 @@ def annual_plan(
         and ``floor_area_m2`` (required for them when ``max_floor_area_m2`` is set).
         Optional: ``project_status`` (储备/新开工/在建/竣工; a community already 新开工,
         在建 or 竣工 never enters), ``start_year``/``completion_year`` (named in its
-        reason) and ``scheme_vote_passed`` (``False``: the residents voted the scheme down,
-        so it does not enter).
+        reason), ``scheme_vote_passed`` (``False``: the residents voted the scheme down,
+        so it does not enter) and ``scheme_items`` (0: no item decided yet, so it does not
+        enter).
     limits
         Budget, capacities and consent gate of the year.
     weights
@@ -660,9 +669,9 @@ def annual_plan(
         RangeIndex: ``community_id, priority, selected`` (bool), ``selection_reason``
         (``"selected"``, ``"over budget"`` — left out by the year's budget or capacity —,
         ``"waiting for consent"``, ``"not eligible: …"``, ``"already 在建 (2025): not
-        planned again …"`` for a renovation already started or done, or ``"scheme vote
-        failed …"``), ``status``, ``project_status`` (储备/新开工/在建/竣工),
-        ``government_cost_wan_yuan``, ``floor_area_m2``.
+        planned again …"`` for a renovation already started or done, ``"scheme vote
+        failed …"`` or ``"no scheme items yet …"``), ``status``, ``project_status``
+        (储备/新开工/在建/竣工), ``government_cost_wan_yuan``, ``floor_area_m2``.
     info : dict
         ``plan_year``; ``status`` (``"optimal"``, ``"limit reached (not proven
         optimal)"``, …, or ``"not solved"`` when nothing could be chosen);

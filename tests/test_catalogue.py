@@ -444,3 +444,142 @@ def test_litong_calibration() -> None:
     assert costs["complete_wan_yuan"].sum() == pytest.approx(1900.45, abs=0.01)
     assert (costs["n_unpriced"] == 0).all()
     assert (costs["n_items"] == 28).all()
+
+
+# ----------------------------------------------------------------------------- the menu
+
+
+def _surveyed() -> pd.DataFrame:
+    """Two communities the survey reached differently (c2 not at all).
+
+    c1: 100 households, 8,000 m², 4 buildings; water (1), roads (6) and illegal buildings
+    (10) deficient; every other 基础类 item but heating (5) sound; asks for 22 and a lift
+    (28, 2 units); historic buildings and old trees. c2: 50 households, nothing surveyed.
+    """
+    sound = tuple(i for i in range(1, 20) if i not in (1, 5, 6, 10))
+    return pd.DataFrame(
+        {
+            "community_id": ["c1", "c2"],
+            "households": [100, 50],
+            "floor_area_m2": [8000.0, 5000.0],
+            "buildings": [4, 2],
+            "lift_units": [2, 0],
+            "needs": [(22, 28), ()],
+            "deficient_items": [(1, 6, 10), ()],
+            "sound_items": [sound, ()],
+            "heritage": [True, False],
+            "old_trees": [True, False],
+        }
+    )
+
+
+def test_menu_follows_the_survey_and_the_requests() -> None:
+    schemes, review = build_menu(_surveyed())
+    # c1: deficient 1 and 6 are 必选, 22 居民申请; 10 would demolish in a historic area
+    assert schemes[["community_id", "item", "menu_zh", "cost_yuan"]].to_numpy().tolist() == [
+        ["c1", 1, "必选", 150_000.0],  # 100 households x 1,500 元
+        ["c1", 6, "必选", 144_000.0],  # 8,000 m² x 18 元
+        ["c1", 22, "居民申请", 150_000.0],  # lump sum
+    ]
+    assert _reason(schemes, "c1", 6) == (
+        "摸底排查存在问题（基础类，必选）；施工不得砍伐古树名木（住建部2021 底线(二)）"
+    )
+    why = review.set_index(["community_id", "item"])
+    assert why.loc[("c1", 10), "decision_zh"] == "不纳入"
+    assert why.loc[("c1", 10), "reason"].endswith(
+        "小区涉及历史建筑：不得拆除（住建部2021 底线(二)；临夏2020 六(四)）"
+    )
+    # a lift is asked for, never dropped: 待核实 until the building is appraised (2 x 600,000)
+    assert why.loc[("c1", 28), "decision_zh"] == "待核实"
+    assert why.loc[("c1", 28), "cost_wan_yuan"] == 120.0
+    assert why.loc[("c1", 28), "reason"] == (
+        "居民申请（可选）；须以单元或幢为单位评估后决定（有条件的）：待核实"
+    )
+    # heating (5): not surveyed → 待核实, never assumed
+    assert why.loc[("c1", 5), "reason"] == "摸底排查未涉及此项：待核实（不计入造价）"
+    # c2: the survey has not reached it: all 19 基础类 items to verify, nothing costed
+    assert _items(schemes, "c2") == []
+    c2 = review[review["community_id"] == "c2"]
+    assert c2["item"].tolist() == list(range(1, 20))
+    assert set(c2["decision"]) == {"verify"}
+    costs = scheme_costs(schemes, review)
+    assert costs["n_items"].tolist() == [3, 0]
+    assert costs["cost_wan_yuan"].tolist() == [44.4, 0.0]
+    assert costs["n_verify"].tolist() == [2, 19]
+    # c1: lift 120 + heating 8,000 m² x 20 元 = 16; not in the total
+    assert costs["verify_wan_yuan"].tolist()[0] == 136.0
+
+
+def test_unsurveyed_include_costs_the_estimate() -> None:
+    options = SchemeOptions(unsurveyed="include", heating_zone=True)
+    schemes, review = build_menu(_surveyed(), options=options)
+    assert _items(schemes, "c1") == [1, 5, 6, 22]
+    assert _reason(schemes, "c1", 5) == "摸底排查未涉及此项：按估算纳入（schemes.unsurveyed）"
+    assert _items(schemes, "c2") == list(range(1, 20))
+    assert review["item"].tolist() == [10, 28]
+
+
+def test_heating_zone() -> None:
+    comm = _surveyed().assign(deficient_items=[(5,), (5,)], needs=[(29,), ()])
+    schemes, review = build_menu(comm, options=SchemeOptions(heating_zone=False))
+    assert 5 not in schemes["item"].tolist()
+    why = review.set_index(["community_id", "item"])["reason"]
+    text = "非北方采暖地区：不做供热和建筑节能改造（住建部2021 底线(五)）"
+    assert why["c1", 5].endswith(text)
+    assert why["c1", 29].endswith(text)  # external insulation asked for: listed, not dropped
+    schemes, _ = build_menu(comm, options=SchemeOptions(heating_zone=True))
+    assert _items(schemes, "c1") == [5, 29]
+    assert schemes.loc[schemes["item"] == 5, "cost_yuan"].tolist() == [160_000.0, 100_000.0]
+    _, review = build_menu(comm)  # not stated: 待核实
+    assert review.set_index(["community_id", "item"]).loc[("c2", 5), "reason"] == (
+        "摸底排查存在问题（基础类，必选）；是否北方采暖地区未设定（schemes.heating_zone）：待核实"
+    )
+
+
+def test_not_repeated_and_subsidised_items() -> None:
+    comm = _surveyed().assign(
+        deficient_items=[(1, 2), ()],
+        no_repeat_items=[(1,), ()],  # 三供一业 renewed the water (Litong 不得重复建设)
+        subsidised_items=["2", None],  # power works had central money before
+    )
+    schemes, review = build_menu(comm)
+    assert _items(schemes, "c1") == [2, 22]
+    assert _reason(schemes, "c1", 2).endswith(
+        "已获中央补助：同一改造内容不重复使用中央补助资金（临夏2020 三(一)；资金测算不计中央补助）"
+    )
+    row = review[(review["community_id"] == "c1") & (review["item"] == 1)].iloc[0]
+    assert row["decision_zh"] == "不纳入"
+    assert row["reason"].endswith("已实施过同一内容：不得重复建设（利通2023 三(一)）")
+
+
+def test_a_sited_facility_answers_the_gap_once() -> None:
+    gaps = pd.DataFrame(
+        {
+            "community_id": ["c1", "c2"],
+            "type": ["kindergarten", "kindergarten"],
+            "covered": [False, False],
+        }
+    )
+    comm = _two().assign(needs=[(32,), (32,)], space_available=[True, True])
+    sites = pd.DataFrame(
+        {"site_id": ["S07"], "type": ["kindergarten"], "newly_covered_ids": ["c1"]}
+    )
+    schemes, review = build_menu(comm, gaps=gaps, sites_chosen=sites)
+    assert 32 not in _items(schemes, "c1")
+    assert 32 in _items(schemes, "c2")  # no site reaches c2: the scheme answers its gap
+    row = review[(review["community_id"] == "c1") & (review["item"] == 32)].iloc[0]
+    assert row["reason"] == "居民申请，由新增设施选址解决（S07），不重复计入改造方案"
+    assert row["menu_zh"] == "有条件的提升"
+    # 提升类 asked for without a gap: listed with why
+    _, review = build_menu(comm)
+    assert (
+        review.set_index(["community_id", "item"])
+        .loc[("c1", 32), "reason"]
+        .endswith("居民申请，但生活圈无此缺口（提升类为有条件的，不纳入）")
+    )
+
+
+def test_bad_survey_lists_name_the_community() -> None:
+    comm = _surveyed().assign(deficient_items=[(1, 99), ()])
+    with pytest.raises(LayerError, match=r"deficient_items.*community c1: item 99.*1–36"):
+        build_menu(comm)

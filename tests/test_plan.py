@@ -616,3 +616,43 @@ def test_the_scheme_vote_gates_the_start() -> None:
     table, _ = annual_plan(failed, limits=PlanLimits(budget_wan_yuan=60), plan_year=2026)
     reason = table.set_index("community_id").loc["A", "selection_reason"]
     assert reason.startswith("scheme vote failed (方案表决未通过)")
+
+
+def test_a_community_with_nothing_decided_is_listed_not_planned() -> None:
+    comm = pd.DataFrame(
+        {
+            "community_id": ["C1", "C2", "C3"],
+            "households": [100, 50, 80],
+            "floor_area_m2": [8000.0, 4000.0, 6000.0],
+        }
+    )
+    elig = pd.DataFrame(
+        {"community_id": ["C1", "C2", "C3"], "status": ["eligible", "eligible", "unknown"]}
+    )
+    schemes = pd.DataFrame(
+        {
+            "community_id": ["C1"],
+            "item": [1],
+            "payer": ["government"],
+            "cost_yuan": [30_000.0],
+            "safety": [False],
+        }
+    )
+    table = plan.candidates(comm, eligibility=elig, schemes=schemes)
+    # C2 is eligible but its survey decided no item yet (all 待核实): still a candidate row
+    assert table[["community_id", "scheme_items"]].to_numpy().tolist() == [
+        ["C1", 1],
+        ["C2", 0],
+        ["C3", 0],
+    ]
+    plan_table, info = annual_plan(
+        table.assign(built_year=1990), limits=PlanLimits(budget_wan_yuan=10), plan_year=2026
+    )
+    reasons = plan_table.set_index("community_id")["selection_reason"]
+    assert reasons["C1"] == "selected"
+    assert reasons["C2"] == (
+        "no scheme items yet (方案未确定：改造内容待核实): not planned until the survey "
+        "decides them"
+    )
+    assert reasons["C3"] == "not eligible: unknown — needs survey"  # the first reason stays
+    assert info["entered"] == 1
