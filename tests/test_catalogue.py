@@ -583,3 +583,25 @@ def test_bad_survey_lists_name_the_community() -> None:
     comm = _surveyed().assign(deficient_items=[(1, 99), ()])
     with pytest.raises(LayerError, match=r"deficient_items.*community c1: item 99.*1–36"):
         build_menu(comm)
+
+
+def test_menu_columns_of_a_user_catalogue_checked(tmp_path: Path) -> None:
+    path = tmp_path / "cat.csv"
+    path.write_text(
+        HEADER.rstrip("\n") + ",gap_service,affects,heating_zone_only,needs_appraisal\n"
+        "1,basic,基础类,供水,,per_household,1500,utility,water,yes,kids,felling,perhaps,no\n"
+        "2,improve,提升类,养老,,lump_sum,300000,government,,no,elderly_care,,no,sometimes\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SchemaError) as err:
+        load_catalogue(path)
+    message = str(err.value)
+    for part in (
+        "gap_service 'kids' is unknown",
+        "affects 'felling' is unknown",
+        "heating_zone_only 'perhaps' is not yes/no",
+        "needs_appraisal 'sometimes' is not yes/no",
+    ):
+        assert part in message
+    assert "(item 1) · gap_service" in message
+    assert "(item 2) · gap_service" not in message  # elderly_care is a known service
