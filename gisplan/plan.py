@@ -945,6 +945,17 @@ def rollout(
     An eligible community not chosen (or waiting for consent) stays 储备; a community
     that is ``not_eligible`` or ``unknown`` is 未纳入 (not in the programme).
 
+    The rollout starts from where each community stands today (the year before the first
+    plan year; ``project_status``): a renovation already 新开工, 在建 or 竣工 is never
+    planned again (:func:`annual_plan`) and keeps its ``start_year`` and
+    ``completion_year`` (when blank: started this year, done ``build_years`` later; 在建
+    not before the first plan year; 竣工 already done). Works start only after the
+    residents' vote on the scheme (MOHURD 2021 底线(七), 表决同意后方可开工): a community
+    chosen for the first plan year without ``scheme_vote_passed`` true is 待表决 in that
+    year and counted in ``communities_awaiting_vote``, not in ``communities_started``. Its
+    completion year — and any later plan year's — **assumes** the vote is held and passes
+    in the plan year (our assumption; the seeds set no date).
+
     Targets (e.g. Linyi's: ``{"all_built_before": 2000, "share_built_before": (2005,
     0.85), "by_year": 2025}``) count **communities completed** (竣工 in or before
     ``by_year``) among those **built in or before** the named year (``built_year <=
@@ -971,15 +982,17 @@ def rollout(
     -------
     communities : pandas.DataFrame
         Same index and order as ``candidates``: ``community_id``, ``status``,
-        ``priority`` (in its plan year, NaN if never chosen), ``start_year``,
-        ``completion_year`` (Int64, <NA> if never chosen), and ``status_<year>`` (one of
-        :data:`ROLLOUT_STATES`) for every year from the first plan year to the last plan
-        year or last completion, whichever is later.
+        ``project_status`` (储备/新开工/在建/竣工 today), ``priority`` (in its plan year,
+        NaN if never chosen), ``start_year``, ``completion_year`` (Int64, <NA> if never
+        chosen), ``status_<year>`` (one of :data:`ROLLOUT_STATES`) for every year from the
+        first plan year to the last plan year or last completion, whichever is later, and
+        ``note`` (for a 待表决 community: its years assume the vote passes in time).
     per_year : pandas.DataFrame
         One row per year of that span: ``year``, ``planned`` (a plan year), ``plan_status``,
         ``budget_wan_yuan``, ``budget_used_wan_yuan``, ``communities_started``,
         ``buildings_started``, ``households_started``, ``floor_area_m2_started``,
-        ``communities_in_construction``, ``communities_completed``,
+        ``communities_in_construction``, ``communities_awaiting_vote``,
+        ``communities_completed``,
         ``buildings_completed``, ``households_completed``, ``floor_area_m2_completed``
         (buildings <NA> without a ``buildings`` column). With targets, a column
         ``done_share_built_by_<year>`` (cumulative share completed) per target and
@@ -1061,10 +1074,17 @@ def rollout(
             for s, d, e, wait in zip(starts, done, ever, awaiting, strict=True)
         ]
 
+    comm["note"] = np.where(awaiting, _AWAITING_NOTE, "").astype(object)
     per_year = _per_year(candidates, span, plans, starts=starts, done=done, awaiting=awaiting)
     if wanted:
         per_year.attrs["targets"] = _check_targets(candidates, wanted, per_year, done)
     return comm, per_year
+
+
+#: The rollout's assumption for a community whose scheme vote is still to come.
+_AWAITING_NOTE = (
+    "方案尚未表决（表决同意后方可开工）：开工、竣工年份按当年表决通过估算（本工具假设）"
+)
 
 
 def _awaiting_vote(

@@ -611,6 +611,9 @@ def test_the_scheme_vote_gates_the_start() -> None:
     # A is chosen for 2026 but no passed vote is recorded: 待表决, not 新开工
     assert rows.loc["A", ["status_2026", "start_year"]].tolist() == ["待表决", 2026]
     assert per_year.loc[0, ["communities_started", "communities_awaiting_vote"]].tolist() == [0, 1]
+    # its years are an estimate that assumes the vote passes in time, and the sheet says so
+    assert rows.loc["A", "note"].endswith("开工、竣工年份按当年表决通过估算（本工具假设）")
+    assert rows.loc["B", "note"] == ""
     # a vote recorded as failed keeps the community out of the plan
     failed = rollout_fixture().assign(scheme_vote_passed=[False, True, True, True])
     table, _ = annual_plan(failed, limits=PlanLimits(budget_wan_yuan=60), plan_year=2026)
