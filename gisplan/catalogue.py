@@ -113,6 +113,12 @@ DECISION_ZH: Mapping[str, str] = labels("scheme_decision")
 #: MOHURD 2021 底线(五)): Linyi (Shandong), Linxia (Gansu) yes; Tongnan (Chongqing) no; the
 #: national list has no city. The default of :attr:`SchemeOptions.heating_zone` for a scenario
 #: that names the catalogue.
+#: Why heating and energy retrofit stay out of a scheme outside the heating zone. The notice
+#: only makes 北方采暖地区建筑节能改造 a priority; leaving them out elsewhere is our reading.
+_OUTSIDE_HEATING_ZONE = (
+    "非北方采暖地区：无集中供热，供热和建筑节能改造不纳入（本工具设定 schemes.heating_zone；"
+    "住建部2021 底线(五)将北方采暖地区建筑节能改造列为重点内容）"
+)
 HEATING_ZONES: dict[str, bool | None] = {
     "linyi": True,
     "linxia": True,
@@ -419,8 +425,10 @@ class SchemeOptions:
         before the survey; its reason says so).
     heating_zone
         Whether the city is in the northern heating zone (北方采暖地区): heating networks and
-        building energy retrofit (items with ``heating_zone_only``) are only done there
-        (MOHURD 2021 底线(五)). ``None`` (default): not stated — those items are 待核实.
+        building energy retrofit (items with ``heating_zone_only``) are only done there. The
+        notice (MOHURD 2021 底线(五)) makes 北方采暖地区建筑节能改造 a priority; that it
+        excludes them elsewhere is **our reading** (no central heating to renovate), and the
+        reason says so. ``None`` (default): not stated — those items are 待核实.
 
     Raises
     ------
@@ -827,7 +835,7 @@ def _block(
     if survey.heritage is True and row["affects"] == "demolition":
         entry.blocked = "小区涉及历史建筑：不得拆除（住建部2021 底线(二)；临夏2020 六(四)）"
     if row["heating_zone_only"] and options.heating_zone is False:
-        entry.blocked = "非北方采暖地区：不做供热和建筑节能改造（住建部2021 底线(五)）"
+        entry.blocked = _OUTSIDE_HEATING_ZONE
     elif row["heating_zone_only"] and options.heating_zone is None and not entry.blocked:
         entry.verify = entry.verify or "是否北方采暖地区未设定（schemes.heating_zone）：待核实"
     if item in survey.no_repeat:
@@ -947,13 +955,14 @@ def build_menu(
     keeps out are listed with the reason, never dropped silently: ``options.exclude``,
     demolition where the community has historic buildings (``heritage``; MOHURD 2021
     底线(二), Linxia 2020 六(四)), heating and energy retrofit outside the northern heating
-    zone (``options.heating_zone``; MOHURD 2021 底线(五)), items already done that may not be
-    repeated (``no_repeat_items``, from :func:`gisplan.eligibility.assess` under Litong's
-    不得重复建设). An item already centrally subsidised (``subsidised_items``) stays on the
-    menu with the note that it takes no central money again (Linxia 2020 三(一): 在同一改造内容
-    不重复使用中央补助资金的前提下，纳入改造计划; :mod:`gisplan.finance` leaves it out of the
-    central share). Road and parking works in a community with old trees (``old_trees``) carry
-    the note that no old tree may be felled.
+    zone (``options.heating_zone``; our reading of MOHURD 2021 底线(五)), items already
+    done that may not be repeated (``no_repeat_items``, from
+    :func:`gisplan.eligibility.assess` under Litong's 不得重复建设). An item already
+    centrally subsidised (``subsidised_items``) stays on the menu with the note that it
+    takes no central money again (Linxia 2020 三(一): 在同一改造内容不重复使用中央补助资金
+    的前提下，纳入改造计划; :mod:`gisplan.finance` leaves it out of the central share).
+    Road and parking works in a community with old trees (``old_trees``) carry the note that
+    no old tree may be felled.
 
     Parameters
     ----------

@@ -524,7 +524,10 @@ def test_heating_zone() -> None:
     schemes, review = build_menu(comm, options=SchemeOptions(heating_zone=False))
     assert 5 not in schemes["item"].tolist()
     why = review.set_index(["community_id", "item"])["reason"]
-    text = "非北方采暖地区：不做供热和建筑节能改造（住建部2021 底线(五)）"
+    text = (
+        "非北方采暖地区：无集中供热，供热和建筑节能改造不纳入（本工具设定 schemes.heating_zone；"
+        "住建部2021 底线(五)将北方采暖地区建筑节能改造列为重点内容）"
+    )
     assert why["c1", 5].endswith(text)
     assert why["c1", 29].endswith(text)  # external insulation asked for: listed, not dropped
     schemes, _ = build_menu(comm, options=SchemeOptions(heating_zone=True))
