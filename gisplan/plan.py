@@ -321,7 +321,8 @@ def candidates(
         households, floor_area_m2, buildings, participation_rate, approval_rate``, the
         project's current state ``status`` (储备/新开工/在建/竣工, given as
         ``project_status``) with ``start_year`` and ``completion_year``, and the pre-works
-        scheme vote ``scheme_vote_passed``.
+        scheme vote ``scheme_vote_passed`` and the written confirmation of the property
+        management model and fees ``property_fee_agreed``.
     eligibility
         Table of :func:`gisplan.eligibility.assess`; gives ``status`` and, when present,
         the scope tier ``scope`` and ``conditions_met``.
@@ -364,7 +365,7 @@ def candidates(
     safety = schemes[schemes["safety"].astype(bool)].groupby("community_id")["item"].nunique()
     columns = ["community_id", "built_year", "households", "floor_area_m2", "buildings"]
     columns += ["participation_rate", "approval_rate", "start_year", "completion_year"]
-    columns += ["scheme_vote_passed"]
+    columns += ["scheme_vote_passed", "property_fee_agreed"]
     table = pd.DataFrame(communities[[c for c in columns if c in communities.columns]])
     ids = table["community_id"].astype(str)
     by_id = eligibility.set_index("community_id")
@@ -950,11 +951,15 @@ def rollout(
     planned again (:func:`annual_plan`) and keeps its ``start_year`` and
     ``completion_year`` (when blank: started this year, done ``build_years`` later; 在建
     not before the first plan year; 竣工 already done). Works start only after the
-    residents' vote on the scheme (MOHURD 2021 底线(七), 表决同意后方可开工): a community
-    chosen for the first plan year without ``scheme_vote_passed`` true is 待表决 in that
-    year and counted in ``communities_awaiting_vote``, not in ``communities_started``. Its
-    completion year — and any later plan year's — **assumes** the vote is held and passes
-    in the plan year (our assumption; the seeds set no date).
+    residents' vote on the scheme (MOHURD 2021 底线(七): 改造方案应经法定比例以上居民书面
+    (线上)表决同意后，方可开工改造) and their written confirmation of the property
+    management model and fees (底线(八), second sentence: 物业管理模式、缴纳必要的物业服务费用
+    等…书面(线上)确认的，方可开工改造). A community chosen for the first plan year without
+    ``scheme_vote_passed`` or ``property_fee_agreed`` true (blank or absent counts as not
+    yet) is 待表决 in that year, counted in ``communities_awaiting_vote`` and not in
+    ``communities_started``; its ``note`` names what is missing. Its completion year — and
+    any later plan year's — **assumes** both are done in the plan year (our assumption; the
+    seeds set no date).
 
     Targets (e.g. Linyi's: ``{"all_built_before": 2000, "share_built_before": (2005,
     0.85), "by_year": 2025}``) count **communities completed** (竣工 in or before
@@ -986,7 +991,8 @@ def rollout(
         NaN if never chosen), ``start_year``, ``completion_year`` (Int64, <NA> if never
         chosen), ``status_<year>`` (one of :data:`ROLLOUT_STATES`) for every year from the
         first plan year to the last plan year or last completion, whichever is later, and
-        ``note`` (for a 待表决 community: its years assume the vote passes in time).
+        ``note`` (for a 待表决 community: what is missing, and that its years assume it
+        comes in time).
     per_year : pandas.DataFrame
         One row per year of that span: ``year``, ``planned`` (a plan year), ``plan_status``,
         ``budget_wan_yuan``, ``budget_used_wan_yuan``, ``communities_started``,
@@ -1014,7 +1020,8 @@ def rollout(
     >>> df = pd.DataFrame({"community_id": ["A", "B"], "built_year": [1976, 2001],
     ...                    "households": [200, 100], "status": "eligible",
     ...                    "government_cost_wan_yuan": [60.0, 50.0],
-    ...                    "floor_area_m2": [9000.0, 4000.0], "scheme_vote_passed": True})
+    ...                    "floor_area_m2": [9000.0, 4000.0], "scheme_vote_passed": True,
+    ...                    "property_fee_agreed": True})
     >>> comm, per_year = gisplan.plan.rollout(
     ...     df, years=[2026, 2027], limits_per_year=gisplan.plan.PlanLimits(budget_wan_yuan=60))
     >>> comm[["status_2026", "status_2027", "status_2028"]].to_numpy().tolist()
@@ -1055,7 +1062,7 @@ def rollout(
     current_start, current_done = _current(candidates, plan_years[0], build_years)
     under_way = ~np.isnan(current_done)
     starts[under_way], done[under_way] = current_start[under_way], current_done[under_way]
-    awaiting = _awaiting_vote(candidates, starts, plan_years[0])
+    awaiting, notes = _awaiting_residents(candidates, starts, plan_years[0])
     last = int(np.nanmax(done)) if (start or under_way.any()) else plan_years[-1]
     span = list(range(plan_years[0], max(plan_years[-1], last) + 1))
     status = candidates["status"].astype(str).to_numpy()
@@ -1074,34 +1081,45 @@ def rollout(
             for s, d, e, wait in zip(starts, done, ever, awaiting, strict=True)
         ]
 
-    comm["note"] = np.where(awaiting, _AWAITING_NOTE, "").astype(object)
+    comm["note"] = notes
     per_year = _per_year(candidates, span, plans, starts=starts, done=done, awaiting=awaiting)
     if wanted:
         per_year.attrs["targets"] = _check_targets(candidates, wanted, per_year, done)
     return comm, per_year
 
 
-#: The rollout's assumption for a community whose scheme vote is still to come.
-_AWAITING_NOTE = (
-    "方案尚未表决（表决同意后方可开工）：开工、竣工年份按当年表决通过估算（本工具假设）"
+#: What a community chosen for the first plan year may still lack before works start.
+_PRE_WORKS: tuple[tuple[str, str], ...] = (
+    ("scheme_vote_passed", "改造方案尚未经居民书面（线上）表决同意（住建部2021 底线(七)）"),
+    (
+        "property_fee_agreed",
+        "物业管理模式、物业服务费用尚未经居民书面（线上）确认（住建部2021 底线(八)）",
+    ),
 )
+#: The rollout's assumption for such a community.
+_AWAITING_NOTE = "开工、竣工年份按当年完成表决和确认估算（本工具假设）"
 
 
-def _awaiting_vote(
+def _awaiting_residents(
     candidates: pd.DataFrame, starts: np.ndarray[Any, np.dtype[np.float64]], first_year: int
-) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    """Chosen for the first plan year but no passed scheme vote recorded: may not start yet.
+) -> tuple[np.ndarray[Any, np.dtype[np.bool_]], list[str]]:
+    """Chosen for the first plan year but not cleared by the residents to start: mask, notes.
 
-    The scheme needs the residents' written or online vote before works start (MOHURD 2021
-    底线(七): 改造方案应经法定比例以上居民书面(线上)表决同意后，方可开工). Later plan
-    years are assumed to hold their vote in time.
+    Later plan years are assumed to hold the vote and the confirmation in time.
     """
-    if "scheme_vote_passed" in candidates.columns:
-        passed = candidates["scheme_vote_passed"].astype("boolean").fillna(value=False)
-    else:
-        passed = pd.Series(data=False, index=candidates.index)
-    waiting: np.ndarray[Any, np.dtype[np.bool_]] = (starts == first_year) & ~passed.to_numpy(bool)
-    return waiting
+    first = starts == first_year
+    lacking: list[list[str]] = [[] for _ in range(len(candidates))]
+    for column, text in _PRE_WORKS:
+        done = (
+            candidates[column].astype("boolean").fillna(value=False).to_numpy(bool)
+            if column in candidates.columns
+            else np.zeros(len(candidates), dtype=bool)
+        )
+        for i in np.flatnonzero(first & ~done):
+            lacking[i].append(text)
+    notes = ["；".join([*texts, _AWAITING_NOTE]) if texts else "" for texts in lacking]
+    waiting = np.array([bool(texts) for texts in lacking], dtype=bool)
+    return waiting, notes
 
 
 def _per_year(

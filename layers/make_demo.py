@@ -1082,6 +1082,10 @@ def survey(comm: gpd.GeoDataFrame, seed: int) -> gpd.GeoDataFrame:  # noqa: PLR0
     if len(tier2_rows):
         out.loc[tier2_rows[0], "poor_conditions"] = True
     out.loc[core[4], "other_program_items"] = "1、2"  # 三供一业 already renewed water, power
+    # drawn last so that every value above stays as it was: the written confirmation of the
+    # property management model and fees (底线(八)), given by most that agreed on 长效管理
+    confirmed = rng.random(n) < 0.75  # noqa: PLR2004
+    out["property_fee_agreed"] = out["property_mgmt_agreed"].to_numpy(bool) & confirmed
     return out
 
 

@@ -395,6 +395,7 @@ def rollout_fixture() -> pd.DataFrame:
             "government_cost_wan_yuan": [60.0, 50.0, 30.0, 10.0],
             "floor_area_m2": [6000.0, 5000.0, 4000.0, 3000.0],
             "scheme_vote_passed": [True, True, True, True],
+            "property_fee_agreed": [True, True, True, True],
         },
         index=pd.Index(["r1", "r2", "r3", "r4"]),
     )
@@ -600,7 +601,9 @@ def test_rollout_starts_from_the_current_state_and_counts_what_is_done() -> None
 
 
 def test_the_scheme_vote_gates_the_start() -> None:
-    df = rollout_fixture().assign(scheme_vote_passed=[None, True, True, True])
+    df = rollout_fixture().assign(
+        scheme_vote_passed=[None, True, True, True], property_fee_agreed=True
+    )
     comm, per_year = rollout(
         df,
         years=[2026, 2027],
@@ -612,8 +615,25 @@ def test_the_scheme_vote_gates_the_start() -> None:
     assert rows.loc["A", ["status_2026", "start_year"]].tolist() == ["待表决", 2026]
     assert per_year.loc[0, ["communities_started", "communities_awaiting_vote"]].tolist() == [0, 1]
     # its years are an estimate that assumes the vote passes in time, and the sheet says so
-    assert rows.loc["A", "note"].endswith("开工、竣工年份按当年表决通过估算（本工具假设）")
+    assert rows.loc["A", "note"] == (
+        "改造方案尚未经居民书面（线上）表决同意（住建部2021 底线(七)）；"
+        "开工、竣工年份按当年完成表决和确认估算（本工具假设）"
+    )
     assert rows.loc["B", "note"] == ""
+    # the second gate of 底线(八): the property management model and fees confirmed in writing
+    comm, per_year = rollout(
+        df.assign(scheme_vote_passed=True, property_fee_agreed=[None, True, True, True]),
+        years=[2026, 2027],
+        limits_per_year=PlanLimits(budget_wan_yuan=60),
+        weights=HOUSEHOLDS_ONLY,
+    )
+    rows = comm.set_index("community_id")
+    assert rows.loc["A", "status_2026"] == "待表决"
+    assert rows.loc["A", "note"].startswith(
+        "物业管理模式、物业服务费用尚未经居民书面（线上）确认（住建部2021 底线(八)）；"
+    )
+    assert rows.loc["B", ["status_2027", "note"]].tolist() == ["新开工", ""]  # later years: in time
+    assert per_year["communities_awaiting_vote"].tolist()[:2] == [1, 0]
     # a vote recorded as failed keeps the community out of the plan
     failed = rollout_fixture().assign(scheme_vote_passed=[False, True, True, True])
     table, _ = annual_plan(failed, limits=PlanLimits(budget_wan_yuan=60), plan_year=2026)
