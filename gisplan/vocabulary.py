@@ -44,6 +44,8 @@ __all__ = ["DOMAINS", "codes", "colours", "column_label", "column_labels", "labe
 DOMAINS: tuple[str, ...] = (
     "financing_mode",
     "funding_source",
+    "funding_status",
+    "revenue_kind",
     "payer",
     "scheme_class",
     "eligibility_status",
