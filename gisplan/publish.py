@@ -75,6 +75,7 @@ PAYER_ZH: Mapping[str, str] = labels("payer")
 _CLASSES_ZH = labels("scheme_class")
 _SOURCES_ZH = labels("funding_source")
 _MODE_ZH = labels("financing_mode")
+_STATUS_ZH = labels("funding_status")
 
 _SITE_KIND = "城镇老旧小区改造方案公示"
 _GENERATOR = "gisplan publish"
@@ -517,22 +518,30 @@ def _funding(
     if rows is None:
         return [], ""
     order = {k: i for i, k in enumerate(_SOURCES_ZH)}
+    statuses = {k: i for i, k in enumerate(_STATUS_ZH)}
     out = []
     amounts = []
     for r in sorted(
-        rows, key=lambda r: (order.get(_text(r["source"]), len(order)), _text(r["source"]))
+        rows,
+        key=lambda r: (
+            order.get(_text(r["source"]), len(order)),
+            statuses.get(_text(r.get("funding_status")), len(statuses)),
+            _text(r["source"]),
+        ),
     ):
         amount = 0.0 if is_blank(r["amount_yuan"]) else float(r["amount_yuan"])
         if round(amount, 2) == 0:
             continue
         amounts.append(amount)
         source = _text(r["source"])
+        status = _text(r.get("funding_status"))
         label = _SOURCES_ZH.get(source) or _text(r.get("source_zh")) or source
         if source == "shortfall":
             label = f"{label}（待落实）"
         out.append(
             {
                 "label": label,
+                "status": "" if status in ("", "gap") else _STATUS_ZH.get(status, status),
                 "amount_wan": _money(amount / 1e4),
                 "share": f"{amount / cost_yuan:.1%}" if cost_yuan > 0 else "—",
                 "shortfall": source == "shortfall",

@@ -100,14 +100,18 @@ def make_run(
             "cost_wan_yuan": [200.0, 80.0, 12.35],
         }
     )
-    sources = ["utility", "central_subsidy", "local_budget", "residents", "shortfall"]
+    sources = ["utility", "central_special_fund", "local_budget", "residents", "shortfall"]
     funding = pd.DataFrame(
         {
             "community_id": ["c1"] * 5 + ["c2", "c3"],
             "source": [*sources, "utility", "local_budget"],
             "source_zh": [
-                *("专营单位", "中央补助资金", "市县财政资金", "居民出资", "资金缺口"),
+                *("专营单位", "中央财政专项资金", "市县财政资金", "居民出资", "资金缺口"),
                 *("专营单位", "市县财政资金"),
+            ],
+            "funding_status": [
+                *("committed", "assumed", "committed", "assumed", "gap"),
+                *("committed", "committed"),
             ],
             "amount_yuan": [
                 *(1_500_000.0, 300_000.0, 100_000.0, 0.0, 100_000.0),
@@ -238,10 +242,21 @@ def test_community_page_numbers_equal_the_run_tables(site: Path, run_dir: Path) 
 @pytest.mark.assets
 def test_funding_by_source_sums_to_the_cost(site: Path) -> None:
     page = read(site, "c/c1.html")
-    labels = re.findall(r'<tr(?: class="shortfall")?><td>([^<]*)</td><td class="num amount">', page)
+    rows = re.findall(
+        r'<tr(?: class="shortfall")?><td>([^<]*)</td><td class="status">([^<]*)</td>'
+        r'<td class="num amount">',
+        page,
+    )
     amounts = cells(page, "amount")
-    # the 0 元 residents row is left out; the shortfall is labelled as still to be found
-    assert labels == ["中央补助资金", "市县财政资金", "专营单位", "资金缺口（待落实）"]
+    # the 0 元 residents row is left out; the shortfall is labelled as still to be found;
+    # each amount says whether it is committed (已落实) or only assumed (测算)
+    assert rows == [
+        ("中央财政专项资金", "测算"),
+        ("市县财政资金", "已落实"),
+        ("专营单位", "已落实"),
+        ("资金缺口（待落实）", ""),
+    ]
+    assert "测算：按方案设定的比例估算、尚待争取的资金" in page
     assert amounts == ["30.00", "10.00", "150.00", "10.00"]
     assert sum(map(wan, amounts)) == pytest.approx(200.00)
     total = re.search(r'<td class="num" id="funding-total">([^<]*)</td>', page)
