@@ -124,6 +124,8 @@ _COMMUNITY_FIELDS: tuple[_Field, ...] = (
     ("n_missing", 0, False),
     ("cost_wan_yuan", 2, True),
     ("mode_zh", None, False),
+    ("committed_wan_yuan", 2, True),
+    ("assumed_wan_yuan", 2, True),
     ("shortfall_wan_yuan", 2, True),
     ("newly_covered_zh", None, False),
     ("start_year", 0, False),
@@ -394,7 +396,10 @@ def _communities(layers: Mapping[str, pd.DataFrame]) -> gpd.GeoDataFrame | None:
         ("eligibility", ("status", "status_zh", "reasons_zh")),
         ("community_gaps", ("gap_score", "n_missing")),
         ("scheme_costs", ("cost_wan_yuan",)),
-        ("funding_modes", ("mode", "mode_zh", "shortfall_wan_yuan")),
+        (
+            "funding_modes",
+            ("mode", "mode_zh", "committed_wan_yuan", "assumed_wan_yuan", "shortfall_wan_yuan"),
+        ),
         ("rollout", ("start_year", "completion_year")),
         ("publicity", ("publicity_start", "publicity_end")),
     )
