@@ -8,6 +8,10 @@ Private: :func:`read_file` (public as :func:`gisplan.layers.read_file`) reads
 * CSV/TXT/TSV tables and XLSX/XLSM workbooks (openpyxl), old XLS workbooks (python-calamine),
   as text cells, with point geometry from coordinate columns or a WKT column.
 
+:func:`read_table` reads the same files without geometry (the table kinds: commitments,
+revenues): a CSV, a workbook sheet, or a GeoPackage attribute table (a spatial layer's
+attributes, its geometry left out).
+
 Text encodings: the ``encoding`` given wins; else a Shapefile's ``.cpg`` (GDAL honours it),
 then UTF-8 when the text is valid UTF-8, then GB18030 (a superset of GBK); a CSV is read as
 UTF-8 (with or without BOM), then GB18030. A guessed encoding is logged.
@@ -53,6 +57,7 @@ __all__ = [
     "is_osm",
     "missing_file",
     "read_file",
+    "read_table",
 ]
 
 # read_file is public in gisplan.layers: its messages keep that module's logger
@@ -165,6 +170,96 @@ def read_file(
         )
         return _table_to_gdf(frame, path=path, x=x, y=y, datum=datum)
     return _read_spatial(path, layer=layer, encoding=encoding)
+
+
+def read_table(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    encoding: str | None = None,
+    default_layers: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Read a table without geometry, as it is: a CSV, a workbook sheet or a GeoPackage table.
+
+    Parameters
+    ----------
+    path
+        A CSV/TXT/TSV file, an XLSX/XLSM/XLS workbook, or a GeoPackage (or any file GDAL
+        reads: its attributes are read, its geometry is left out).
+    layer
+        Sheet of a workbook or layer (attribute table) of a GeoPackage. Default: the first of
+        ``default_layers`` the file holds, else the first sheet / the only layer.
+    encoding
+        Text encoding of a CSV (default: UTF-8, else GB18030).
+    default_layers
+        Sheet or layer names to look for when ``layer`` is not given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The file's columns as read (names trimmed; table cells stay text).
+
+    Raises
+    ------
+    LayerError
+        If the file is missing or unreadable, the layer or sheet does not exist, or a
+        GeoPackage holds several layers and none is named.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise missing_file(path)
+    suffix = path.suffix.lower()
+    frame: pd.DataFrame
+    if suffix in _EXCEL_SUFFIXES:
+        sheet = layer if layer is not None else _first_sheet_named(path, default_layers)
+        frame = _read_excel(path, sheet=sheet)
+    elif suffix in TABLE_SUFFIXES:
+        frame = _read_csv(path, encoding=encoding)
+    else:
+        frame = _read_attributes(path, layer=layer, encoding=encoding, default=default_layers)
+    out: pd.DataFrame = frame.rename(columns=lambda c: str(c).strip())
+    logger.info("read %s: %d rows (a table, no geometry)", path, len(out))
+    return out
+
+
+def _first_sheet_named(path: Path, names: tuple[str, ...]) -> str | None:
+    """Return the first of ``names`` that is a sheet of the workbook (``None``: none is)."""
+    if not names or path.suffix.lower() == ".xls":
+        return None
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            sheets = [str(n) for n in book.sheet_names]
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile, InvalidFileException):
+        return None  # _read_excel reports the unreadable file
+    return next((n for n in names if n in sheets), None)
+
+
+def _read_attributes(
+    path: Path, *, layer: str | None, encoding: str | None, default: tuple[str, ...]
+) -> pd.DataFrame:
+    """Read the attributes of a GeoPackage table or layer (any GDAL format), no geometry."""
+    try:
+        layer = _existing_layer(path, layer) if layer is not None else _table_layer(path, default)
+        frame = pyogrio.read_dataframe(path, layer=layer, encoding=encoding, read_geometry=False)
+    except LayerError:
+        raise
+    except (RuntimeError, OSError, ValueError, UnicodeError) as err:
+        raise _unreadable(path, err) from err
+    out: pd.DataFrame = pd.DataFrame(frame)
+    return out
+
+
+def _table_layer(path: Path, default: tuple[str, ...]) -> str | None:
+    """Return the first of ``default`` the file holds, ``None`` for its only layer; else raise."""
+    names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    layer = next((n for n in default if n in names), None)
+    if layer is None and len(names) > 1:
+        example = default[0] if default else names[0]
+        raise LayerError(
+            f"{path} holds {len(names)} layers ({', '.join(map(printable, names))}); "
+            f"set 'layer:' to the table to read (e.g. layer: {example})"
+        )
+    return layer
 
 
 def _read_spatial(path: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:

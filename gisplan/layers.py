@@ -1,7 +1,11 @@
 """Read input layers in every common format, map Chinese column names, validate everything at once.
 
 The layer kinds (:data:`LAYER_KINDS`) and their columns are described by one table,
-``gisplan/data/layer_schema.csv`` (:func:`layer_schema`). Reading happens in two steps:
+``gisplan/data/layer_schema.csv`` (:func:`layer_schema`). Most kinds are spatial layers
+(GeoDataFrames); the :data:`TABLE_KINDS` (``commitments``: money a bureau has committed,
+``revenues``: revenue facilities of a community) are plain tables without geometry, read from
+a CSV, an XLSX sheet or a GeoPackage attribute table and returned as a pandas ``DataFrame``
+(never reprojected, no datum needed). Reading happens in two steps:
 
 * :func:`read_file` reads a GeoPackage, GeoJSON, Shapefile, CSV or XLSX file as it is
   (no renaming, no checks) and copes with Chinese encodings;
@@ -48,10 +52,12 @@ from gisplan._readers import (
     is_osm,
     missing_file,
     read_file,
+    read_table,
 )
 from gisplan._text import printable
 from gisplan.errors import CRSError, GisplanWarning, LayerError, StandardsError
 from gisplan.validation import ValidationReport
+from gisplan.vocabulary import labels
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Hashable, Mapping
@@ -62,6 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LAYER_KINDS",
+    "TABLE_KINDS",
     "ColumnSpec",
     "LayerSchema",
     "check_layer",
@@ -83,9 +90,13 @@ LAYER_KINDS: tuple[str, ...] = (
     "entrances",
     "buildings",
     "barriers",
+    "commitments",
+    "revenues",
 )
+#: The layer kinds that are plain tables (no geometry): read as pandas DataFrames.
+TABLE_KINDS: tuple[str, ...] = ("commitments", "revenues")
 
-GeometryKind = Literal["polygon", "point", "line", "point_or_polygon", "line_or_polygon"]
+GeometryKind = Literal["polygon", "point", "line", "point_or_polygon", "line_or_polygon", "table"]
 
 _GEOMETRY: dict[str, GeometryKind] = {
     "communities": "polygon",
@@ -96,6 +107,8 @@ _GEOMETRY: dict[str, GeometryKind] = {
     "entrances": "point",
     "buildings": "polygon",
     "barriers": "line_or_polygon",
+    "commitments": "table",
+    "revenues": "table",
 }
 _ID_COLUMN: dict[str, str | None] = {
     "communities": "community_id",
@@ -106,6 +119,8 @@ _ID_COLUMN: dict[str, str | None] = {
     "entrances": None,
     "buildings": None,
     "barriers": None,
+    "commitments": "commitment_id",
+    "revenues": "revenue_id",
 }
 #: What one feature of each kind is called in Chinese (used in fix hints).
 _FEATURE_ZH: dict[str, str] = {
@@ -117,6 +132,23 @@ _FEATURE_ZH: dict[str, str] = {
     "entrances": "出入口",
     "buildings": "楼栋",
     "barriers": "障碍（河流、铁路、快速路）",
+    "commitments": "资金落实记录",
+    "revenues": "经营性设施",
+}
+#: Enum columns whose values are the codes of a vocabulary domain (its Chinese labels are
+#: accepted too and mapped to the code): (kind, column) -> domain.
+_VOCABULARY_ENUMS: dict[tuple[str, str], str] = {
+    ("commitments", "source"): "funding_source",
+    ("revenues", "kind"): "revenue_kind",
+}
+#: Codes of a vocabulary domain that a column refuses, with why (shown in the error).
+_REFUSED_CODES: dict[tuple[str, str], dict[str, str]] = {
+    ("commitments", "source"): {
+        "shortfall": "a gap is what gisplan computes (need - committed), not money anyone commits",
+        "large_area_project": "project revenue of a bundle is computed from the projects layer",
+        "cross_area_project": "project revenue of a bundle is computed from the projects layer",
+        "central_subsidy": "中央补助 is two channels: 中央预算内投资 or 中央财政专项资金",
+    },
 }
 _DTYPES = ("str", "int", "float", "year", "date", "rate", "bool", "list", "enum")
 
@@ -148,8 +180,17 @@ _NON_NEGATIVE = frozenset(
         "cost_wan_yuan",
         "revenue_wan_yuan",
         "area_m2",
+        "maintenance_fund_wan_yuan",
+        "amount_wan_yuan",
+        "build_cost_wan_yuan",
     }
 )
+#: Money columns in 万元 (checked for values entered in 元) end with this.
+_WAN_YUAN_SUFFIX = "_wan_yuan"
+#: A value this many times the median of the column's other positive values looks like 元.
+_YUAN_RATIO = 10_000.0
+#: Years in which money or revenue can plausibly arrive (relative to today).
+_FUTURE_MONEY_YEARS = 50
 
 
 # --------------------------------------------------------------------------------------------
@@ -181,6 +222,10 @@ class ColumnSpec:
         One-line Chinese description for templates.
     example
         Example value for templates.
+    vocabulary
+        For an enum column whose values are codes of a :mod:`gisplan.vocabulary` domain
+        (``funding_source``, ``revenue_kind``), that domain: its Chinese labels are accepted
+        and mapped to the codes. Empty otherwise.
     """
 
     name: str
@@ -192,6 +237,21 @@ class ColumnSpec:
     aliases: tuple[str, ...] = ()
     description_zh: str = ""
     example: str = ""
+    vocabulary: str = ""
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """Values offered to planners (drop-downs): the Chinese labels of a vocabulary column.
+
+        Examples
+        --------
+        >>> gisplan.layers.layer_schema("revenues").column("kind").choices[:3]
+        ('停车', '电梯', '商铺')
+        """
+        if not self.vocabulary:
+            return self.allowed
+        names = labels(self.vocabulary)
+        return tuple(names.get(code, code) for code in self.allowed)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -203,7 +263,8 @@ class LayerSchema:
     kind
         One of :data:`LAYER_KINDS`.
     geometry
-        ``polygon``, ``point``, ``line``, ``point_or_polygon`` or ``line_or_polygon``.
+        ``polygon``, ``point``, ``line``, ``point_or_polygon`` or ``line_or_polygon``;
+        ``table`` for the :data:`TABLE_KINDS` (no geometry).
     id_column
         Column holding a unique id per row, or ``None`` (network, entrances).
     columns
@@ -226,6 +287,11 @@ class LayerSchema:
     def names(self) -> tuple[str, ...]:
         """Canonical column names in schema order."""
         return tuple(spec.name for spec in self.columns)
+
+    @property
+    def is_table(self) -> bool:
+        """Whether the kind is a plain table (no geometry, read as a pandas DataFrame)."""
+        return self.geometry == "table"
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -264,6 +330,7 @@ def _schema_table() -> dict[str, LayerSchema]:
                 aliases=_split(rec["aliases"]),
                 description_zh=rec["description_zh"].strip(),
                 example=rec["example"].strip(),
+                vocabulary=_VOCABULARY_ENUMS.get((kind, rec["column"].strip()), ""),
             )
         )
     return {
@@ -478,18 +545,52 @@ def _coerce_list(values: pd.Series[Any]) -> tuple[pd.Series[Any], Bad]:
     return pd.Series(out, index=values.index, dtype=object), []
 
 
-def _coerce_enum(values: pd.Series[Any], spec: ColumnSpec, kind: str) -> tuple[pd.Series[Any], Bad]:
+def _enum_lookup(spec: ColumnSpec, kind: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Return ``({normalised value: code}, {normalised refused value: why})`` of a column.
+
+    Codes, the vocabulary's Chinese labels and ``value_aliases.csv`` are accepted; codes the
+    column refuses (``_REFUSED_CODES``) are recognised by code and label to say why.
+    """
     lookup = {_norm_value(v): v for v in spec.allowed}
+    refused: dict[str, str] = {}
+    if spec.vocabulary:
+        names = labels(spec.vocabulary)
+        lookup.update({_norm_value(names[c]): c for c in spec.allowed if c in names})
+        for code, why in _REFUSED_CODES.get((kind, spec.name), {}).items():
+            refused[_norm_value(code)] = why
+            if code in names:
+                refused[_norm_value(names[code])] = why
     lookup.update(_value_aliases().get((kind, spec.name), {}))
+    return lookup, refused
+
+
+def _choices_text(spec: ColumnSpec) -> str:
+    """Return the allowed values for a message (``停车 (parking) / 电梯 (lift)`` …)."""
+    if not spec.vocabulary:
+        return " / ".join(spec.allowed)
+    return " / ".join(
+        f"{label} ({code})" for label, code in zip(spec.choices, spec.allowed, strict=True)
+    )
+
+
+def _coerce_enum(values: pd.Series[Any], spec: ColumnSpec, kind: str) -> tuple[pd.Series[Any], Bad]:
+    lookup, refused = _enum_lookup(spec, kind)
     out: list[object] = []
     bad: Bad = []
     for pos, raw in enumerate(values):
         if _blank(raw):
             out.append(pd.NA)
             continue
-        value = lookup.get(_norm_value(str(raw)))
+        key = _norm_value(str(raw))
+        value = lookup.get(key)
         if value is None:
-            bad.append((pos, raw, f"not one of {' / '.join(spec.allowed)}"))
+            if key in refused:
+                why = f"not allowed here: {refused[key]}"
+            elif spec.vocabulary:
+                why = f"not a known {spec.label_zh} (neither a Chinese name nor a code)"
+            else:
+                why = f"not one of {_choices_text(spec)}"
+            bad.append((pos, raw, why))
             out.append(pd.NA)
         else:
             out.append(value)
@@ -558,7 +659,7 @@ class _Ctx:
 
 
 def check_layer(
-    gdf: gpd.GeoDataFrame,
+    gdf: gpd.GeoDataFrame | pd.DataFrame,
     kind: str,
     *,
     name: str | None = None,
@@ -566,7 +667,7 @@ def check_layer(
     columns: Mapping[str, str] | None = None,
     standard: pd.DataFrame | None = None,
     from_table: bool = False,
-) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+) -> tuple[gpd.GeoDataFrame | pd.DataFrame, ValidationReport]:
     """Map column names, coerce types and check a layer; collect every problem found.
 
     Pure: ``gdf`` is never modified. Nothing is raised for data problems; they are
@@ -575,7 +676,8 @@ def check_layer(
     Parameters
     ----------
     gdf
-        The layer as read by :func:`read_file` (or built in a notebook).
+        The layer as read by :func:`read_file` (or built in a notebook); for a table kind
+        (:data:`TABLE_KINDS`) any DataFrame (a GeoDataFrame's geometry is dropped).
     kind
         One of :data:`LAYER_KINDS`.
     name
@@ -583,7 +685,7 @@ def check_layer(
     datum
         Datum of the coordinates when the frame has no CRS (``"CGCS2000"``, ``"WGS84"``,
         ``"GCJ-02"``, ``"BD-09"``, ``"EPSG:4547"`` ...). GCJ-02 and BD-09 coordinates are
-        converted to WGS84.
+        converted to WGS84. Ignored for table kinds.
     columns
         User mapping ``{source column: canonical name}``, applied before the built-in aliases.
     standard
@@ -594,9 +696,10 @@ def check_layer(
 
     Returns
     -------
-    tuple of (geopandas.GeoDataFrame, ValidationReport)
+    tuple of (geopandas.GeoDataFrame or pandas.DataFrame, ValidationReport)
         The cleaned copy (canonical columns first in schema order, then other columns, then
-        geometry; index and row order kept) and every issue found.
+        geometry; index and row order kept) and every issue found. A table kind gives a
+        plain pandas DataFrame (no geometry, no CRS).
 
     Raises
     ------
@@ -610,47 +713,95 @@ def check_layer(
     >>> clean, report = gisplan.layers.check_layer(gdf, "communities")
     >>> report.ok, clean.columns.tolist(), int(clean.loc[0, "households"])
     (True, ['community_id', 'name', 'built_year', 'households', 'geometry'], 1200)
+    >>> table = pd.DataFrame({"编号": ["ZJ1"], "资金来源": ["中央预算内投资"],
+    ...     "出资单位": ["县发改局"], "金额（万元）": ["80"], "到位年份": ["2026年"],
+    ...     "文号": ["示发改〔2026〕3号"]})
+    >>> clean, report = gisplan.layers.check_layer(table, "commitments")
+    >>> report.ok, clean.loc[0, "source"], float(clean.loc[0, "amount_wan_yuan"])
+    (True, 'central_budget_investment', 80.0)
     """
     schema = layer_schema(kind)
     report = ValidationReport()
     label = name or kind
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:  # noqa: SLF001
-        report.add(
-            printable(label),
-            "the layer has no geometry column",
-            "read it with gisplan.layers.read_file or build a GeoDataFrame with geometry",
-        )
-        frame = gpd.GeoDataFrame(
-            pd.DataFrame(gdf).copy(), geometry=[None] * len(gdf), crs=getattr(gdf, "crs", None)
-        )
-    else:
-        frame = gdf.copy(deep=True)
     ctx = _Ctx(kind=kind, label=label, schema=schema, report=report, rows=[])
+    out: gpd.GeoDataFrame | pd.DataFrame
+    if schema.is_table:
+        table = _check_attributes(_as_table(gdf, ctx), ctx, columns, standard)
+        out = _order_columns(table, schema)
+    else:
+        if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name not in gdf.columns:  # noqa: SLF001
+            report.add(
+                printable(label),
+                "the layer has no geometry column",
+                "read it with gisplan.layers.read_file or build a GeoDataFrame with geometry",
+            )
+            frame = gpd.GeoDataFrame(
+                pd.DataFrame(gdf).copy(), geometry=[None] * len(gdf), crs=getattr(gdf, "crs", None)
+            )
+        else:
+            frame = gdf.copy(deep=True)
+        frame = _check_attributes(frame, ctx, columns, standard)
+        frame = _check_geometry(frame, ctx, from_table=from_table)
+        frame = _check_crs(frame, ctx, datum)
+        if schema.geometry == "polygon" and kind == "communities":
+            _check_overlaps(frame, ctx)
+        out = _order_columns(frame, schema)
+    logger.info(
+        "%s: %d rows checked, %d error(s), %d warning(s)",
+        label,
+        len(out),
+        len(report.errors),
+        len(report.warnings),
+    )
+    return out, report
+
+
+def _check_attributes(
+    frame: pd.DataFrame,
+    ctx: _Ctx,
+    columns: Mapping[str, str] | None,
+    standard: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Run the checks of every kind: names, required columns, types, ids, ranges, codes."""
     frame = _map_columns(frame, ctx, columns or {})
-    ctx.rows = _row_labels(frame, schema)
+    ctx.rows = _row_labels(frame, ctx.schema)
     _check_case_clashes(frame, ctx)
     _check_required(frame, ctx)
     _check_not_empty(frame, ctx)
     frame = _coerce_columns(frame, ctx)
-    ctx.rows = _row_labels(frame, schema)
+    ctx.rows = _row_labels(frame, ctx.schema)
     _check_ids(frame, ctx)
     _check_template_example(frame, ctx)
     _check_required_values(frame, ctx)
     _check_ranges(frame, ctx)
-    frame = _check_types(frame, ctx, standard)
-    frame = _check_geometry(frame, ctx, from_table=from_table)
-    frame = _check_crs(frame, ctx, datum)
-    if schema.geometry == "polygon" and kind == "communities":
-        _check_overlaps(frame, ctx)
-    frame = _order_columns(frame, schema)
-    logger.info(
-        "%s: %d rows checked, %d error(s), %d warning(s)",
-        label,
-        len(frame),
-        len(report.errors),
-        len(report.warnings),
-    )
-    return frame, report
+    out: pd.DataFrame = _check_types(frame, ctx, standard)
+    return out
+
+
+def _as_table(data: pd.DataFrame, ctx: _Ctx) -> pd.DataFrame:
+    """Return a plain DataFrame copy of a table kind (a GeoDataFrame's geometry is dropped)."""
+    frame: pd.DataFrame = pd.DataFrame(data).copy(deep=True)
+    geometry = _geometry_name(data)
+    if geometry is not None:
+        geoms = np.asarray(data[geometry], dtype=object)
+        if (~(shapely.is_missing(geoms) | shapely.is_empty(geoms))).any():
+            ctx.add(
+                f"{ctx.kind} is a table: the geometry of its rows is ignored",
+                "nothing to do, or give the table without geometry (CSV, Excel sheet or a "
+                "GeoPackage attribute table)",
+                severity="warning",
+                column="geometry",
+            )
+        frame = frame.drop(columns=geometry)
+    return frame
+
+
+def _geometry_name(frame: pd.DataFrame) -> str | None:
+    """Return the active geometry column of a GeoDataFrame that has one, else ``None``."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return None
+    name = frame._geometry_column_name  # noqa: SLF001 - .geometry raises when it is not set
+    return str(name) if name is not None and name in frame.columns else None
 
 
 def _map_columns(frame: gpd.GeoDataFrame, ctx: _Ctx, user: Mapping[str, str]) -> gpd.GeoDataFrame:
@@ -664,8 +815,9 @@ def _map_columns(frame: gpd.GeoDataFrame, ctx: _Ctx, user: Mapping[str, str]) ->
     user_norm = {str(k).strip(): v for k, v in user.items()}
     _check_user_columns(frame, ctx, user_norm)
     claims: dict[str, list[tuple[int, int, Hashable]]] = {}
+    geometry = _geometry_name(frame)
     for order, col in enumerate(frame.columns):
-        if col == frame.geometry.name:
+        if col == geometry:
             continue
         match = _match_column(str(col).strip(), ctx, user_norm)
         if match is not None:
@@ -761,8 +913,9 @@ def _ascii_lower(name: str) -> str:
 def _check_case_clashes(frame: gpd.GeoDataFrame, ctx: _Ctx) -> None:
     """GeoPackage and Shapefile column names ignore (ASCII) case: 'Note' and 'note' clash."""
     groups: dict[str, list[str]] = {}
+    geometry = _geometry_name(frame)
     for col in frame.columns:
-        if col != frame.geometry.name:
+        if col != geometry:
             groups.setdefault(_ascii_lower(str(col)), []).append(str(col))
     for names in groups.values():
         if len(names) > 1:
@@ -787,14 +940,19 @@ def _check_not_empty(frame: pd.DataFrame, ctx: _Ctx) -> None:
     )
 
 
+#: Besides the id, the column whose example value marks the template's example row.
+_EXAMPLE_KEY = {"commitments": "payer_name"}
+
+
 def _check_template_example(frame: pd.DataFrame, ctx: _Ctx) -> None:
     """Warn about the example row of the ``gisplan init`` survey template left in the data."""
     id_col = ctx.schema.id_column
-    if id_col is None or id_col not in frame.columns or "name" not in frame.columns:
+    other = _EXAMPLE_KEY.get(ctx.kind, "name")
+    if id_col is None or id_col not in frame.columns or other not in frame.columns:
         return
     example_id = ctx.schema.column(id_col).example
-    example_name = ctx.schema.column("name").example
-    for pos, (rid, rname) in enumerate(zip(frame[id_col], frame["name"], strict=True)):
+    example_name = ctx.schema.column(other).example
+    for pos, (rid, rname) in enumerate(zip(frame[id_col], frame[other], strict=True)):
         if trimmed_text(rid) == example_id and trimmed_text(rname) == example_name:
             ctx.add(
                 f"this is the survey template's example row ({example_id} {example_name})",
@@ -832,7 +990,11 @@ def _check_required(frame: pd.DataFrame, ctx: _Ctx) -> None:
 
 
 def _check_required_values(frame: pd.DataFrame, ctx: _Ctx) -> None:
-    """Empty cells in required columns: one warning per column (ids and types are errors)."""
+    """Empty cells in required columns: one warning per column (ids and types are errors).
+
+    In a table kind (a commitment, a revenue facility) every required cell is needed to use
+    the row at all: each empty one is an error naming the row.
+    """
     skip = {ctx.schema.id_column, "type"}
     for spec in ctx.schema.columns:
         if not spec.required or spec.name in skip or spec.name not in frame.columns:
@@ -840,6 +1002,16 @@ def _check_required_values(frame: pd.DataFrame, ctx: _Ctx) -> None:
         bad = sorted(ctx.bad.get(spec.name, ()))  # already reported as not a year, number ...
         empty = np.setdiff1d(np.flatnonzero(frame[spec.name].isna().to_numpy()), bad)
         if not len(empty):
+            continue
+        if ctx.schema.is_table:
+            for pos in empty:
+                ctx.add(
+                    f"{spec.name} ({spec.label_zh}) empty",
+                    f"fill it in: every {_FEATURE_ZH[ctx.kind]} needs "
+                    f"{', '.join(s.label_zh for s in ctx.schema.columns if s.required)}",
+                    pos=int(pos),
+                    column=spec.name,
+                )
             continue
         shown = ", ".join(ctx.rows[p] for p in empty[:_MAX_LISTED_ROWS])
         more = ", …" if len(empty) > _MAX_LISTED_ROWS else ""
@@ -919,7 +1091,7 @@ def _coerce_rate_column(
 
 def _coerce_fix(spec: ColumnSpec) -> str:
     return {
-        "year": "write a 4-digit year such as 1995",
+        "year": f"write a 4-digit year such as {spec.example or 1995}",
         "date": "write a date such as 2026-10-09 (or 2026年10月9日)",
         "int": f"write a whole number{f' ({spec.unit})' if spec.unit else ''} such as "
         f"{spec.example or 320}",
@@ -927,7 +1099,7 @@ def _coerce_fix(spec: ColumnSpec) -> str:
         f"{spec.example or 1800}",
         "rate": "write a percentage such as 75 or 75% (or a fraction such as 0.75)",
         "bool": "write 是 or 否 (yes/no)",
-        "enum": f"write one of: {' / '.join(spec.allowed)}",
+        "enum": f"write one of: {_choices_text(spec)}",
     }.get(spec.dtype, "correct the value")
 
 
@@ -962,7 +1134,17 @@ def _check_ranges(frame: pd.DataFrame, ctx: _Ctx) -> None:
     _check_years(frame, ctx)
     _check_project_years(frame, ctx)
     _check_non_negative(frame, ctx)
+    _check_at_least_one(frame, ctx)
     _check_area_per_household(frame, ctx)
+    _check_wan_yuan(frame, ctx)
+
+
+#: Year columns saying when money or revenue arrives, per kind.
+_MONEY_YEARS: dict[str, tuple[str, ...]] = {
+    "commitments": ("year",),
+    "revenues": ("start_year",),
+    "projects": ("revenue_year",),
+}
 
 
 def _check_years(frame: pd.DataFrame, ctx: _Ctx) -> None:
@@ -971,6 +1153,8 @@ def _check_years(frame: pd.DataFrame, ctx: _Ctx) -> None:
         "built_year": (_FIRST_YEAR, this_year),
         "planned_expropriation_year": (_FIRST_YEAR, this_year + _FUTURE_EXPROPRIATION_YEARS),
     }
+    for column in _MONEY_YEARS.get(ctx.kind, ()):
+        limits[column] = (_FIRST_YEAR, this_year + _FUTURE_MONEY_YEARS)
     for column, (low, high) in limits.items():
         if column not in frame.columns:
             continue
@@ -1027,6 +1211,69 @@ def _check_non_negative(frame: pd.DataFrame, ctx: _Ctx) -> None:
                 pos=pos,
                 column=column,
             )
+
+
+def _check_at_least_one(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    """Check counts that must be 1 or more: a revenue facility earns for a year at least."""
+    if ctx.kind != "revenues" or "years" not in frame.columns:
+        return
+    spec = ctx.schema.column("years")
+    for pos, value in enumerate(frame["years"]):
+        if not is_missing(value) and value < 1:
+            ctx.add(
+                f"years ({spec.label_zh}) is {value}; it must be 1 or more",
+                "write the number of years the facility earns income (such as 15)",
+                pos=pos,
+                column="years",
+            )
+
+
+def _check_wan_yuan(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    """Warn about money in 元 where 万元 is expected (every ``*_wan_yuan`` column).
+
+    A value at least ``_YUAN_RATIO`` (10,000) times the median of the column's *other*
+    positive values is flagged; a column needs two positive values to compare.
+    """
+    for spec in ctx.schema.columns:
+        if not spec.name.endswith(_WAN_YUAN_SUFFIX) or spec.name not in frame.columns:
+            continue
+        values = pd.to_numeric(frame[spec.name], errors="coerce").astype("float64").to_numpy()
+        for pos, median in _others_median(values):
+            value = values[pos]
+            if value >= _YUAN_RATIO * median:
+                ctx.add(
+                    f"{spec.name} ({spec.label_zh}) {value:,.10g} is {value / median:,.0f} times "
+                    f"the median of the column's other values ({median:,.10g}): it looks like 元, "
+                    "not 万元",
+                    f"divide by 10,000 (write {value / 10_000:,.10g} 万元)",
+                    severity="warning",
+                    pos=int(pos),
+                    column=spec.name,
+                )
+
+
+def _others_median(values: npt.NDArray[np.float64]) -> list[tuple[int, float]]:
+    """``(position, median of the other positive values)`` for each positive value.
+
+    Leaving one value out of n sorted values shifts the middle by at most one place, so
+    each median is read from the sorted array in constant time.
+    """
+    positive = np.flatnonzero(np.isfinite(values) & (values > 0))
+    n = len(positive)
+    if n < 2:  # noqa: PLR2004 - one other value at least
+        return []
+    order = positive[np.argsort(values[positive], kind="stable")]
+    ranked = values[order]
+    m = n - 1  # the others
+
+    def kth(k: int, left_out: int) -> float:
+        return float(ranked[k if k < left_out else k + 1])
+
+    out = []
+    for rank, pos in enumerate(order):
+        low, high = kth((m - 1) // 2, rank), kth(m // 2, rank)
+        out.append((int(pos), (low + high) / 2))
+    return sorted(out)
 
 
 def _check_area_per_household(frame: pd.DataFrame, ctx: _Ctx) -> None:
@@ -1389,11 +1636,13 @@ def _check_overlaps(frame: gpd.GeoDataFrame, ctx: _Ctx) -> None:
         )
 
 
-def _order_columns(frame: gpd.GeoDataFrame, schema: LayerSchema) -> gpd.GeoDataFrame:
-    geometry = frame.geometry.name
+def _order_columns(frame: pd.DataFrame, schema: LayerSchema) -> pd.DataFrame:
+    """Put canonical columns in schema order, then the others, then the geometry (if any)."""
+    geometry = _geometry_name(frame)
     first = [n for n in schema.names if n in frame.columns and n != geometry]
     extras = [c for c in frame.columns if c not in first and c != geometry]
-    return frame[[*first, *extras, geometry]]
+    out: pd.DataFrame = frame[[*first, *extras, *([geometry] if geometry is not None else [])]]
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -1402,6 +1651,12 @@ def _order_columns(frame: gpd.GeoDataFrame, schema: LayerSchema) -> gpd.GeoDataF
 
 
 _OSM_KINDS = ("network", "facilities", "communities")
+#: Sheet or GeoPackage table read for a table kind when 'layer:' is not given (the first the
+#: file holds): the kind, then its sheet in the ``gisplan init`` workbook.
+_TABLE_NAMES: dict[str, tuple[str, ...]] = {
+    "commitments": ("commitments", "资金落实"),
+    "revenues": ("revenues", "经营性设施"),
+}
 
 
 def _read_source(
@@ -1414,10 +1669,14 @@ def _read_source(
     y: str | None,
     datum: DatumLike | None,
     standard: pd.DataFrame | None,
-) -> tuple[gpd.GeoDataFrame, bool]:
-    """Read a file of any supported format (OSM by kind); returns (frame, came from a table)."""
+) -> tuple[gpd.GeoDataFrame | pd.DataFrame, bool]:
+    """Read a file of any supported format (OSM by kind); returns (frame, came from a table).
+
+    A table kind comes back as a plain DataFrame (no geometry).
+    """
     path = Path(path)
-    layer_schema(kind)
+    if layer_schema(kind).is_table:
+        return _read_table_kind(path, kind, layer=layer, encoding=encoding), True
     if is_osm(path):
         if not path.exists():
             raise missing_file(path)
@@ -1442,6 +1701,18 @@ def _read_source(
         layer = _layer_named(path, kind)
     gdf = read_file(path, layer=layer, encoding=encoding, x=x, y=y, datum=datum)
     return gdf, path.suffix.lower() in TABLE_SUFFIXES
+
+
+def _read_table_kind(
+    path: Path, kind: str, *, layer: str | None, encoding: str | None
+) -> pd.DataFrame:
+    """Read a table kind: a CSV, a workbook sheet or a GeoPackage table (no geometry)."""
+    if is_osm(path):
+        raise LayerError(
+            f"{path}: {kind} is a table; give it as a CSV, an Excel sheet or a GeoPackage "
+            "table, not an OpenStreetMap extract"
+        )
+    return read_table(path, layer=layer, encoding=encoding, default_layers=_TABLE_NAMES[kind])
 
 
 def _layer_named(path: Path, kind: str) -> str | None:
@@ -1474,7 +1745,7 @@ def _read_checked(
     y: str | None,
     standard: pd.DataFrame | None,
     name: str | None,
-) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+) -> tuple[gpd.GeoDataFrame | pd.DataFrame, ValidationReport]:
     """Read any supported file and check it (raises only when the file cannot be read)."""
     gdf, from_table = _read_source(
         path, kind, layer=layer, encoding=encoding, x=x, y=y, datum=datum, standard=standard
@@ -1503,28 +1774,33 @@ def read_layer(
     standard: pd.DataFrame | None = None,
     name: str | None = None,
     target_crs: str | int | pyproj.CRS | None = None,
-) -> gpd.GeoDataFrame:
+) -> gpd.GeoDataFrame | pd.DataFrame:
     """Read, map and check one layer; raise if it has fatal problems.
 
     Parameters
     ----------
     path
         Layer file (see :func:`read_file`), or an OpenStreetMap extract (``.osm``,
-        ``.osm.pbf``) for the network, facilities or communities layer.
+        ``.osm.pbf``) for the network, facilities or communities layer. A table kind
+        (:data:`TABLE_KINDS`) is a CSV, an XLSX sheet or a GeoPackage attribute table.
     kind
         One of :data:`LAYER_KINDS`.
     layer, encoding, x, y
-        Passed to :func:`read_file`.
+        Passed to :func:`read_file`. For a table kind ``layer`` is the sheet or GeoPackage
+        table (default: the one named like the kind, or its sheet of the ``gisplan init``
+        workbook: 资金落实 / 经营性设施; else the first sheet or only table); ``x``, ``y``
+        are ignored.
     datum, columns, standard, name
         Passed to :func:`check_layer`.
     target_crs
-        If given, the result is projected with :func:`gisplan.crs.to_metric`.
+        If given, the result is projected with :func:`gisplan.crs.to_metric` (table kinds
+        are never projected).
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        The cleaned layer. Warnings are logged and emitted as one
-        :class:`~gisplan.errors.GisplanWarning`.
+    geopandas.GeoDataFrame or pandas.DataFrame
+        The cleaned layer: a GeoDataFrame, or a plain DataFrame for a table kind. Warnings
+        are logged and emitted as one :class:`~gisplan.errors.GisplanWarning`.
 
     Raises
     ------
@@ -1550,7 +1826,7 @@ def read_layer(
     )  # fmt: skip
     report.raise_if_fatal()
     _emit_warnings(report, name or kind)
-    if target_crs is not None:
+    if target_crs is not None and not layer_schema(kind).is_table:
         clean = gcrs.to_metric(clean, target=target_crs)
     return clean
 
@@ -1568,7 +1844,7 @@ def validate_layer(
     standard: pd.DataFrame | None = None,
     name: str | None = None,
     target_crs: str | int | pyproj.CRS | None = None,
-) -> tuple[gpd.GeoDataFrame | None, ValidationReport]:
+) -> tuple[gpd.GeoDataFrame | pd.DataFrame | None, ValidationReport]:
     """Read and check one layer without raising for data problems.
 
     Same options as :func:`read_layer`. A missing or unreadable file becomes an error in
@@ -1576,9 +1852,10 @@ def validate_layer(
 
     Returns
     -------
-    tuple of (geopandas.GeoDataFrame or None, ValidationReport)
+    tuple of (geopandas.GeoDataFrame, pandas.DataFrame or None; ValidationReport)
         The cleaned layer (projected to ``target_crs`` when given and the layer has no
-        fatal problem) and every issue found.
+        fatal problem; a plain DataFrame, never projected, for a table kind) and every
+        issue found.
 
     Examples
     --------
@@ -1597,7 +1874,7 @@ def validate_layer(
         report = ValidationReport()
         report.add(printable(label), printable(problem), printable(fix or "check the file"))
         return None, report
-    if target_crs is not None and report.ok:
+    if target_crs is not None and report.ok and not layer_schema(kind).is_table:
         try:
             clean = gcrs.to_metric(clean, target=target_crs)
         except CRSError as err:

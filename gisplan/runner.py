@@ -24,7 +24,7 @@ from gisplan import crs as gcrs
 from gisplan._atomic import atomic_dir
 from gisplan._version import __version__
 from gisplan.errors import ScenarioError, StandardsError
-from gisplan.layers import validate_layer
+from gisplan.layers import TABLE_KINDS, validate_layer
 from gisplan.outputs import (
     RUN_JSON,
     RUN_LOG,
@@ -67,15 +67,18 @@ def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
 
 def _check_layers(
     scenario: Scenario, *, progress: bool = False
-) -> tuple[dict[str, gpd.GeoDataFrame], ValidationReport, pd.DataFrame]:
-    """Read and check every layer; never raises for data problems. Also returns the standard."""
+) -> tuple[dict[str, gpd.GeoDataFrame | pd.DataFrame], ValidationReport, pd.DataFrame]:
+    """Read and check every layer; never raises for data problems. Also returns the standard.
+
+    Table kinds (commitments, revenues) come back as pandas DataFrames under their kind.
+    """
     report = ValidationReport()
     try:
         standard = load_standard(scenario.standards)
     except StandardsError as err:  # reported like any layer problem; checks go on
         report.add("standards", str(err), "correct the standards table named in the scenario")
         standard = load_standard()
-    layers: dict[str, gpd.GeoDataFrame] = {}
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame] = {}
     items = scenario.layers.items()
     disable = None if progress else True  # None: only on a terminal
     for kind, source in tqdm(items, desc="读取图层 layers", unit="layer", disable=disable):
@@ -98,7 +101,9 @@ def _check_layers(
     return layers, report, standard
 
 
-def _check_references(layers: dict[str, gpd.GeoDataFrame], report: ValidationReport) -> None:
+def _check_references(
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame], report: ValidationReport
+) -> None:
     """Cross-layer checks: entrances must point at existing communities."""
     if "entrances" in layers and "communities" in layers:
         known = set(layers["communities"]["community_id"].dropna().astype(str))
@@ -122,7 +127,9 @@ class RunContext:
     scenario
         The validated scenario.
     layers
-        Its validated layers in the run's metric CRS (see :func:`load_layers`).
+        Its validated layers in the run's metric CRS (see :func:`load_layers`), keyed by
+        kind; the table kinds (``commitments``, ``revenues``: :data:`~gisplan.layers.TABLE_KINDS`)
+        are plain pandas DataFrames, never reprojected.
     crs
         The run's metric CRS.
     report
@@ -132,7 +139,7 @@ class RunContext:
     """
 
     scenario: Scenario
-    layers: Mapping[str, gpd.GeoDataFrame]
+    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame]
     crs: pyproj.CRS
     report: ValidationReport
     standard: pd.DataFrame
@@ -182,7 +189,10 @@ def load_context(scenario: Scenario | str | Path, *, progress: bool = False) -> 
     else:
         metric = gcrs.parse_datum(scenario.metric_crs).crs
     logger.info("metric CRS for the run: %s (%s)", metric.to_string(), metric.name)
-    projected = {kind: gcrs.to_metric(gdf, target=metric) for kind, gdf in layers.items()}
+    projected = {
+        kind: gdf if kind in TABLE_KINDS else gcrs.to_metric(gdf, target=metric)
+        for kind, gdf in layers.items()
+    }
     return RunContext(
         scenario=scenario, layers=projected, crs=metric, report=report, standard=standard
     )
@@ -190,13 +200,14 @@ def load_context(scenario: Scenario | str | Path, *, progress: bool = False) -> 
 
 def load_layers(
     scenario: Scenario | str | Path, *, progress: bool = False
-) -> tuple[dict[str, gpd.GeoDataFrame], pyproj.CRS, ValidationReport]:
+) -> tuple[dict[str, gpd.GeoDataFrame | pd.DataFrame], pyproj.CRS, ValidationReport]:
     """Read, validate and project every layer of a scenario into one metric CRS.
 
     Returns
     -------
     layers, crs, report
-        Layers keyed by kind (in ``crs``), the metric CRS chosen, and the warnings found
+        Layers keyed by kind (in ``crs``; table kinds as pandas DataFrames), the metric CRS
+        chosen, and the warnings found
         (:func:`load_context` also gives the standard, graph and catalogue).
 
     Raises

@@ -43,7 +43,7 @@ from pydantic import (
 from pydantic import ValidationError as PydanticValidationError
 
 from gisplan.errors import CRSError, GisplanError, ScenarioError, StandardsError
-from gisplan.layers import LAYER_KINDS
+from gisplan.layers import LAYER_KINDS, TABLE_KINDS
 from gisplan.standards import LevelDistances
 
 if TYPE_CHECKING:
@@ -156,7 +156,12 @@ def _short_form(value: object) -> object:
 
 
 class Layers(_Model):
-    """The input layers of a run. Only ``communities`` is required."""
+    """The input layers of a run. Only ``communities`` is required.
+
+    ``commitments`` and ``revenues`` are tables (:data:`gisplan.layers.TABLE_KINDS`): a CSV,
+    an Excel sheet or a GeoPackage attribute table, with no coordinates (no ``datum``, ``x``
+    or ``y``); the run keeps them as pandas DataFrames, never reprojected.
+    """
 
     communities: LayerSource
     facilities: LayerSource | None = None
@@ -166,6 +171,12 @@ class Layers(_Model):
     entrances: LayerSource | None = None
     buildings: LayerSource | None = None
     barriers: LayerSource | None = None
+    commitments: LayerSource | None = Field(
+        default=None, description="Committed money (资金落实): a table, no geometry."
+    )
+    revenues: LayerSource | None = Field(
+        default=None, description="Revenue facilities (经营性设施): a table, no geometry."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -173,6 +184,19 @@ class Layers(_Model):
         if isinstance(data, dict):
             return {key: _short_form(value) for key, value in data.items()}
         return data
+
+    @field_validator("commitments", "revenues", mode="before")
+    @classmethod
+    def _table_has_no_coordinates(cls, value: object) -> object:
+        given = [k for k in ("datum", "x", "y") if isinstance(value, dict) and value.get(k)]
+        if given:
+            msg = (
+                f"{' and '.join(given)} given for a table without coordinates; remove "
+                f"{'it' if len(given) == 1 else 'them'} (a table needs path, and layer for a "
+                "sheet or GeoPackage table)"
+            )
+            raise ValueError(msg)
+        return value
 
     def items(self) -> list[tuple[str, LayerSource]]:
         """Return ``(kind, source)`` pairs for the layers given, in :data:`LAYER_KINDS` order."""
@@ -991,7 +1015,9 @@ class Scenario(_Model):
         return [p for p in named if p is not None]
 
     def layer_datum(self, kind: str) -> str | None:
-        """Return the datum stated for ``kind`` (its own, else the scenario's)."""
+        """Return the datum stated for ``kind`` (its own, else the scenario's; tables: None)."""
+        if kind in TABLE_KINDS:
+            return None
         source: LayerSource | None = getattr(self.layers, kind)
         if source is not None and source.datum is not None:
             return source.datum

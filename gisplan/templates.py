@@ -2,11 +2,14 @@
 
 :func:`write_templates` writes three files into one folder:
 
-* ``survey_template.xlsx`` — sheets 小区 (one row = one community) and 设施 (one row = one
-  facility) with Chinese headers, an example row, header comments, drop-downs, plus a sheet
-  说明 (how to fill it) and a sheet 设施类型 (the facility codes of the life-circle standard);
+* ``survey_template.xlsx`` — sheets 小区 (one row = one community), 设施 (one row = one
+  facility), 资金落实 (one row = one commitment of money: who pays how much, when, by which
+  document) and 经营性设施 (one row = one revenue facility of a community) with Chinese
+  headers, an example row, header comments, drop-downs, plus a sheet 说明 (how to fill it)
+  and a sheet 设施类型 (the facility codes of the life-circle standard);
 * ``layers_template.gpkg`` — one empty layer per kind with the canonical columns, in
-  CGCS2000 geographic coordinates (EPSG:4490), for those who draw in QGIS/ArcGIS;
+  CGCS2000 geographic coordinates (EPSG:4490), for those who draw in QGIS/ArcGIS; the table
+  kinds (commitments, revenues) are empty attribute tables (no geometry, no CRS);
 * ``scenario.yaml`` — a commented scenario (Chinese and English) that reads the workbook.
 
 Every header is ``label_zh`` of ``gisplan/data/layer_schema.csv`` with its unit in
@@ -60,7 +63,12 @@ SURVEY_FILE = "survey_template.xlsx"
 LAYERS_FILE = "layers_template.gpkg"
 SCENARIO_FILE = "scenario.yaml"
 #: Sheet of the workbook for each layer kind it holds.
-SHEETS: dict[str, str] = {"communities": "小区", "facilities": "设施"}
+SHEETS: dict[str, str] = {
+    "communities": "小区",
+    "facilities": "设施",
+    "commitments": "资金落实",
+    "revenues": "经营性设施",
+}
 #: CRS of the GeoPackage template and datum of the workbook's coordinates.
 TEMPLATE_CRS = "EPSG:4490"
 #: Rows (below the header) that get drop-downs in the workbook.
@@ -80,7 +88,8 @@ _COORD_NOTES = {
     ),
 }
 _EXAMPLE_LONLAT = {"communities": (117.9012, 35.1023), "facilities": (117.9034, 35.1011)}
-_GEOMETRY_TYPE = {
+#: Geometry type of each GeoPackage layer; ``None``: an attribute table (the table kinds).
+_GEOMETRY_TYPE: dict[str, str | None] = {
     "communities": "Polygon",
     "facilities": "Point",
     "network": "LineString",
@@ -89,6 +98,8 @@ _GEOMETRY_TYPE = {
     "entrances": "Point",
     "buildings": "Polygon",
     "barriers": "LineString",
+    "commitments": None,
+    "revenues": None,
 }
 _PANDAS_DTYPE = {
     "str": "object",
@@ -158,8 +169,9 @@ def _data_sheet(book: Workbook, kind: str) -> None:
     schema = layer_schema(kind)
     ws: Worksheet = book.create_sheet(SHEETS[kind])
     specs = schema.columns
-    headers = [header_label(s) for s in specs] + list(_COORD_HEADERS[kind])
-    example = [_example_value(s) for s in specs] + list(_EXAMPLE_LONLAT[kind])
+    coords = _COORD_HEADERS.get(kind, ())  # the table kinds have no coordinates
+    headers = [header_label(s) for s in specs] + list(coords)
+    example = [_example_value(s) for s in specs] + list(_EXAMPLE_LONLAT.get(kind, ()))
     ws.append(headers)
     ws.append(example)
     last = DATA_ROWS + 1
@@ -170,16 +182,16 @@ def _data_sheet(book: Workbook, kind: str) -> None:
         if spec.unit:
             lines.append(f"单位：{spec.unit}")
         if spec.allowed:
-            lines.append(f"可选值：{' / '.join(spec.allowed)}")
+            lines.append(f"可选值：{' / '.join(spec.choices)}")
         lines.append("必填" if spec.required else "选填")
         cell.comment = Comment("\n".join(lines), "gisplan", height=160, width=260)
         cell.fill = _REQUIRED_FILL if spec.required else _HEADER_FILL
         letter = get_column_letter(col)
-        if spec.allowed:
+        if spec.allowed:  # a vocabulary column offers its Chinese labels (资金来源)
             dv = DataValidation(
-                type="list", formula1='"' + ",".join(spec.allowed) + '"', allow_blank=True
+                type="list", formula1='"' + ",".join(spec.choices) + '"', allow_blank=True
             )
-            dv.error = f"请从下拉列表中选择：{' / '.join(spec.allowed)}"
+            dv.error = f"请从下拉列表中选择：{' / '.join(spec.choices)}"
             dv.errorTitle = spec.label_zh
             ws.add_data_validation(dv)
             dv.add(f"{letter}2:{letter}{last}")
@@ -192,7 +204,7 @@ def _data_sheet(book: Workbook, kind: str) -> None:
             ws.add_data_validation(dv)
             dv.add(f"{letter}2:{letter}{last}")
     first_coord = len(specs) + 1
-    for offset, name in enumerate(_COORD_HEADERS[kind]):
+    for offset, name in enumerate(coords):
         cell = ws.cell(row=1, column=first_coord + offset)
         cell.comment = Comment(_COORD_NOTES[name], "gisplan", height=120, width=260)
         cell.fill = _HEADER_FILL
@@ -202,7 +214,7 @@ def _data_sheet(book: Workbook, kind: str) -> None:
         head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.cell(row=2, column=col).font = _EXAMPLE_FONT
         ws.column_dimensions[get_column_letter(col)].width = max(display_width(text) + 4.0, 10.0)
-    if "wkt" in _COORD_HEADERS[kind]:
+    if "wkt" in coords:
         ws.column_dimensions[get_column_letter(len(headers))].width = 40.0
     ws.freeze_panes = "A2"
 
@@ -224,7 +236,12 @@ def _codes_sheet(book: Workbook) -> None:
 _INSTRUCTIONS = (
     "老旧小区摸底调查表 填写说明（gisplan）",
     "",
-    "1. 本工作簿有两张数据表：「小区」一行 = 一个小区；「设施」一行 = 一个设施。",
+    (
+        "1. 本工作簿有四张数据表：「小区」一行 = 一个小区；「设施」一行 = 一个设施；"
+        "「资金落实」一行 = 一笔已落实的资金（出资单位、金额、到位年份、文号或协议编号）；"
+        "「经营性设施」一行 = 小区内一处有收益的设施"
+        "（停车、电梯、商铺、养老、托育、充电、广告等）。"
+    ),
     (
         "2. 第 1 行是表头，请勿修改、删除或调换顺序；第 2 行（灰色斜体）是示例，"
         "填写时请直接覆盖或删除该行。"
@@ -242,15 +259,21 @@ _INSTRUCTIONS = (
         "若只能用这些坐标，请在 scenario.yaml 中把 datum 改为 GCJ-02 或 BD-09。"
     ),
     "5. 数值列只填数字，单位见表头括号（户、人、m²、万元、%），不要写单位或文字说明。",
-    "6. 是/否、土地性质、项目状态等列请用下拉选择。",
+    "6. 是/否、土地性质、项目状态、资金来源、经营类型等列请用下拉选择。",
     "7. 清单编号（改造需求、已获中央补助改造内容）用顿号分隔，如 1、3、5；编号见改造内容清单。",
     "8. 居民参与率、同意率填百分数（如 75 表示 75%），也可填 0–1 的小数。",
     "9. 设施类型填「设施类型」表中的代码（如 kindergarten）或中文名称（如 幼儿园）。",
     "10. 调查中确实不知道的数值留空即可，不要填 0。",
+    (
+        "    金额一律填万元（如 120 表示 120 万元），不要填元；「资金落实」只填已有文件、协议或"
+        "会议纪要的资金，小区编号留空表示全县统筹的资金。"
+    ),
     "11. 检查：在命令行运行 gisplan validate scenario.yaml，可一次列出所有需要修改的地方。",
     "",
-    "English: one row = one community (小区) or one facility (设施). Row 1 is the header, row 2 an",
-    "example to overwrite. Coordinates are CGCS2000 (EPSG:4490) longitude/latitude in decimal",
+    "English: one row = one community (小区) or one facility (设施); 资金落实 lists committed",
+    "money (one commitment per row, 万元) and 经营性设施 the revenue facilities of communities",
+    "(both without coordinates). Row 1 is the header, row 2 an example to overwrite.",
+    "Coordinates are CGCS2000 (EPSG:4490) longitude/latitude in decimal",
     "degrees, or a WKT polygon in the 'wkt' column (it wins when filled). Numbers only in numeric",
     "columns; units are in the header brackets.",
     "",
@@ -278,12 +301,12 @@ def _instructions_sheet(book: Workbook) -> None:
                     "是" if spec.required else "否",
                     _DTYPE_ZH[spec.dtype],
                     spec.unit,
-                    " / ".join(spec.allowed),
+                    " / ".join(spec.choices),
                     spec.description_zh,
                     spec.example,
                 ]
             )
-        for name in _COORD_HEADERS[kind]:
+        for name in _COORD_HEADERS.get(kind, ()):
             ws.append(
                 [sheet, name, name, "是" if name != "wkt" else "否", "", "", "", _COORD_NOTES[name]]
             )
@@ -310,10 +333,15 @@ def _write_workbook(path: Path) -> None:
     book.save(path)
 
 
-def _empty_layer(kind: str) -> gpd.GeoDataFrame:
-    """Return an empty frame with the canonical columns of ``kind`` in their storage types."""
+def _empty_layer(kind: str) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Return an empty frame with the canonical columns of ``kind`` in their storage types.
+
+    A table kind gets a plain DataFrame (written as a GeoPackage attribute table).
+    """
     schema = layer_schema(kind)
     data = {s.name: pd.Series([], dtype=_PANDAS_DTYPE[s.dtype]) for s in schema.columns}
+    if schema.is_table:
+        return pd.DataFrame(data)
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=TEMPLATE_CRS), crs=TEMPLATE_CRS)
 
 
@@ -363,6 +391,11 @@ layers:
   # sites: {path: layers_template.gpkg, layer: sites}           # 备选用地；candidate sites
   # entrances: {path: layers_template.gpkg, layer: entrances}   # 小区出入口；community gates
   # communities: {path: layers_template.gpkg, layer: communities}   # 用边界代替调查表坐标
+
+  # 资金落实表和经营性设施表（没有坐标），填好调查表中的两张表后取消注释：
+  # Tables without coordinates; uncomment once their sheets are filled:
+  # commitments: {path: survey_template.xlsx, layer: 资金落实}   # 已落实资金；committed money
+  # revenues: {path: survey_template.xlsx, layer: 经营性设施}    # 经营性设施；revenue facilities
 
 standards: null                # 可选：自定义生活圈标准表 CSV；optional own life-circle standard CSV
 

@@ -55,6 +55,26 @@ def test_validate_ok_and_failing(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "households" in out
 
 
+def test_validate_reports_table_problems(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    (tmp_path / "in" / "资金落实.csv").write_text(
+        "资金落实编号,资金来源,出资单位,金额（万元）,到位年份,文号/协议编号\n"
+        "ZJ1,市县财政资金,县财政局,120,2026,纪要〔2026〕5号\n"
+        "ZJ2,财政拨款,县财政局,80,2026,纪要〔2026〕5号\n"
+        "ZJ3,专项债,县财政局,-5,2026,示财债〔2026〕1号\n",
+        encoding="utf-8",
+    )
+    with yaml_path.open("a", encoding="utf-8") as f:
+        f.write("  commitments: 资金落实.csv\n")
+    code, out, _ = _run(["validate", str(yaml_path)], capsys)
+    assert code == 1
+    assert "FAILED: 2 error(s), 0 warning(s)" in out
+    assert "commitments:\n  [error] ZJ2 · source: source '财政拨款' is not a known 资金来源" in out
+    assert "[error] ZJ3 · amount_wan_yuan: amount_wan_yuan (金额) is -5" in out
+
+
 def test_scenario_error_is_one_readable_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

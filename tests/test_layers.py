@@ -6,8 +6,11 @@ Fixtures are 100 m squares at x = 0, 200, 400 m east of (X0, Y0) in EPSG:4548
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import sys
+from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,8 +25,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPoint, Point, Polygon, box
 
-from gisplan import layers
-from gisplan.errors import GisplanWarning, LayerError, ValidationError
+from gisplan import layers, vocabulary
+from gisplan.errors import GisplanError, GisplanWarning, LayerError, ValidationError
 from gisplan.layers import (
     LAYER_KINDS,
     check_layer,
@@ -89,6 +92,8 @@ def test_layer_schema_from_csv() -> None:
         "entrances",
         "buildings",
         "barriers",
+        "commitments",
+        "revenues",
     )
     assert layer_schema("barriers").geometry == "line_or_polygon"
     schema = layer_schema("communities")
@@ -1110,6 +1115,438 @@ def test_pyogrio_listing_used_for_layers(tmp_path: Path) -> None:
     communities().to_file(path, layer="小区")
     pyogrio.write_dataframe(pd.DataFrame({"a": [1]}), path, layer="notes")
     assert len(read_file(path)) == 3
+
+
+# --- table kinds: commitments and revenues (no geometry) -------------------------------
+
+
+def commitments_table(**overrides: object) -> pd.DataFrame:
+    """Three commitments with the headers a county bureau types (text cells, as in a CSV)."""
+    data: dict[str, object] = {
+        "资金落实编号": ["ZJ1", "ZJ2", "ZJ3"],
+        "资金来源": ["中央预算内投资", "市县财政资金", "专营单位"],
+        "出资单位": ["县发展和改革局", "县财政局", "国网示范县供电公司"],
+        "金额（万元）": ["300", "120.5", "45"],
+        "到位年份": ["2026", "2026年", "2027"],
+        "文号/协议编号": ["示发改投资〔2026〕8号", "县政府常务会议纪要〔2026〕5号", "GD-2026-03"],
+        "小区编号": ["", "C1", "C2"],
+        "支付改造内容（清单编号）": ["1、2", "", "6"],
+    }
+    data.update(overrides)
+    return pd.DataFrame(data)
+
+
+def revenues_table(**overrides: object) -> pd.DataFrame:
+    """A car park and a lift of community C1 (the lift loses 0.5 万元 a year)."""
+    data: dict[str, object] = {
+        "经营性设施编号": ["SY1", "SY2"],
+        "小区编号": ["C1", "C1"],
+        "经营类型": ["停车", "电梯"],
+        "建设投资（万元）": ["60", "35"],
+        "年净收益（万元）": ["8.5", "-0.5"],
+        "开始收益年份": ["2027", "2028"],
+        "收益年限": ["15", "20"],
+        "运营单位": ["某停车管理公司", "电梯维保公司"],
+    }
+    data.update(overrides)
+    return pd.DataFrame(data)
+
+
+COMMITTED_SOURCES = ["central_budget_investment", "local_budget", "utility"]
+REQUIRED_FIX = (
+    "fill it in: every 资金落实记录 needs 资金落实编号, 资金来源, 出资单位, 金额, 到位年份, "
+    "文号/协议编号"
+)
+
+
+def test_table_kinds_schema() -> None:
+    assert layers.TABLE_KINDS == ("commitments", "revenues")
+    for kind, id_column in (("commitments", "commitment_id"), ("revenues", "revenue_id")):
+        schema = layer_schema(kind)
+        assert (schema.geometry, schema.is_table, schema.id_column) == ("table", True, id_column)
+    assert not layer_schema("communities").is_table
+    commitments = layer_schema("commitments")
+    assert [s.name for s in commitments.columns if s.required] == [
+        "commitment_id", "source", "payer_name", "amount_wan_yuan", "year", "reference",
+    ]  # fmt: skip
+    assert [s.name for s in layer_schema("revenues").columns if not s.required] == [
+        "name",
+        "operator",
+    ]
+    source = commitments.column("source")
+    refused = {"shortfall", "large_area_project", "cross_area_project", "central_subsidy"}
+    assert source.allowed == tuple(
+        c for c in vocabulary.codes("funding_source") if c not in refused
+    )
+    assert source.vocabulary == "funding_source"
+    assert source.choices[:2] == ("中央预算内投资", "中央财政专项资金")
+    kind = layer_schema("revenues").column("kind")
+    assert kind.allowed == vocabulary.codes("revenue_kind")
+    assert kind.choices == ("停车", "电梯", "商铺", "养老", "托育", "充电", "广告", "其他")
+    assert layer_schema("projects").column("revenue_year").dtype == "year"
+
+
+def test_commitments_from_chinese_headers_and_labels() -> None:
+    table = commitments_table()
+    clean, report = check_layer(table, "commitments")
+    assert report.issues == []
+    assert type(clean) is pd.DataFrame  # a plain table: no geometry, no CRS
+    assert clean.columns.tolist() == [
+        "commitment_id", "source", "payer_name", "amount_wan_yuan", "year", "reference",
+        "community_id", "items",
+    ]  # fmt: skip
+    assert clean["source"].tolist() == COMMITTED_SOURCES
+    assert clean["amount_wan_yuan"].tolist() == [300.0, 120.5, 45.0]
+    assert clean["year"].tolist() == [2026, 2026, 2027]
+    assert clean["community_id"].isna().tolist() == [True, False, False]  # blank: pool money
+    assert clean["items"].tolist() == [(1, 2), (), (6,)]
+    pd.testing.assert_frame_equal(table, commitments_table())  # the input is not touched
+
+
+def test_every_source_label_code_and_alias_maps_to_the_code() -> None:
+    allowed = layer_schema("commitments").column("source").allowed
+    names = vocabulary.labels("funding_source")
+    typed = [names[c] for c in allowed] + list(allowed) + ["专项债", "维修资金", " 公积金 "]
+    expected = [*allowed, *allowed, "special_bonds", "maintenance_fund", "provident_fund"]
+    n = len(typed)
+    table = commitments_table(
+        资金落实编号=[f"ZJ{i}" for i in range(n)],
+        资金来源=typed,
+        出资单位=["县财政局"] * n,
+        **{"金额（万元）": ["10"] * n, "文号/协议编号": ["x"] * n},
+        到位年份=["2026"] * n,
+        小区编号=[""] * n,
+        **{"支付改造内容（清单编号）": [""] * n},
+    )
+    clean, report = check_layer(table, "commitments")
+    assert report.ok, report.format()
+    assert clean["source"].tolist() == expected
+    kinds, report = check_layer(revenues_table(经营类型=["停车场", "lift"]), "revenues")
+    assert report.ok, report.format()
+    assert kinds["kind"].tolist() == ["parking", "lift"]
+
+
+def test_value_aliases_of_table_enums_give_allowed_codes() -> None:
+    text = (resources.files("gisplan") / "data" / "value_aliases.csv").read_text("utf-8")
+    for kind, column, header in (
+        ("commitments", "source", "资金来源"),
+        ("revenues", "kind", "经营类型"),
+    ):
+        rows = [
+            r
+            for r in csv.DictReader(io.StringIO(text))
+            if (r["kind"], r["column"]) == (kind, column)
+        ]
+        typed = [alias for r in rows for alias in r["alias"].split("|")]
+        codes = [r["value"] for r in rows for _ in r["alias"].split("|")]
+        assert len(set(typed)) == len(typed)  # one alias, one code
+        n = len(typed)
+        table = commitments_table if kind == "commitments" else revenues_table
+        frame = table().iloc[[0] * n].reset_index(drop=True)
+        frame[frame.columns[0]] = [f"X{i}" for i in range(n)]
+        frame[header] = typed
+        clean, report = check_layer(frame, kind)
+        assert report.ok, report.format()
+        assert clean[column].tolist() == codes
+
+
+@pytest.mark.parametrize("kind", ["commitments", "revenues"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "gpkg"])
+def test_tables_read_from_csv_xlsx_and_geopackage(tmp_path: Path, kind: str, fmt: str) -> None:
+    table = commitments_table() if kind == "commitments" else revenues_table()
+    sheet = {"commitments": "资金落实", "revenues": "经营性设施"}[kind]
+    if fmt == "csv":
+        path = tmp_path / f"{sheet}.csv"
+        table.to_csv(path, index=False, encoding="utf-8-sig")
+    elif fmt == "xlsx":  # the sheet of the gisplan init workbook is found by its name
+        path = tmp_path / "调查表.xlsx"
+        with pd.ExcelWriter(path) as writer:
+            pd.DataFrame({"说明": ["封面"]}).to_excel(writer, sheet_name="说明", index=False)
+            table.to_excel(writer, sheet_name=sheet, index=False)
+    else:  # an attribute table beside spatial layers, found by the kind's name
+        path = tmp_path / "资料.gpkg"
+        communities().to_file(path, layer="communities")
+        pyogrio.write_dataframe(table, path, layer=kind)
+    clean = read_layer(path, kind, target_crs="EPSG:4547")  # a table is never projected
+    assert type(clean) is pd.DataFrame
+    if kind == "commitments":
+        assert clean["commitment_id"].tolist() == ["ZJ1", "ZJ2", "ZJ3"]
+        assert clean["source"].tolist() == COMMITTED_SOURCES
+        assert clean["amount_wan_yuan"].tolist() == [300.0, 120.5, 45.0]
+        assert clean["year"].tolist() == [2026, 2026, 2027]
+        assert clean["community_id"].tolist()[1:] == ["C1", "C2"]
+    else:
+        assert clean["revenue_id"].tolist() == ["SY1", "SY2"]
+        assert clean["kind"].tolist() == ["parking", "lift"]
+        assert clean["build_cost_wan_yuan"].tolist() == [60.0, 35.0]
+        assert clean["annual_net_income_wan_yuan"].tolist() == [8.5, -0.5]
+        assert clean["start_year"].tolist() == [2027, 2028]
+        assert clean["years"].tolist() == [15, 20]
+
+
+def test_table_kind_needs_no_crs_or_datum(tmp_path: Path) -> None:
+    path = tmp_path / "资金.csv"
+    commitments_table().to_csv(path, index=False, encoding="utf-8")
+    clean, report = validate_layer(path, "commitments", datum="CGCS2000", target_crs=4547)
+    assert report.issues == []
+    assert type(clean) is pd.DataFrame
+    assert "geometry" not in clean.columns
+
+
+def test_geopackage_of_several_layers_needs_the_table_named(tmp_path: Path) -> None:
+    path = tmp_path / "资料.gpkg"
+    communities().to_file(path, layer="communities")
+    pyogrio.write_dataframe(commitments_table(), path, layer="资金表")
+    clean, report = validate_layer(path, "commitments")
+    assert clean is None
+    assert messages(report) == [
+        (
+            f"[error] commitments: {path} holds 2 layers (communities, 资金表) → set 'layer:' to "
+            "the table to read (e.g. layer: commitments)"
+        )
+    ]
+    assert read_layer(path, "commitments", layer="资金表")["source"].tolist() == COMMITTED_SOURCES
+
+
+def test_bad_source_names_the_row_and_lists_the_choices(tmp_path: Path) -> None:
+    table = commitments_table(资金来源=["中央预算内投资", "财政拨款", "资金缺口"])
+    _, report = check_layer(table, "commitments")
+    assert [(i.layer, i.row, i.column) for i in report.errors] == [
+        ("commitments", "ZJ2", "source"),
+        ("commitments", "ZJ3", "source"),
+    ]
+    unknown, gap = report.errors
+    assert unknown.problem == (
+        "source '财政拨款' is not a known 资金来源 (neither a Chinese name nor a code)"
+    )
+    assert unknown.fix.startswith(
+        "write one of: 中央预算内投资 (central_budget_investment) / "
+        "中央财政专项资金 (central_special_fund) / 省级财政资金 (provincial_budget) / "
+    )
+    assert unknown.fix.endswith("社会资本 (social_capital) / 小区经营性收益 (community_revenue)")
+    assert "资金缺口" not in unknown.fix
+    assert gap.problem == (
+        "source '资金缺口' is not allowed here: a gap is what gisplan computes (need - committed), "
+        "not money anyone commits"
+    )
+    path = tmp_path / "资金.csv"
+    table.to_csv(path, index=False, encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"财政拨款") as info:
+        read_layer(path, "commitments")
+    assert isinstance(info.value, GisplanError)
+    assert [i.row for i in info.value.report.errors] == ["ZJ2", "ZJ3"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "why"),
+    [
+        ("shortfall", "a gap is what gisplan computes"),
+        ("跨片区组合项目收益", "project revenue of a bundle is computed from the projects layer"),
+        ("large_area_project", "project revenue of a bundle is computed from the projects layer"),
+        ("中央补助资金", "中央补助 is two channels: 中央预算内投资 or 中央财政专项资金"),
+    ],
+)
+def test_sources_a_bureau_cannot_commit(typed: str, why: str) -> None:
+    _, report = check_layer(
+        commitments_table(资金来源=[typed, "市县财政资金", "专营单位"]), "commitments"
+    )
+    assert len(report.errors) == 1
+    assert report.errors[0].row == "ZJ1"
+    assert report.errors[0].problem.startswith(f"source '{typed}' is not allowed here: {why}")
+
+
+def test_bad_revenue_kind_lists_the_chinese_choices() -> None:
+    _, report = check_layer(revenues_table(经营类型=["停车", "游泳池"]), "revenues")
+    assert errors(report) == [
+        (
+            "[error] revenues · SY2 · kind: kind '游泳池' is not a known 经营类型 (neither a "
+            "Chinese name nor a code) → write one of: 停车 (parking) / 电梯 (lift) / 商铺 (shop) "
+            "/ 养老 (elderly_care) / 托育 (childcare) / 充电 (charging) / 广告 (advertising) / "
+            "其他 (other)"
+        )
+    ]
+
+
+def test_duplicate_commitment_id() -> None:
+    _, report = check_layer(commitments_table(资金落实编号=["ZJ1", "ZJ1", "ZJ3"]), "commitments")
+    assert errors(report) == [
+        (
+            "[error] commitments · ZJ1 · commitment_id: commitment_id 'ZJ1' appears 2 times "
+            "(rows 1, 2) → give each 资金落实记录 its own commitment_id"
+        )
+    ]
+
+
+def test_negative_money_and_too_few_years() -> None:
+    _, report = check_layer(
+        commitments_table(**{"金额（万元）": ["300", "-120.5", "0"]}), "commitments"
+    )
+    assert errors(report) == [
+        (
+            "[error] commitments · ZJ2 · amount_wan_yuan: amount_wan_yuan (金额) is -120.5; it "
+            "must be zero or more → correct the value (remove a stray minus sign)"
+        )
+    ]
+    table = revenues_table(**{"建设投资（万元）": ["-60", "35"], "收益年限": ["15", "0"]})
+    _, report = check_layer(table, "revenues")
+    assert errors(report) == [
+        (
+            "[error] revenues · SY1 · build_cost_wan_yuan: build_cost_wan_yuan (建设投资) is "
+            "-60; it must be zero or more → correct the value (remove a stray minus sign)"
+        ),
+        (
+            "[error] revenues · SY2 · years: years (收益年限) is 0; it must be 1 or more → write "
+            "the number of years the facility earns income (such as 15)"
+        ),
+    ]  # a negative annual net income (SY2, -0.5) is a loss, not an error
+
+
+def test_missing_required_column_of_a_table() -> None:
+    _, report = check_layer(commitments_table().drop(columns="文号/协议编号"), "commitments")
+    assert errors(report) == [
+        (
+            "[error] commitments · reference: column 'reference' (文号/协议编号) missing → add "
+            "it or map your column under 'columns:' in the scenario (aliases accepted: "
+            "文号/协议编号, 文号, 协议编号, 文件文号, 批复文号, 会议纪要, …)"
+        )
+    ]
+
+
+def test_year_that_is_not_a_year() -> None:
+    late = pd.Timestamp.now().year + 51
+    table = commitments_table(到位年份=["明年", "26", str(late)])
+    _, report = check_layer(table, "commitments")
+    assert errors(report) == [
+        (
+            "[error] commitments · ZJ1 · year: year '明年' is not a year → write a 4-digit year "
+            "such as 2026"
+        ),
+        (
+            "[error] commitments · ZJ2 · year: year '26' is not a year → write a 4-digit year "
+            "such as 2026"
+        ),
+        (
+            f"[error] commitments · ZJ3 · year: year {late} is in the future (after {late - 1}) → "
+            "correct the year (a 4-digit year such as 1995)"
+        ),
+    ]
+
+
+def test_empty_required_cells_of_a_table_are_errors_per_row() -> None:
+    _, report = check_layer(commitments_table(出资单位=["县财政局", "", None]), "commitments")
+    assert errors(report) == [
+        f"[error] commitments · ZJ2 · payer_name: payer_name (出资单位) empty → {REQUIRED_FIX}",
+        f"[error] commitments · ZJ3 · payer_name: payer_name (出资单位) empty → {REQUIRED_FIX}",
+    ]
+
+
+def test_money_in_yuan_is_warned_in_projects_and_commitments() -> None:
+    projects = gpd.GeoDataFrame(
+        {
+            "project_id": ["P1", "P2", "P3"],
+            "kind": ["old_factory", "land_parcel", "other"],
+            "cost_wan_yuan": [3200, 2800, 32_000_000],  # P3 in 元: 10,667 x the others' median
+            "revenue_wan_yuan": [5200, 0, 29_000_000],  # 29e6 / 5200 = 5,577 x: not flagged
+        },
+        geometry=[square(0), square(200), square(400)],
+        crs=CRS,
+    )
+    _, report = check_layer(projects, "projects")
+    assert report.ok
+    assert warns(report) == [
+        (
+            "[warning] projects · P3 · cost_wan_yuan: cost_wan_yuan (项目成本) 32,000,000 is "
+            "10,667 times the median of the column's other values (3,000): it looks like 元, not "
+            "万元 → divide by 10,000 (write 3,200 万元)"
+        )
+    ]
+    table = commitments_table(**{"金额（万元）": ["300", "3,000,000", "45"]})
+    _, report = check_layer(table, "commitments")
+    assert report.ok
+    assert warns(report) == [
+        (
+            "[warning] commitments · ZJ2 · amount_wan_yuan: amount_wan_yuan (金额) 3,000,000 is "
+            "17,391 times the median of the column's other values (172.5): it looks like 元, not "
+            "万元 → divide by 10,000 (write 300 万元)"
+        )
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(min_value=-5, max_value=1e9, allow_nan=False), min_size=1, max_size=7))
+def test_yuan_warning_is_ten_thousand_times_the_others_median(amounts: list[float]) -> None:
+    n = len(amounts)
+    table = pd.DataFrame(
+        {
+            "commitment_id": [f"ZJ{i}" for i in range(n)],
+            "source": ["local_budget"] * n,
+            "payer_name": ["县财政局"] * n,
+            "amount_wan_yuan": [max(a, 0.0) for a in amounts],
+            "year": [2026] * n,
+            "reference": ["x"] * n,
+        }
+    )
+    _, report = check_layer(table, "commitments")
+    values = table["amount_wan_yuan"].tolist()
+    expected = [
+        f"ZJ{i}"
+        for i, v in enumerate(values)
+        if v > 0
+        and (others := [w for j, w in enumerate(values) if j != i and w > 0])
+        and v >= 10_000 * float(np.median(others))
+    ]
+    assert [i.row for i in report.warnings] == expected
+
+
+def test_geometry_given_to_a_table_is_dropped() -> None:
+    gdf = gpd.GeoDataFrame(commitments_table(), geometry=[Point(0, 0)] * 3, crs=CRS)
+    clean, report = check_layer(gdf, "commitments")
+    assert type(clean) is pd.DataFrame
+    assert "geometry" not in clean.columns
+    assert warns(report) == [
+        (
+            "[warning] commitments · geometry: commitments is a table: the geometry of its rows is "
+            "ignored → nothing to do, or give the table without geometry (CSV, Excel sheet or a "
+            "GeoPackage attribute table)"
+        )
+    ]
+
+
+def test_communities_survey_money_columns() -> None:
+    gdf = communities(维修资金余额=["12", "0", "-3"], 专营设施产权属专营单位=["是", "否", ""])
+    clean, report = check_layer(gdf, "communities")
+    assert clean["maintenance_fund_wan_yuan"].tolist()[:2] == [12.0, 0.0]
+    assert clean["utility_network_owned"].tolist()[:2] == [True, False]
+    assert clean["utility_network_owned"].isna().tolist() == [False, False, True]
+    assert errors(report) == [
+        (
+            "[error] communities · C3 · maintenance_fund_wan_yuan: maintenance_fund_wan_yuan "
+            "(住宅专项维修资金余额) is -3; it must be zero or more → correct the value (remove a "
+            "stray minus sign)"
+        )
+    ]
+
+
+def test_project_revenue_year() -> None:
+    projects = gpd.GeoDataFrame(
+        {
+            "项目编号": ["P1", "P2"],
+            "项目类型": ["老厂区", "地块"],
+            "总投资（万元）": [3200, 2800],
+            "预计收益（万元）": [5200, 4000],
+            "收益到位年份": ["2028年", "下一年"],
+        },
+        geometry=[square(0), square(200)],
+        crs=CRS,
+    )
+    clean, report = check_layer(projects, "projects")
+    assert clean["revenue_year"].tolist()[0] == 2028
+    assert errors(report) == [
+        (
+            "[error] projects · P2 · revenue_year: revenue_year '下一年' is not a year → write a "
+            "4-digit year such as 2028"
+        )
+    ]
 
 
 # --- OpenStreetMap extracts (real data; skipped when ../shared/data/osm is absent) -----------

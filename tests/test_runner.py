@@ -6,11 +6,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import openpyxl
+import pandas as pd
 import pyogrio
 import pytest
 from shapely.geometry import Point, box
 
 from gisplan import OutputError, ScenarioError, ValidationError, run_scenario, validate_scenario
+from gisplan.runner import load_context
 
 from _fixtures import X0, Y0, communities, write_access_project, write_project
 
@@ -167,6 +169,23 @@ def test_validate_scenario_reports_scenario_errors(tmp_path: Path) -> None:
     assert not report.ok
     assert {i.layer for i in report} == {"scenario"}
     assert any("did you mean 'communities'" in i.fix for i in report)
+
+
+def test_table_layers_stay_tables_in_the_context(tmp_path: Path) -> None:
+    yaml_path = write_project(tmp_path / "in")
+    revenues = pd.DataFrame(
+        {"revenue_id": ["SY1"], "community_id": ["c1"], "kind": ["停车"],
+         "build_cost_wan_yuan": [60], "annual_net_income_wan_yuan": [8.5],
+         "start_year": [2027], "years": [15]}
+    )  # fmt: skip
+    pyogrio.write_dataframe(revenues, tmp_path / "in" / "小区.gpkg", layer="revenues")
+    with yaml_path.open("a", encoding="utf-8") as f:
+        f.write("  revenues: 小区.gpkg\n")  # the GeoPackage's attribute table of that name
+    ctx = load_context(yaml_path)
+    assert type(ctx.layers["revenues"]) is pd.DataFrame  # not reprojected, no CRS needed
+    assert ctx.layers["revenues"]["kind"].tolist() == ["parking"]
+    assert ctx.layers["communities"].crs.to_epsg() == 4548
+    assert ctx.report.issues == []
 
 
 def test_entrances_must_reference_communities(tmp_path: Path) -> None:

@@ -56,6 +56,36 @@ def test_short_and_long_forms_resolve_relative_to_file(tmp_path: Path) -> None:
     assert [k for k, _ in sc.layers.items()] == ["communities", "facilities"]
 
 
+def test_table_layers_take_no_datum_or_coordinates(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "datum: CGCS2000\nlayers:\n  communities: a.gpkg\n  commitments: a.gpkg\n"
+        "  revenues: {path: a.gpkg, layer: 经营性设施}\n",
+    )
+    sc = load_scenario(path)
+    assert [k for k, _ in sc.layers.items()] == ["communities", "commitments", "revenues"]
+    assert sc.layer_datum("communities") == "CGCS2000"
+    assert sc.layer_datum("commitments") is None  # a table has no coordinates
+    assert sc.layers.revenues is not None
+    assert sc.layers.revenues.layer == "经营性设施"
+    path.write_text(
+        "layers:\n  communities: a.gpkg\n  commitments: {path: a.gpkg, datum: WGS84, x: lon}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.problems == [
+        (
+            "layers.commitments",
+            (
+                "datum and x given for a table without coordinates "
+                "(got {'path': 'a.gpkg', 'datum': 'WGS84', 'x': 'lon'})"
+            ),
+            "remove them (a table needs path, and layer for a sheet or GeoPackage table)",
+        )
+    ]
+
+
 def test_name_defaults_to_file_stem(tmp_path: Path) -> None:
     assert load_scenario(_write(tmp_path, "layers: {communities: a.gpkg}")).name == "s"
 

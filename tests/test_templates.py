@@ -6,6 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import openpyxl
+import pandas as pd
 import pyogrio
 import pytest
 import yaml
@@ -15,7 +16,7 @@ from shapely.geometry import Point
 
 from gisplan import layers as glayers
 from gisplan import run_scenario, validate_scenario
-from gisplan.errors import OutputError
+from gisplan.errors import GisplanWarning, OutputError
 from gisplan.templates import (
     LAYERS_FILE,
     SCENARIO_FILE,
@@ -66,7 +67,7 @@ def test_writes_three_files(tmp_path: Path) -> None:
 
 def test_workbook_sheets_and_headers(templates: list[Path]) -> None:
     book = openpyxl.load_workbook(templates[0])
-    assert book.sheetnames == ["说明", "小区", "设施", "设施类型"]
+    assert book.sheetnames == ["说明", "小区", "设施", "资金落实", "经营性设施", "设施类型"]
     schema = glayers.layer_schema("communities")
     expected = [header_label(s) for s in schema.columns]
     assert _headers(book["小区"]) == [*expected, "经度", "纬度", "wkt"]
@@ -213,18 +214,171 @@ def test_geopackage_has_empty_typed_layers(templates: list[Path]) -> None:
         "entrances": "Point",
         "buildings": "Polygon",
         "barriers": "LineString",
+        "commitments": None,  # attribute tables: no geometry, no CRS
+        "revenues": None,
     }
     for kind in glayers.LAYER_KINDS:
         info = pyogrio.read_info(templates[1], layer=kind)
         assert info["features"] == 0
         assert list(info["fields"]) == list(glayers.layer_schema(kind).names)
-        assert info["crs"] == "EPSG:4490"
+        assert info["crs"] == (None if kind in glayers.TABLE_KINDS else "EPSG:4490")
     info = pyogrio.read_info(templates[1], layer="communities")
     dtypes = dict(zip(info["fields"], info["dtypes"], strict=True))
     assert dtypes["built_year"] == "int64"
     assert dtypes["floor_area_m2"] == "float64"
     assert dtypes["demolition_planned"] == "bool"
     assert dtypes["name"] == "object"
+
+
+def test_table_sheets_headers_examples_and_dropdowns(templates: list[Path]) -> None:
+    book = openpyxl.load_workbook(templates[0])
+    ws = book["资金落实"]
+    headers = _headers(ws)  # a table: no coordinate columns
+    assert headers == [header_label(s) for s in glayers.layer_schema("commitments").columns]
+    assert headers[:6] == [
+        "资金落实编号", "资金来源", "出资单位", "金额（万元）", "到位年份（年）", "文号/协议编号",
+    ]  # fmt: skip
+    example = {h: ws.cell(row=2, column=i).value for i, h in enumerate(headers, start=1)}
+    assert example["资金来源"] == "市县财政资金"
+    assert example["金额（万元）"] == 120
+    assert example["到位年份（年）"] == 2026
+    assert "留空表示全县统筹" in ws.cell(row=1, column=headers.index("小区编号") + 1).comment.text
+    lists = {dv.formula1: str(dv.sqref) for dv in ws.data_validations.dataValidation}
+    sources = (
+        '"中央预算内投资,中央财政专项资金,省级财政资金,市县财政资金,土地出让收益,部门资金整合,'
+    )
+    sources += "国有住房出售收入存量资金,地方政府专项债券,金融信贷,专营单位,原产权单位,居民出资,"
+    sources += '住宅专项维修资金,住房公积金,社会资本,小区经营性收益"'
+    assert lists == {sources: "B2:B2001"}
+    assert len(sources) <= 255  # Excel's limit for a list typed in the rule
+    ws = book["经营性设施"]
+    assert _headers(ws) == [header_label(s) for s in glayers.layer_schema("revenues").columns]
+    lists = {dv.formula1: str(dv.sqref) for dv in ws.data_validations.dataValidation}
+    assert lists == {'"停车,电梯,商铺,养老,托育,充电,广告,其他"': "C2:C2001"}
+    survey = _headers(book["小区"])
+    assert {"住宅专项维修资金余额（万元）", "专营设施产权属专营单位"} <= set(survey)
+    text = "\n".join(str(r[0].value) for r in book["说明"].iter_rows() if r[0].value)
+    assert "「资金落实」一行 = 一笔已落实的资金" in text
+    assert "金额一律填万元" in text
+
+
+@pytest.mark.parametrize("kind", ["commitments", "revenues"])
+def test_every_table_header_maps_back_to_its_column(kind: str) -> None:
+    schema = glayers.layer_schema(kind)
+    frame = pd.DataFrame({header_label(s): [s.example or None] for s in schema.columns})
+    out, report = glayers.check_layer(frame, kind)
+    assert list(out.columns) == list(schema.names)
+    other = schema.column("payer_name" if kind == "commitments" else "name").example
+    assert [i.problem for i in report.warnings] == [
+        f"this is the survey template's example row ({out.iloc[0, 0]} {other})"
+    ]
+    assert report.ok
+
+
+def test_filled_table_sheets_are_read_and_run(templates: list[Path]) -> None:
+    book = openpyxl.load_workbook(templates[0])
+    _fill(
+        book["小区"],
+        [
+            {
+                "小区编号": c,
+                "小区名称": n,
+                "建成年份（年）": y,
+                "户数（户）": h,
+                "wkt": _square_wkt(x, la),
+            }
+            for c, n, y, h, x, la in COMMUNITIES
+        ],
+    )
+    _fill(book["设施"], [{"设施编号": "F1", "设施类型": "幼儿园", "经度": 117.895, "纬度": 35.099}])
+    _fill(
+        book["资金落实"],
+        [
+            {
+                "资金落实编号": "ZJ1",
+                "资金来源": "中央财政专项资金",
+                "出资单位": "县住房和城乡建设局",
+                "金额（万元）": 210,
+                "到位年份（年）": 2026,
+                "文号/协议编号": "示建发〔2026〕2号",
+                "小区编号": "C101",
+                "支付改造内容（清单编号）": "1、2",
+            },
+            {
+                "资金落实编号": "ZJ2",
+                "资金来源": "地方政府专项债券",
+                "出资单位": "县财政局",
+                "金额（万元）": 500,
+                "到位年份（年）": "2027年",
+                "文号/协议编号": "示财债〔2026〕1号",
+            },
+        ],
+    )
+    _fill(
+        book["经营性设施"],
+        [
+            {
+                "经营性设施编号": "SY1",
+                "小区编号": "C103",
+                "经营类型": "充电",
+                "建设投资（万元）": 40,
+                "年净收益（万元）": 6.5,
+                "开始收益年份（年）": 2027,
+                "收益年限（年）": 10,
+            }
+        ],
+    )
+    book.save(templates[0])
+    commitments = glayers.read_layer(templates[0], "commitments")  # sheet 资金落实 by name
+    assert type(commitments) is pd.DataFrame
+    assert commitments["source"].tolist() == ["central_special_fund", "special_bonds"]
+    assert commitments["amount_wan_yuan"].tolist() == [210.0, 500.0]
+    assert commitments["year"].tolist() == [2026, 2027]
+    assert commitments["items"].tolist() == [(1, 2), ()]
+    revenues = glayers.read_layer(templates[0], "revenues", layer="经营性设施")
+    assert revenues[["revenue_id", "kind", "years"]].to_numpy().tolist() == [
+        ["SY1", "charging", 10]
+    ]
+
+    scenario = templates[2]
+    text = scenario.read_text(encoding="utf-8")
+    text = text.replace("  # commitments:", "  commitments:").replace(
+        "  # revenues:", "  revenues:"
+    )
+    scenario.write_text(text, encoding="utf-8")
+    result = run_scenario(scenario, out=templates[0].parent / "out")
+    assert result.report.ok
+    assert result.report.warnings == []
+    assert type(result.layers["commitments"]) is pd.DataFrame  # no CRS, never reprojected
+    assert result.layers["revenues"]["community_id"].tolist() == ["C103"]
+    listed = dict(pyogrio.list_layers(templates[0].parent / "out" / "results.gpkg"))
+    assert listed["commitments"] is None  # written as attribute tables
+    assert listed["revenues"] is None
+
+
+def test_unfilled_table_sheets_flag_their_example_rows(templates: list[Path]) -> None:
+    scenario = templates[2]
+    text = scenario.read_text(encoding="utf-8")
+    text = text.replace("  # commitments:", "  commitments:").replace(
+        "  # revenues:", "  revenues:"
+    )
+    scenario.write_text(text, encoding="utf-8")
+    report = validate_scenario(scenario)
+    assert report.ok
+    examples = [(i.layer, i.row) for i in report.warnings if "example row" in i.problem]
+    assert examples == [
+        ("communities", "C001"),
+        ("facilities", "F001"),
+        ("commitments", "ZJ001"),
+        ("revenues", "SY001"),
+    ]
+
+
+def test_empty_geopackage_tables_read_as_tables(templates: list[Path]) -> None:
+    with pytest.warns(GisplanWarning, match="the layer has no rows"):
+        table = glayers.read_layer(templates[1], "commitments")
+    assert type(table) is pd.DataFrame
+    assert list(table.columns) == list(glayers.layer_schema("commitments").names)
 
 
 def test_scenario_points_at_workbook(templates: list[Path]) -> None:
