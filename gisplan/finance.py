@@ -1643,9 +1643,7 @@ def modes(funding: pd.DataFrame) -> pd.DataFrame:
         total = sum(amounts)
         by_status = dict.fromkeys(STATUSES, 0)
         counted = 0
-        for a, status, counts in zip(
-            amounts, part["funding_status"], part["counted"], strict=True
-        ):
+        for a, status, counts in zip(amounts, part["funding_status"], part["counted"], strict=True):
             by_status[str(status)] += a
             counted += a if counts else 0
         years = part.loc[part["funding_status"] == "committed", "year"].dropna()
@@ -2517,7 +2515,8 @@ def summary(funding: pd.DataFrame) -> pd.DataFrame:
         part = funding[funding["source"] == source]
         fen_by = {
             status: sum(
-                round(float(a) * 100) for a in part.loc[part["funding_status"] == status, "amount_yuan"]
+                round(float(a) * 100)
+                for a in part.loc[part["funding_status"] == status, "amount_yuan"]
             )
             for status in STATUSES
         }
