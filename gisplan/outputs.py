@@ -322,12 +322,20 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return a table's rows as plain JSON values (``null`` for missing)."""
+    records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records", force_ascii=False))
+    return records
+
+
 def write_run_json(
     path: Path, scenario: Scenario, result: RunResult, *, started: str, steps: list[str]
 ) -> None:
     """Write ``run.json``: inputs' SHA-256, parameters, CRS, steps, versions, timings, outputs.
 
-    ``outputs`` holds the SHA-256 of every file already in the folder (``run.json`` aside).
+    ``outputs`` holds the SHA-256 of every file already in the folder (``run.json`` aside);
+    ``targets`` the rows of the plan's targets table (met or not, what is missing), when the
+    run checked targets.
     """
     sha256 = functools.cache(file_sha256)  # a GeoPackage often holds several layers: hash it once
     inputs: list[dict[str, Any]] = []
@@ -369,6 +377,7 @@ def write_run_json(
             if f.is_file() and f != path
         },
         "issues": {"errors": len(result.report.errors), "warnings": len(result.report.warnings)},
+        **({"targets": _records(result.results["targets"])} if "targets" in result.results else {}),
         "versions": _versions(),
         "timings_s": {k: round(v, 3) for k, v in result.timings_s.items()},
     }

@@ -701,19 +701,46 @@ _WEIGHTS = "gisplan.plan:PriorityWeights"
 class PlanSection(_Model):
     """The annual plan and multi-year rollout (``plan:``).
 
-    ``budget_wan_yuan``, ``max_communities``, ``max_floor_area_m2`` and ``require_consent`` are
-    :class:`gisplan.plan.PlanLimits`; ``weights`` holds :class:`gisplan.plan.PriorityWeights`.
+    ``budget_wan_yuan`` (optional overall cap on public money), ``max_communities``,
+    ``max_floor_area_m2``, ``require_consent``, ``allow_gap`` and ``sequence_built_before``
+    are :class:`gisplan.plan.PlanLimits`; ``weights`` holds
+    :class:`gisplan.plan.PriorityWeights`. The money of each pool source per year
+    (``PlanLimits.pools``) is not set here: it comes from the finance step's
+    ``funding_pools`` table (the commitments), carried over from year to year.
+    ``targets`` are those of :func:`gisplan.plan.rollout` (built-by shares, and ``yearly``
+    counts and m²) and need ``rollout_years``.
     """
 
     links: ClassVar[tuple[OptionsLink, ...]] = (
-        OptionsLink(_LIMITS),
+        OptionsLink(
+            _LIMITS,
+            exempt={
+                "pools": "from the finance step's funding_pools table (pool commitments by "
+                "year; unused money carries over)"
+            },
+        ),
         OptionsLink(_WEIGHTS, via="mapping:weights"),
     )
 
-    budget_wan_yuan: float = Field(ge=0, description="Government budget of the plan year, 万元.")
+    budget_wan_yuan: float | None = _option(
+        _LIMITS,
+        "budget_wan_yuan",
+        ge=0,
+        description="Optional cap on the public money of a plan year, 万元 (none: no cap).",
+    )
     max_communities: int | None = _option(_LIMITS, "max_communities", ge=0)
     max_floor_area_m2: float | None = _option(_LIMITS, "max_floor_area_m2", ge=0)
     require_consent: bool = _option(_LIMITS, "require_consent")
+    allow_gap: bool = _option(
+        _LIMITS,
+        "allow_gap",
+        description="Let communities with a money gap enter the plan (flagged).",
+    )
+    sequence_built_before: int | None = _option(
+        _LIMITS,
+        "sequence_built_before",
+        description="Plan communities built by this year first (Linyi 2020 一(三): 2000).",
+    )
     weights: dict[str, float] = Field(
         default_factory=dict, description="PriorityWeights fields (age, safety, gap, ...)."
     )
@@ -734,6 +761,13 @@ class PlanSection(_Model):
     def _weights_valid(cls, value: dict[str, Any]) -> dict[str, Any]:
         _mapping_options(_WEIGHTS, value, "priority weight(s)")
         return value
+
+    @model_validator(mode="after")
+    def _targets_need_rollout(self) -> PlanSection:
+        if self.targets and not self.rollout_years:
+            msg = "plan.targets: need rollout_years (targets are checked on the rollout); add them"
+            raise ValueError(msg)
+        return self
 
     def limits(self) -> PlanLimits:
         """Return the :class:`~gisplan.plan.PlanLimits` of this section."""
