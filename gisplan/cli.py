@@ -119,22 +119,10 @@ def run(
     if "financing_totals" in result.results:
         _echo_financing(result.results["financing_totals"], result.results["bundles"])
     if "funding_modes" in result.results:
-        modes = result.results["funding_modes"]
-        counts = modes["mode_zh"].value_counts(sort=False)
-        gap = float(modes["shortfall_wan_yuan"].sum())
-        typer.echo(
-            "资金 funding: "
-            + "，".join(f"{k} {v}" for k, v in counts.items())
-            + f"；资金缺口合计 {gap:,.2f} 万元"
-        )
+        _echo_funding(result.results["funding_modes"], result.results.get("debt_check"))
     if "plan_info" in result.results:
         info = dict(result.results["plan_info"].to_numpy().tolist())
-        typer.echo(
-            f"年度计划 plan {info['plan_year']}: {info['chosen']} 个小区，"
-            f"政府投资 {float(info['budget_used_wan_yuan']):,.2f} / "
-            f"{float(info['budget_wan_yuan']):,.2f} 万元 "
-            f"({info['status']}, MIP gap {info['mip_gap']})"
-        )
+        _echo_plan(info, result.results.get("targets"))
     typer.echo(f"警告 warnings: {len(result.report.warnings)} (see validation_issues.csv)")
     typer.echo(f"输出 outputs: {result.out_dir}  ({time.perf_counter() - t0:.1f} s)")
 
@@ -182,8 +170,64 @@ def _echo_financing(totals: pd.DataFrame, bundles: pd.DataFrame) -> None:
     for mode_zh, count, need, covered in totals[columns].itertuples(index=False):
         typer.echo(
             f"  {_pad(str(mode_zh), 24)}{count:>5} 个小区  "
-            f"需筹 {need:>12,.2f} 万元  落实 {covered:>12,.2f} 万元"
+            f"需筹 {need:>12,.2f} 万元  安排 {covered:>12,.2f} 万元"
         )
+
+
+def _echo_funding(modes: pd.DataFrame, debt: pd.DataFrame | None) -> None:
+    """Print the modes, the money committed, assumed and missing, and the debt tests."""
+    counts = modes["mode_zh"].value_counts(sort=False)
+    committed = float(modes["committed_wan_yuan"].sum())
+    assumed = float(modes["assumed_wan_yuan"].sum())
+    gap = float(modes["shortfall_wan_yuan"].sum())
+    typer.echo(
+        "资金 funding: "
+        + "，".join(f"{k} {v}" for k, v in counts.items())
+        + f"；已落实 {committed:,.2f} 万元，测算 {assumed:,.2f} 万元，资金缺口合计 {gap:,.2f} 万元"
+    )
+    if debt is not None and len(debt):
+        refused = debt.loc[~debt["passed"].astype(bool), "unit_id"].astype(str).tolist()
+        typer.echo(
+            f"  债务测试 debt check: {len(debt)} 项，"
+            + (f"否决 {len(refused)} 项（{'、'.join(refused)}）" if refused else "全部通过")
+        )
+
+
+def _echo_plan(info: dict[str, Any], targets: pd.DataFrame | None) -> None:
+    """Print the plan year's line, the money of each pool, the binding limits, the targets."""
+    from gisplan.vocabulary import labels  # noqa: PLC0415 - keeps --help fast
+
+    used = float(info["budget_used_wan_yuan"])
+    budget = str(info.get("budget_wan_yuan", "None"))
+    money = f"{used:,.2f} / {float(budget):,.2f}" if budget != "None" else f"{used:,.2f}"
+    typer.echo(
+        f"年度计划 plan {info['plan_year']}: {info['chosen']} 个小区，"
+        f"公共资金 {money} 万元 "
+        f"({info['status']}, MIP gap {info['mip_gap']})"
+    )
+    labels_zh = labels("funding_source")
+    for key, available in info.items():
+        if key.startswith("pool_") and key.endswith("_available_wan_yuan"):
+            source = key.removeprefix("pool_").removesuffix("_available_wan_yuan")
+            pool_used = float(info[f"pool_{source}_used_wan_yuan"])
+            typer.echo(
+                f"  资金池 {labels_zh.get(source, source)}: 已用 {pool_used:,.2f} / "
+                f"可用 {float(available):,.2f} 万元"
+            )
+    if binding := str(info.get("binding", "")):
+        typer.echo(f"  用尽的限额 binding: {binding}")
+    if limiting := str(info.get("limiting", "")):
+        typer.echo(f"  因限额未选入 limiting: {limiting}")
+    if targets is not None:
+        _echo_targets(targets)
+
+
+def _echo_targets(targets: pd.DataFrame) -> None:
+    """Print each target: met or not, and what is missing."""
+    typer.echo("改造目标 targets:")
+    for row in targets.itertuples(index=False):
+        verdict = "达成" if str(row.met) in {"True", "true", "1"} else "未达成"
+        typer.echo(f"  [{verdict}] {row.description_zh}：{row.missing_zh}")
 
 
 def _echo_siting(chosen: pd.DataFrame, coverage: pd.DataFrame) -> None:

@@ -40,7 +40,7 @@ from gisplan.standards import load_standard
 from gisplan.validation import ValidationReport
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
     import geopandas as gpd
@@ -380,29 +380,68 @@ def _finance(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, 
         projects=ctx.layers.get("projects"),
         barriers=ctx.layers.get("barriers"),
         options=bundles.financing_options() if bundles is not None else None,
+        commitments=ctx.layers.get("commitments"),
+        revenues=ctx.layers.get("revenues"),
+        catalogue=ctx.catalogue,
+        plan_years=_plan_years(ctx.scenario),
     )
 
 
+def _plan_years(scenario: Scenario) -> tuple[int, int] | None:
+    """First and last year of the plan period: the plan year to the last rollout year."""
+    if scenario.eligibility is None:
+        return None
+    first = int(scenario.eligibility.plan_year)
+    rollout = scenario.plan.rollout_years if scenario.plan is not None else []
+    return first, max([first, *rollout])
+
+
 def _plan(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Choose the plan year within budget, roll out over the years, date the 公示."""
-    from gisplan.plan import annual_plan, candidates, rollout  # noqa: PLC0415
+    """Choose the plan year within the money, roll out over the years, check the targets.
+
+    The pool money comes from the finance step's ``funding_pools`` table when it made one
+    (the plan year gets the commitments dated up to it; the rollout carries unused money
+    over); without it, no per-source cap applies (only ``plan.budget_wan_yuan``, if set).
+    """
+    from gisplan.plan import (  # noqa: PLC0415
+        annual_plan,
+        candidates,
+        limit_label,
+        pool_money,
+        rollout,
+        targets_table,
+    )
     from gisplan.publicity import publicity_schedule  # noqa: PLC0415
 
     section, eligibility = ctx.scenario.plan, ctx.scenario.eligibility
     if section is None or eligibility is None:
         return {}
+    funding_pools = results.get("funding_pools")
     chosen = candidates(
         ctx.layers["communities"],
         eligibility=results["eligibility"],
         schemes=results["schemes"],
         community_gaps=results.get("community_gaps"),
         funding=results.get("funding"),
+        pools=None if funding_pools is None else funding_pools["source"].astype(str).tolist(),
     )
     limits, weights = section.limits(), section.priority_weights()
     year = eligibility.plan_year
-    table, info = annual_plan(chosen, limits=limits, weights=weights, plan_year=year)
+    year_limits = limits
+    if funding_pools is not None:
+        year_limits = replace(limits, pools=pool_money(funding_pools, [year])[year])
+    table, info = annual_plan(chosen, limits=year_limits, weights=weights, plan_year=year)
     logger.info("plan %s: %s", year, info)
-    out = {"plan": table, "plan_info": info_table(info)}
+    flat = {k: v for k, v in info.items() if k not in {"pools", "binding", "limiting"}}
+    binding: Sequence[str] = info["binding"]  # type: ignore[assignment]
+    limiting: Mapping[str, int] = info["limiting"]  # type: ignore[assignment]
+    flat["binding"] = "、".join(limit_label(name) for name in binding)
+    flat["limiting"] = "、".join(f"{limit_label(k)} {n} 个小区" for k, n in limiting.items())
+    pools: Mapping[str, Mapping[str, float]] = info["pools"]  # type: ignore[assignment]
+    for source, money in pools.items():
+        flat[f"pool_{source}_available_wan_yuan"] = money["available_wan_yuan"]
+        flat[f"pool_{source}_used_wan_yuan"] = money["used_wan_yuan"]
+    out = {"plan": table, "plan_info": info_table(flat)}
     if section.rollout_years:
         out["rollout"], out["rollout_years"] = rollout(
             chosen,
@@ -411,7 +450,12 @@ def _plan(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.
             build_years=section.build_years,
             weights=weights,
             targets=section.targets or None,
+            funding_pools=funding_pools,
         )
+        if section.targets:
+            out["targets"] = targets_table(out["rollout_years"])
+        if "pools" in out["rollout_years"].attrs:
+            out["rollout_pools"] = pd.DataFrame.from_records(out["rollout_years"].attrs["pools"])
     if section.publicity_start is not None:
         selected = table.loc[table["selected"], "community_id"]
         out["publicity"] = publicity_schedule(

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from gisplan import ScenarioError, __version__
-from gisplan.cli import main
+from gisplan.cli import _echo_plan, main
 
 from _fixtures import communities, write_access_project, write_project
 
@@ -139,3 +140,44 @@ def test_publish_needs_a_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     )
     assert code == 2
     assert "publish: PublishOptions.basemap" in err
+
+
+def test_plan_line_pools_and_targets(capsys: pytest.CaptureFixture[str]) -> None:
+    info = {
+        "plan_year": "2027",
+        "chosen": "1",
+        "budget_used_wan_yuan": "223.84",
+        "budget_wan_yuan": "None",
+        "status": "optimal",
+        "mip_gap": "0.0",
+        "binding": "",
+        "limiting": "中央财政专项资金年度资金 1 个小区",
+        "pool_central_special_fund_available_wan_yuan": "130.0",
+        "pool_central_special_fund_used_wan_yuan": "122.3",
+    }
+    targets = pd.DataFrame(
+        {
+            "description_zh": ["2000年底前建成的老旧小区到2029年底全部完成改造"],
+            "met": [False],
+            "missing_zh": ["还需竣工1个小区（2个中已竣工1个；2029年底前未竣工：c1）"],
+        }
+    )
+    _echo_plan(info, targets)
+    assert capsys.readouterr().out.splitlines() == [
+        "年度计划 plan 2027: 1 个小区，公共资金 223.84 万元 (optimal, MIP gap 0.0)",
+        "  资金池 中央财政专项资金: 已用 122.30 / 可用 130.00 万元",
+        "  因限额未选入 limiting: 中央财政专项资金年度资金 1 个小区",
+        "改造目标 targets:",
+        (
+            "  [未达成] 2000年底前建成的老旧小区到2029年底全部完成改造："
+            "还需竣工1个小区（2个中已竣工1个；2029年底前未竣工：c1）"
+        ),
+    ]
+    _echo_plan(
+        {**info, "budget_wan_yuan": "300.0", "limiting": "", "binding": "年度小区数量上限"}, None
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        "年度计划 plan 2027: 1 个小区，公共资金 223.84 / 300.00 万元 (optimal, MIP gap 0.0)",
+        "  资金池 中央财政专项资金: 已用 122.30 / 可用 130.00 万元",
+        "  用尽的限额 binding: 年度小区数量上限",
+    ]

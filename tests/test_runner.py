@@ -363,6 +363,7 @@ def test_finance_and_plan_steps(tmp_path: Path) -> None:
     yaml_path = _surveyed_project(tmp_path / "in")
     base = yaml_path.read_text(encoding="utf-8")
     base += "eligibility: {preset: tongnan, plan_year: 2027}\n" + _WHOLE_CLASSES
+    base += "finance: {rules: {local_share: 0.2}}\n"
     yaml_path.write_text(base, encoding="utf-8")
     first = run_scenario(yaml_path, write=False)
     assert first.results["eligibility"]["status"].tolist() == [
@@ -370,21 +371,23 @@ def test_finance_and_plan_steps(tmp_path: Path) -> None:
         "eligible",
         "not_eligible",
     ]
-    schemes = first.results["schemes"]
-    gov = schemes[schemes["payer"] == "government"].groupby("community_id")["cost_yuan"].sum()
+    funding = first.results["funding"]
+    public = funding[funding["pool"]].groupby("community_id")["amount_wan_yuan"].sum()
     # room for c2 alone: c2 ranks first (age 29/50 + households 300/300 beats 42/50 + 120/300)
-    budget = round(float(gov["c2"]) / 10_000 + 1.0, 2)
+    budget = round(float(public["c2"]) + 1.0, 2)
+    # no commitment at all: every community has a money gap, so only allow_gap lets it in
     yaml_path.write_text(
         base
-        + "finance: {rules: {local_share: 0.2}}\n"
-        + f"plan: {{budget_wan_yuan: {budget}, publicity_start: 2025-09-26}}\n",
+        + f"plan: {{budget_wan_yuan: {budget}, allow_gap: true, publicity_start: 2025-09-26}}\n",
         encoding="utf-8",
     )
     result = run_scenario(yaml_path, out=tmp_path / "out")
     plan = result.results["plan"].set_index("community_id")
     assert plan.index[0] == "c2"
     assert plan["selected"].to_dict() == {"c2": True, "c1": False, "c3": False}
-    assert plan.loc["c1", "selection_reason"] == "over budget"
+    assert plan.loc["c2", "selection_code"] == "selected_with_gap"
+    assert plan.loc["c1", "selection_code"] == "over_budget"
+    assert plan.loc["c1", "selection_reason"].startswith("超出年度预算：")
     info = dict(result.results["plan_info"].to_numpy().tolist())
     assert info["status"] == "optimal"
     funding = result.results["funding"].groupby("community_id")["amount_yuan"].sum()
@@ -429,8 +432,21 @@ def test_bundles_pay_the_public_cost(tmp_path: Path) -> None:
         crs="EPSG:4548",
     )
     projects.to_file(tmp_path / "in" / "小区.gpkg", layer="projects")
+    # both projects' revenue is under contract (已落实), so it pays before the government
+    pd.DataFrame(
+        [
+            {"commitment_id": f"H{pid}", "source": "land_transfer", "payer_name": "县自然资源局",
+             "amount_wan_yuan": amount, "year": 2027, "reference": f"出让合同{pid}",
+             "project_id": pid}
+            for pid, amount in (("P1", 100.0 + public["c1"] + 1), ("P2", 50.0 + public["c2"] + 1))
+        ]
+    ).to_csv(tmp_path / "in" / "commitments.csv", index=False)  # fmt: skip
+    # the residents' and utilities' parts are 测算 here (nobody signed): counted, so that the
+    # modes show the bundles (without count_assumed both would be 资金缺口)
     yaml_path.write_text(
-        base.replace("layers:\n", "layers:\n  projects: 小区.gpkg\n")
+        base.replace(
+            "layers:\n", "layers:\n  projects: 小区.gpkg\n  commitments: commitments.csv\n"
+        ).replace("finance: {}\n", "finance: {rules: {count_assumed: true}}\n")
         + "bundles: {large_area: {method: exact}}\n",
         encoding="utf-8",
     )
@@ -444,10 +460,83 @@ def test_bundles_pay_the_public_cost(tmp_path: Path) -> None:
     funding = result.results["funding"].set_index(["community_id", "source"])["amount_yuan"]
     assert funding[("c1", "large_area_project")] == pytest.approx(float(gov["c1"]), abs=0.01)
     assert funding[("c2", "cross_area_project")] == pytest.approx(float(gov["c2"]), abs=0.01)
-    assert funding[("c1", "central_subsidy")] == 0  # the project pays before the government
+    sources = set(result.results["funding"].query("amount_yuan > 0")["source"])
+    assert not sources & {"central_budget_investment", "central_special_fund", "local_budget"}
+    status = result.results["funding"].set_index(["community_id", "source"])["funding_status"]
+    assert status[("c1", "large_area_project")] == "committed"
     modes = result.results["funding_modes"].set_index("community_id")["mode"]
     assert modes.to_dict() == {"c1": "large_area", "c2": "cross_area"}
     totals = result.results["financing_totals"].set_index("mode")["communities"]
     assert (totals["large_area"], totals["cross_area"], totals["government_led"]) == (1, 1, 0)
     book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
     assert {"大片区统筹项目", "跨片区组合平衡", "资金平衡方式汇总"} <= set(book.sheetnames)
+
+
+def _pool_commitments(folder: Path) -> None:
+    """County-wide pool money (no community named) for 2027 and 2028, 万元."""
+    rows = [
+        ("K1", "central_special_fund", 130.0, 2027),
+        ("K2", "provincial_budget", 30.0, 2027),
+        ("K3", "local_budget", 60.0, 2027),
+        ("K4", "land_transfer", 15.0, 2027),
+        ("K5", "central_special_fund", 45.0, 2028),
+        ("K6", "provincial_budget", 10.0, 2028),
+        ("K7", "local_budget", 30.0, 2028),
+        ("K8", "land_transfer", 5.0, 2028),
+    ]
+    pd.DataFrame(
+        [
+            {"commitment_id": k, "source": s, "payer_name": "县财政局", "amount_wan_yuan": a,
+             "year": y, "reference": "示范财〔2026〕1号"}
+            for k, s, a, y in rows
+        ]
+    ).to_csv(folder / "commitments.csv", index=False)  # fmt: skip
+
+
+def test_plan_step_fits_the_pool_money_and_shows_the_targets(tmp_path: Path) -> None:
+    yaml_path = _surveyed_project(tmp_path / "in")
+    _pool_commitments(tmp_path / "in")
+    base = yaml_path.read_text(encoding="utf-8") + "  commitments: commitments.csv\n"
+    base += "eligibility: {preset: tongnan, plan_year: 2027}\n" + _WHOLE_CLASSES
+    base += "finance: {rules: {local_share: 0.2}}\n"
+    targets = "{all_built_before: 2000, by_year: 2029, yearly: [{year: 2027, started: 2}]}"
+    plan_yaml = f"plan: {{rollout_years: [2027, 2028], targets: {targets}"
+    yaml_path.write_text(base + plan_yaml + "}\n", encoding="utf-8")
+    strict = run_scenario(yaml_path, write=False)
+    plan = strict.results["plan"].set_index("community_id")
+    # utility and social capital are only assumed (测算), not counted: a money gap each
+    assert not plan["selected"].any()
+    assert plan.loc["c2", "selection_code"] == "funding_gap"
+    assert plan.loc["c2", "selection_reason"].startswith("资金缺口 ")
+    yaml_path.write_text(base + plan_yaml + ", allow_gap: true}\n", encoding="utf-8")
+    result = run_scenario(yaml_path, out=tmp_path / "out")
+    plan = result.results["plan"].set_index("community_id")
+    assert plan["selected"].to_dict() == {"c2": True, "c1": False, "c3": False}
+    # 2027's pools hold 130 / 30 / 60 / 15 万元: c2 draws 122.30 / 29.01 / 58.02 / 14.51,
+    # c1 (49.30 / 12.91 / 25.82 / 6.46) would break all four
+    assert plan.loc["c1", "selection_code"] == "over_pool"
+    assert plan.loc["c1", "selection_reason"].startswith(
+        "超出年度资金：中央财政专项资金 可用 130.00 万元，已用 122.30 万元，本小区需 49.30 万元；"
+    )
+    assert plan.loc["c1", "selection_reason"].count("超出年度资金") == 4
+    info = dict(result.results["plan_info"].to_numpy().tolist())
+    assert info["pool_central_special_fund_available_wan_yuan"] == "130.0"
+    assert info["pool_central_special_fund_used_wan_yuan"] == "122.3"
+    # 2028: 45 new + 7.70 left of central_special_fund, but 10 + 0.99 provincial < 12.91
+    pools = result.results["rollout_pools"].set_index(["year", "source"])
+    assert pools.loc[(2028, "central_special_fund"), "pool_available_wan_yuan"] == pytest.approx(
+        52.7
+    )
+    assert pools.loc[(2028, "provincial_budget"), "carried_in_wan_yuan"] == pytest.approx(0.99)
+    assert result.results["rollout"].set_index("community_id").loc["c1", "start_year"] is pd.NA
+    targets = result.results["targets"].set_index("target")
+    assert targets.loc["all_built_before", "missing_zh"] == (
+        "还需竣工1个小区（2个中已竣工1个；2029年底前未竣工：c1）"
+    )
+    assert not targets["met"].any()
+    record = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert [t["target"] for t in record["targets"]] == ["all_built_before", "started_2027"]
+    assert record["targets"][1]["completed"] is None
+    book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
+    assert {"改造目标", "年度资金池"} <= set(book.sheetnames)
+    assert book["改造目标"]["B1"].value == "改造目标"  # description_zh's header
