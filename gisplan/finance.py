@@ -53,7 +53,7 @@ from gisplan._funding import (
     read_commitments,
     wan,
 )
-from gisplan._text import is_blank, is_number
+from gisplan._text import is_blank, is_number, is_whole
 from gisplan.bundles import BundleOptions, CrossOptions, cross_area, large_area
 from gisplan.bundles._common import (
     _DEFAULT_CROSS,
@@ -622,8 +622,10 @@ class RevenueFacility:
             problems.append(
                 ("annual_net_income_yuan", f"{income!r} is not a number", "write 元 per year")
             )
-        if self.years is not None and (not isinstance(self.years, int) or self.years < 1):
+        if self.years is not None and (not is_whole(self.years) or self.years < 1):
             problems.append(("years", f"{self.years!r} is not a whole number >= 1", "write 10"))
+        if self.start_year is not None and not is_whole(self.start_year):
+            problems.append(("start_year", f"{self.start_year!r} is not a year", "write 2028"))
         ScenarioError.check("RevenueFacility", "finance", problems)
 
 
@@ -841,13 +843,16 @@ class AreaMoney:
 
     ``committed``: the projects' revenue is committed (a contract in the commitments table);
     ``year``: when it is there (the projects' ``revenue_year``; the plan year when a late
-    revenue is bridged by debt that passed the debt check); ``note``: how (Chinese).
+    revenue is bridged by debt that passed the debt check); ``note``: how (Chinese);
+    ``payer_name``, ``reference``: who signed the contracts and their numbers.
     """
 
     amount_yuan: float
     committed: bool = False
     year: int | None = None
     note: str = ""
+    payer_name: str = ""
+    reference: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -937,6 +942,8 @@ _SOURCE_PURSES: dict[str, tuple[str, ...]] = {
     "community_revenue": ("public", "social"),
 }
 _CENTRAL = ("central_budget_investment", "central_special_fund")
+#: Money repaid from a community's revenue: at most what that revenue services.
+_DEBT = ("special_bonds", "credit", "community_revenue")
 
 
 @dataclass(slots=True)
@@ -981,14 +988,18 @@ def _commit(book: _Book, purse: Purse, ctx: _Context, commitments: Sequence[Comm
         purses = _SOURCE_PURSES.get(c.source, ("public",))
         room = purse.total(purses, allowed)
         if c.amount_fen > room:
-            what = f"items {_items_text(c.items)}" if c.items else f"what {c.source} may pay"
+            what = (
+                f"what items {_items_text(c.items)} still cost"
+                if c.items
+                else f"the part of its cost {c.source} may pay"
+            )
             problems.append(
-                f"commitments · {c.commitment_id}: {c.amount_fen / 1e6:.2f} 万元 for "
-                f"{c.community_id} is more than {what} still costs ({room / 1e6:.2f} 万元); "
+                f"commitments · {c.commitment_id}: {c.amount_fen / 100:,.2f} 元 for "
+                f"{c.community_id} is more than {what} ({room / 100:,.2f} 元); "
                 "correct the amount or the items"
             )
             continue
-        if c.source in ("special_bonds", "credit"):
+        if c.source in _DEBT:
             if c.amount_fen / 100 > ctx.capacity + 1e-9:
                 book.rejected.append(c)  # the debt test refuses it; the need stays open
                 continue
@@ -1159,6 +1170,7 @@ def _leftovers(book: _Book, purse: Purse, ctx: _Context) -> None:
             status,
             utility,
             f"专营单位承担第{items}项的{float(rules.utility_share or 0):.0%}"
+            + _reward_text(ctx)
             + ("（测算，未签协议）" if status == "assumed" else "（按框架协议）")
             + note,
             pool=pool,
@@ -1182,10 +1194,19 @@ def _leftovers(book: _Book, purse: Purse, ctx: _Context) -> None:
             "social_capital",
             status,
             social,
-            f"社会资本：第{items}项（未确定投资主体，测算）",
+            f"社会资本：第{items}项"
+            + ("（按合作协议）" if status == "committed" else "（未确定投资主体，测算）"),
             pool=pool,
         )
         purse.take(("social",), social)
+
+
+def _reward_text(ctx: _Context) -> str:
+    """Return the 以奖代补 part of the utility rule's text, when it applies to the community."""
+    reward = float(ctx.rules.utility_reward_share)
+    if ctx.info["network_owned"] is not False or reward <= 0:
+        return ""
+    return f"，管网产权不属专营单位，其中{reward:.0%}由政府以奖代补（比例为情景设定）"
 
 
 def _self_balance(
@@ -1234,6 +1255,8 @@ def _area(book: _Book, purse: Purse, area: Mapping[str, AreaMoney]) -> None:
             + (f"；{money.note}" if money.note else "")
             + ("" if money.committed else "（项目收益为测算，未签合同）"),
             year=money.year,
+            payer_name=money.payer_name,
+            reference=money.reference,
         )
 
 
@@ -1261,14 +1284,15 @@ def _fund_one(
     public = purse.total(("public",))  # the base of the rules' shares
     _commit(book, purse, ctx, commitments)
     balanced = _self_balance(book, purse, ctx, facilities)
-    if area_first and area:
-        _area(book, purse, area)
+    area = area or {}
+    contracted = {k: v for k, v in area.items() if v.committed}
+    if area_first:  # contracted project money first; projected revenue never ahead of a pool
+        _area(book, purse, contracted)
     if not balanced:
         for source in rules.order:
             _draw(book, purse, ctx, source, public)
         _provident(book, purse, ctx)
-    if not area_first and area:
-        _area(book, purse, area)
+    _area(book, purse, {k: v for k, v in area.items() if not (area_first and v.committed)})
     _leftovers(book, purse, ctx)
     open_ = purse.total()
     refused = "；".join(
@@ -1318,7 +1342,10 @@ def _fund_one(
 
 
 def _mode(book: _Book, *, balanced: bool, gap: int) -> str:
-    if balanced:
+    pre_financed = any(
+        r["source"] == "community_revenue" and r["status"] == "committed" for r in book.rows
+    )
+    if balanced or (pre_financed and gap <= 0):
         return "self_balance"
     if gap > 0:
         return "shortfall"
@@ -1445,7 +1472,9 @@ def fund(
        one larger than what it may pay is an error naming it; bonds or credit beyond what the
        community's revenue services (``coverage_ratio``) are rejected (not counted);
     2. **小区内自求平衡**: when its revenue facilities service the public cost still open;
-    3. **area money** of the bundles (before the sources when ``area_first``, else after);
+    3. **area money** of the bundles: when ``area_first``, the money of signed projects
+       (已落实) before the sources and the projected (测算) after them, so that revenue nobody
+       has contracted never takes the place of committed public money; else all after;
     4. the **sources of** ``rules.order``, each up to its rule cap (see
        :class:`FundingRules`): 已落实 when the source has committed pool money (the annual
        plan then keeps the chosen communities within it), else 测算; central money never
@@ -1475,7 +1504,8 @@ def fund(
         :data:`AREA_SOURCES`): revenue-project money of the bundling modes. A plain amount is
         测算 (no contract) with no year.
     area_first
-        Take the project money before the sources of ``rules.order`` (default) or after.
+        Take the signed projects' money before the sources of ``rules.order`` (default;
+        projected money always comes after them) or all of it after.
     commitments
         The checked commitments (:func:`gisplan._funding.read_commitments`) or the table.
     catalogue
@@ -2163,24 +2193,29 @@ def _debt_tests(
 def _area_money(
     plan: FinancingPlan,
     facts: Mapping[str, Mapping[str, Any]],
-    committed: Mapping[str, float],
+    contracts: Mapping[str, Sequence[Commitment]],
     tests: Sequence[Mapping[str, Any]],
     plan_year: int | None,
 ) -> dict[str, dict[str, AreaMoney]]:
-    """Each community's project money with its status and year."""
+    """Each community's project money with its status, year and contracts."""
     bridged = {(t["unit_kind"], t["unit_id"]) for t in tests if t["passed"]}
 
     def money(amount: float, kind: str, unit: str, ids: Sequence[str], spent: float) -> AreaMoney:
         years = [facts[p]["year"] for p in ids]
-        sure = sum(committed.get(p, 0.0) for p in ids) >= spent - 1e-9
+        signed = [c for p in ids for c in contracts.get(p, ())]
+        sure = sum(c.amount_fen for c in signed) / 1e6 >= spent - 1e-9
+        who = {
+            "payer_name": "、".join(dict.fromkeys(c.payer_name for c in signed)) if sure else "",
+            "reference": "、".join(c.reference for c in signed) if sure else "",
+        }
         note = "、".join(ids)
         if (kind, unit) in bridged:
-            return AreaMoney(
-                amount * 1e4, sure, plan_year, f"{note}；收益到位前过桥融资，已通过债务测试"
-            )
-        if any(y is None for y in years):
-            return AreaMoney(amount * 1e4, sure, None, f"{note}；收益到位年份未填写")
-        return AreaMoney(amount * 1e4, sure, max(int(y) for y in years if y is not None), note)
+            year, note = plan_year, f"{note}；收益到位前过桥融资，已通过债务测试"
+        elif any(y is None for y in years):
+            year, note = None, f"{note}；收益到位年份未填写"
+        else:
+            year = max(int(y) for y in years if y is not None)
+        return AreaMoney(amount * 1e4, sure, year, note, **who)
 
     out: dict[str, dict[str, AreaMoney]] = {}
     spent_by_bundle = {
@@ -2222,7 +2257,7 @@ def _bundle_money(
     options: FinancingOptions,
     rules: FundingRules,
     plan_year: int | None,
-    committed: Mapping[str, float],
+    contracts: Mapping[str, Sequence[Commitment]],
 ) -> tuple[dict[str, dict[str, AreaMoney]], dict[str, pd.DataFrame]]:
     """Bundle communities with revenue projects; return their money and the tables.
 
@@ -2281,7 +2316,7 @@ def _bundle_money(
         usable = usable[~usable["project_id"].astype(str).str.strip().isin(out_ids)]
         graph = graph.subgraph([n for n in graph if str(n) not in out_ids]).copy()
         logger.info("debt test: projects %s left out, bundling again", ", ".join(sorted(out_ids)))
-    area = _area_money(plan, facts, committed, tests, plan_year)
+    area = _area_money(plan, facts, contracts, tests, plan_year)
     info = {k: v for k, v in plan.info.items() if not k.endswith("time_s")}
     tables = {
         "bundles": plan.bundles,
@@ -2457,10 +2492,10 @@ def fund_by_modes(
     funding = fund(priced, communities, **kwargs)
     tables: dict[str, pd.DataFrame] = {}
     if options is not None and projects is not None:
-        committed: dict[str, float] = {}
+        contracts: dict[str, list[Commitment]] = {}
         for c in checked:
             if c.project_id is not None:
-                committed[c.project_id] = committed.get(c.project_id, 0.0) + c.amount_fen / 1e6
+                contracts.setdefault(c.project_id, []).append(c)
         area, tables = _bundle_money(
             priced,
             communities,
@@ -2470,7 +2505,7 @@ def fund_by_modes(
             options=options,
             rules=rules,
             plan_year=plan_year,
-            committed=committed,
+            contracts=contracts,
         )
         funding = fund(
             priced, communities, area_funding=area, area_first=options.area_first, **kwargs

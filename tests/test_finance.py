@@ -34,6 +34,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -496,7 +497,10 @@ def test_commitment_larger_than_its_items() -> None:
             }
         ]
     )
-    with pytest.raises(LayerError, match=r"K8: 9\.00 万元 for B is more than items 2 still costs"):
+    with pytest.raises(
+        LayerError,
+        match=r"K8: 90,000\.00 元 for B is more than what items 2 still cost \(80,000\.00 元\)",
+    ):
         fund(_schemes(), _communities(), rules=RULES, commitments=table)
 
 
@@ -760,11 +764,16 @@ def test_summary_by_source_and_status() -> None:
 
 
 def test_area_funding_first_pays_the_whole_public_cost() -> None:
-    # A: public cost 700,000 元; residents owe item 17 (50,000 元). A large-area bundle paying
-    # 700,000 元 leaves nothing for the government sources.
-    area = {"A": {"large_area_project": 700_000.0}}
+    # A: public cost 700,000 元; residents owe item 17 (50,000 元). A large-area bundle whose
+    # project is signed (已落实) paying 700,000 元 leaves nothing for the government sources.
+    area = {"A": {"large_area_project": AreaMoney(700_000.0, committed=True, year=2027)}}
     funding = fund(_schemes(), _communities(), rules=RULES, area_funding=area)
     assert _amounts(funding, "A") == {"residents": 50_000.0, "large_area_project": 700_000.0}
+    # projected revenue (a plain amount: 测算, no contract) never comes before committed
+    # money: the sources pay first and it takes only the 130,000 元 they leave
+    projected = {"A": {"large_area_project": 700_000.0}}
+    funding = fund(_schemes(), _communities(), rules=RULES, area_funding=projected)
+    assert _amounts(funding, "A")["large_area_project"] == 130_000.0
     m = modes(
         fund(
             _schemes(),
@@ -866,6 +875,16 @@ def test_revenue_facility_checked() -> None:
         RevenueFacility(kind="garage", build_cost_yuan=1, annual_net_income_yuan=1)
     with pytest.raises(ScenarioError, match="build_cost_yuan"):
         RevenueFacility(kind="shop", build_cost_yuan=-1, annual_net_income_yuan=1)
+    # numpy integers (a table's rows) are whole numbers; 2.5 years and a text year are not
+    shop = RevenueFacility(
+        kind="shop", build_cost_yuan=0, annual_net_income_yuan=1, years=np.int64(15),
+        start_year=np.int64(2028),
+    )  # fmt: skip
+    assert (shop.years, shop.start_year) == (15, 2028)
+    with pytest.raises(ScenarioError, match=r"years = 2\.5 is not a whole number >= 1"):
+        RevenueFacility(kind="shop", build_cost_yuan=0, annual_net_income_yuan=1, years=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ScenarioError, match="start_year = '2028' is not a year"):
+        RevenueFacility(kind="shop", build_cost_yuan=0, annual_net_income_yuan=1, start_year="2028")  # type: ignore[arg-type]
     bad = pd.DataFrame(
         {
             "revenue_id": ["R1"],
