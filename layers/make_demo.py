@@ -483,7 +483,7 @@ def random_point_in(poly: shapely.Geometry, rng: np.random.Generator) -> Point:
     return poly.representative_point()
 
 
-def make_town(seed: int) -> dict[str, gpd.GeoDataFrame]:  # noqa: C901, PLR0912, PLR0915
+def make_town(seed: int) -> dict[str, gpd.GeoDataFrame | pd.DataFrame]:  # noqa: C901, PLR0912, PLR0915
     """Generate every layer of the demo district for ``seed``."""
     rng = np.random.default_rng(seed)
     to_gk = Transformer.from_crs("EPSG:4490", CRS, always_xy=True)
@@ -954,6 +954,7 @@ def make_town(seed: int) -> dict[str, gpd.GeoDataFrame]:  # noqa: C901, PLR0912,
     in_core = network.geometry.intersects(core_world) & (network["highway"] == "residential")
     priv = network[in_core].geometry.length.idxmax()
     network.loc[priv, ["highway", "access", "name"]] = ["service", "private", "县委大院内部道路"]
+    comm, proj, commitments, revenues = money(comm, proj, seed)
     return {
         "network": network,
         "river": river,
@@ -962,7 +963,148 @@ def make_town(seed: int) -> dict[str, gpd.GeoDataFrame]:  # noqa: C901, PLR0912,
         "projects": proj,
         "sites": sites,
         "entrances": entrances,
+        "commitments": commitments,
+        "revenues": revenues,
     }
+
+
+#: Plan period of the demo scenario (plan year 2027, rollout to 2030).
+PLAN_YEARS = (2027, 2028, 2029, 2030)
+#: When each project's revenue (land sale, sales, rents) arrives. P05's comes a year late and
+#: is thin: bridging its bundle fails the debt test. P03's comes in 2029 and passes it.
+REVENUE_YEARS = {
+    "P01": 2026, "P02": 2027, "P03": 2029, "P04": 2027, "P05": 2028, "P06": 2027,
+    "P07": 2028, "P08": 2029, "P09": 2027, "P10": 2030, "P11": 2028,
+}  # fmt: skip
+#: Projects whose revenue is under contract (land-transfer contracts signed): committed.
+CONTRACTS = {
+    "P01": ("示范县自然资源局", "国有建设用地使用权出让合同 示范出让〔2026〕3号"),
+    "P04": ("示范县自然资源局", "国有建设用地使用权出让合同 示范出让〔2026〕7号"),
+    "P09": ("示范县自然资源局", "国有建设用地使用权出让合同 示范出让〔2026〕9号"),
+    "P07": ("示范县城市更新投资有限公司", "片区更新项目投资协议 示范更新〔2026〕2号"),
+}
+#: County-wide money of each plan year (万元): allocations, budgets, framework agreements.
+POOLS = (
+    ("central_special_fund", "财政部、住房和城乡建设部", "财综〔{y0}〕老旧小区改造补助", 600.0),
+    ("central_budget_investment", "国家发展和改革委员会", "发改投资〔{y0}〕配套基础设施", 300.0),
+    ("provincial_budget", "省财政厅", "省财〔{y0}〕老旧小区改造省级补助", 200.0),
+    ("local_budget", "示范县财政局", "示范县{y}年财政预算（县人大批准）", 800.0),
+    ("land_transfer", "示范县财政局", "示范县{y}年土地出让收入计提", 150.0),
+    ("utility", "国网示范县供电公司", "专营设施同步改造框架协议 示范电〔{y0}〕", 400.0),
+    ("utility", "示范县水务集团", "专营设施同步改造框架协议 示范水〔{y0}〕", 300.0),
+    ("utility", "示范县燃气公司", "专营设施同步改造框架协议 示范气〔{y0}〕", 200.0),
+    ("utility", "中国电信示范分公司", "弱电线路入地框架协议 示范信〔{y0}〕", 100.0),
+    ("social_capital", "示范县城市更新投资有限公司", "社会资本参与改造合作协议", 150.0),
+)
+#: Every reference of the demo says it is synthetic.
+SYNTHETIC = "（合成数据）"
+
+
+def money(
+    comm: gpd.GeoDataFrame, proj: gpd.GeoDataFrame, seed: int
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
+    """Add the money of issue 14: revenue years, maintenance funds, commitments, revenues.
+
+    Drawn from a third generator (``seed + 2``), so every value of issue 13 stays. The
+    commitments are what a county finance office would hold in 2026: the year's allocations,
+    budget and framework agreements (county-wide pools), three land-transfer contracts, an
+    owner unit's donation, residents' money already collected, a parking operator's
+    pre-financing of the whole public cost of C150's scheme (1,216,795 元 at the Linyi
+    catalogue's prices) against its revenue (C150 balances itself) and a special bond asked for a
+    community with no revenue to service it (C065: the debt test refuses it).
+    """
+    rng = np.random.default_rng(seed + 2)
+    comm = comm.copy()
+    proj = proj.copy()
+    proj["revenue_year"] = proj["project_id"].map(REVENUE_YEARS).astype("int64")
+    has_fund = rng.random(len(comm)) < 0.3  # noqa: PLR2004
+    balance = np.round(rng.uniform(5, 60, len(comm)), 1)
+    comm["maintenance_fund_wan_yuan"] = np.where(has_fund, balance, np.nan)
+    # 专营设施产权: where the networks are not yet the utilities' (not handed over), Linyi's
+    # rule has the government reward part of their cost (以奖代补, 临沂2020 四(五))
+    comm["utility_network_owned"] = rng.random(len(comm)) < 0.6  # noqa: PLR2004
+    rows: list[dict[str, object]] = []
+    for y in PLAN_YEARS:
+        for k, (source, payer, ref, amount) in enumerate(POOLS, start=1):
+            rows.append(
+                {
+                    "commitment_id": f"K{y}-{k:02d}",
+                    "source": source,
+                    "payer_name": payer,
+                    "amount_wan_yuan": amount,
+                    "year": y,
+                    "reference": ref.format(y=y, y0=y - 1) + SYNTHETIC,
+                    "community_id": None,
+                    "project_id": None,
+                    "items": None,
+                }
+            )
+    revenue = dict(zip(proj["project_id"], proj["revenue_wan_yuan"], strict=True))
+    for pid, (payer, ref) in CONTRACTS.items():
+        rows.append(
+            {
+                "commitment_id": f"H-{pid}",
+                "source": "land_transfer",
+                "payer_name": payer,
+                "amount_wan_yuan": float(revenue[pid]),
+                "year": max(REVENUE_YEARS[pid], PLAN_YEARS[0]),
+                "reference": ref + SYNTHETIC,
+                "community_id": None,
+                "project_id": pid,
+                "items": None,
+            }
+        )
+    one = [
+        ("C089", "owner_unit", "县化肥厂", 20.0, "捐资承诺书 化肥〔2026〕12号"),
+        ("C114", "residents", "C114 业主大会", 8.0, "业主大会决议：居民出资已收取"),
+        ("C150", "community_revenue", "示范县城投停车管理有限公司", 121.6795, "停车特许经营协议"),
+        ("C065", "special_bonds", "省财政厅（地方政府专项债券）", 150.0, "示范债〔2027〕2号"),
+    ]
+    for k, (cid, source, payer, amount, ref) in enumerate(one, start=1):
+        rows.append(
+            {
+                "commitment_id": f"D-{k:02d}",
+                "source": source,
+                "payer_name": payer,
+                "amount_wan_yuan": amount,
+                "year": PLAN_YEARS[0],
+                "reference": ref + SYNTHETIC,
+                "community_id": cid,
+                "project_id": None,
+                "items": None,
+            }
+        )
+    commitments = pd.DataFrame(rows)
+    commitments["year"] = commitments["year"].astype("int64")
+    revenues = pd.DataFrame(
+        [
+            {
+                "revenue_id": "R01",
+                "community_id": "C150",
+                "kind": "parking",
+                "name": "C150 地下停车库（120个车位）",
+                "build_cost_wan_yuan": 40.0,
+                "annual_net_income_wan_yuan": 19.0,
+                "start_year": 2028,
+                "years": 15,
+                "operator": "示范县城投停车管理有限公司",
+            },
+            {
+                "revenue_id": "R02",
+                "community_id": "C150",
+                "kind": "lift",
+                "name": "C150 加装电梯有偿使用费（2部）",
+                "build_cost_wan_yuan": 0.0,
+                "annual_net_income_wan_yuan": 4.0,
+                "start_year": 2028,
+                "years": 15,
+                "operator": "示范县城投停车管理有限公司",
+            },
+        ]
+    )
+    for col in ("start_year", "years"):
+        revenues[col] = revenues[col].astype("int64")
+    return comm, proj, commitments, revenues
 
 
 #: Today (the survey year): the demo plans 2027, so the survey was made in 2026.
@@ -1170,7 +1312,7 @@ def capacities(types: pd.Series, rng: np.random.Generator) -> list[float | None]
     return out
 
 
-def write(layers: dict[str, gpd.GeoDataFrame], out: Path) -> None:
+def write(layers: dict[str, gpd.GeoDataFrame | pd.DataFrame], out: Path) -> None:
     """Write all layers into one GeoPackage atomically, with a fixed timestamp."""
     out.parent.mkdir(parents=True, exist_ok=True)
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": FIXED_DATE})
@@ -1180,13 +1322,16 @@ def write(layers: dict[str, gpd.GeoDataFrame], out: Path) -> None:
     tmp.unlink()
     try:
         for name, gdf in layers.items():
-            gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            if isinstance(gdf, gpd.GeoDataFrame):
+                gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            else:  # an attribute table (commitments, revenues)
+                pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG")
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def summary(layers: dict[str, gpd.GeoDataFrame], out: Path) -> str:
+def summary(layers: dict[str, gpd.GeoDataFrame | pd.DataFrame], out: Path) -> str:
     """Return the counts per layer and the facts behind the deliberate gaps."""
     comm = layers["communities"]
     fac = layers["facilities"]

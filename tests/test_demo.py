@@ -31,7 +31,7 @@ def test_demo_workbook_reads_back(demo: Path) -> None:
     header = [c.value for c in plan[1]]
     selected = header.index("是否纳入计划")
     chosen = [row[selected] for row in plan.iter_rows(min_row=2, values_only=True)]
-    assert sum(1 for v in chosen if v) == 12  # max_communities binds in the demo scenario
+    assert sum(1 for v in chosen if v) == 9  # the utilities' 2027 money binds in the demo
     costs = book["改造方案造价"]
     assert costs.cell(row=costs.max_row, column=1).value == "合计"
     assert costs.freeze_panes == "A2"
@@ -40,7 +40,7 @@ def test_demo_workbook_reads_back(demo: Path) -> None:
 def test_demo_publicity_over_national_day(demo: Path) -> None:
     book = openpyxl.load_workbook(demo / "results.xlsx")
     rows = list(book["公示安排"].iter_rows(min_row=2, values_only=True))
-    assert len(rows) == 12
+    assert len(rows) == 9
     # from Fri 2026-10-09: Sat 10 Oct is a make-up working day, so the 5th day is Wed 14 Oct
     assert {(r[1].date().isoformat(), r[2].date().isoformat()) for r in rows} == {
         ("2026-10-09", "2026-10-14")
@@ -68,7 +68,7 @@ def test_demo_writes_maps_and_the_consultation_site(demo: Path) -> None:
     maps = sorted(p.name for p in (demo / "maps").glob("*.html"))
     assert {"overview.html", "eligibility.html", "sites.html"} <= set(maps)
     pages = sorted((demo / "site" / "c").glob("*.html"))
-    assert len(pages) == 12  # one page per community of the 2027 plan
+    assert len(pages) == 9  # one page per community of the 2027 plan
     index = (demo / "site" / "index.html").read_text(encoding="utf-8")
     assert "renovation@example.org" in index  # the scenario's publish section
     assert "合成" in index  # labelled synthetic
@@ -126,7 +126,9 @@ def test_demo_programme_rules_at_work(demo: Path) -> None:
     under_way = plan[plan["project_status"].isin(["新开工", "在建", "竣工"])]
     assert len(under_way) > 0
     assert not under_way["selected"].any()  # never planned again (不得重复建设)
-    assert under_way["selection_reason"].str.startswith("already ").all()
+    assert under_way["selection_reason"].str.startswith("已").all()
+    assert under_way["selection_reason"].str.endswith("不再重复纳入计划（不得重复建设）").all()
+    assert (under_way["selection_code"] == "under_way").all()
     # one scheme per community from the menu, not one package for all (不搞一刀切)
     per_scheme = run.results["schemes"].groupby("community_id").size()
     assert per_scheme.min() < per_scheme.max()
@@ -145,3 +147,51 @@ def test_demo_programme_rules_at_work(demo: Path) -> None:
     assert elig.loc["C013", "reasons_zh"] == (
         "参与表决业主专有面积占建筑面积60%，低于66.7%，暂不纳入年度计划"
     )
+
+
+def test_demo_money_is_really_there(demo: Path) -> None:
+    """Issue 14 on the demo: committed vs assumed, self-balance, the debt test, the pools."""
+    run = read_run(demo)
+    funding = run.results["funding"]
+    assert set(funding["funding_status"]) == {"committed", "assumed", "gap"}
+    # money is only 已落实 with a payer and a reference (pools: the county's allocations)
+    committed = funding[funding["funding_status"] == "committed"]
+    assert committed.loc[committed["pool"] == False, "reference"].ne("").all()  # noqa: E712
+    # C150 balances itself: the parking operator pre-finances the whole public cost against
+    # its parking and lift revenue, which services it at the coverage ratio 1.2
+    modes = run.results["funding_modes"].set_index("community_id")
+    assert (modes.loc["C150", "mode"], modes.loc["C150", "shortfall_wan_yuan"]) == (
+        "self_balance",
+        0.0,
+    )
+    debt = run.results["debt_check"].set_index("unit_id")
+    assert bool(debt.loc["C150", "passed"])
+    assert debt.loc["C150", "capacity_wan_yuan"] >= debt.loc["C150", "debt_wan_yuan"]
+    # C065's special bond has no revenue to service it: refused, not counted
+    assert not bool(debt.loc["C065", "passed"])
+    rows = funding[funding["community_id"] == "C065"]
+    assert "special_bonds" not in set(rows["source"])
+    assert "债务测试未通过，不计入" in rows.loc[rows["source"] == "shortfall", "rule"].iloc[0]
+    # the bundle of P05 (revenue in 2028) fails the bridging debt test and is bundled again
+    rejected = debt[debt.index.str.startswith("否决")]
+    assert rejected["project_ids"].tolist() == ["P05"]
+    assert not rejected["passed"].any()
+    assert "P05" not in ",".join(run.results["bundles"]["project_ids"])
+    # the plan: a gap keeps a community out; the utilities' 2027 money binds
+    plan = run.results["plan"].set_index("community_id")
+    assert plan.loc["C044", "selection_code"] == "funding_gap"
+    assert plan.loc["C044", "selection_reason"].startswith("资金缺口 ")
+    assert not plan.loc[plan["gap_wan_yuan"] > 0, "selected"].any()
+    assert set(plan.index[plan["selection_code"] == "over_pool"]) == {"C131", "C143"}
+    assert plan.loc[["C065", "C150"], "selected"].all()
+    info = dict(run.results["plan_info"].to_numpy().tolist())
+    assert info["limiting"] == "专营单位年度资金 2 个小区"
+    for source in ("utility", "central_special_fund", "local_budget"):
+        used = float(info[f"pool_{source}_used_wan_yuan"])
+        assert used <= float(info[f"pool_{source}_available_wan_yuan"])
+    drawn = plan.loc[plan["selected"], "pool_utility_wan_yuan"].sum()
+    assert float(info["pool_utility_used_wan_yuan"]) == pytest.approx(drawn, abs=1e-6)
+    # the targets are a table of their own, with what is missing
+    targets = run.results["targets"]
+    assert len(targets) == 2
+    assert targets["missing_zh"].str.startswith("还需竣工").all()
