@@ -1010,27 +1010,11 @@ def _solve(
         else []
     )
     if first is not None and first.any() and not first.all():
-        stage = milp(
-            np.where(first, objective, 0.0),
-            integrality=np.ones(n),
-            bounds=Bounds(0, 1),
-            constraints=constraints,
-            options={"mip_rel_gap": 0.0},
-        )
-        if stage.x is None:
-            raise InfeasibleError(f"annual plan: HiGHS found no plan ({stage.message})")
+        stage = _binary_program(np.where(first, objective, 0.0), constraints)
         points = np.where(first, np.round(_SCALE * score), 0.0)  # integers: 6-decimal scores
         kept = float(points[np.asarray(stage.x, dtype=float) > 0.5].sum())  # noqa: PLR2004
         constraints = [*constraints, LinearConstraint(points[None, :], kept - 0.5, np.inf)]
-    res = milp(
-        objective,
-        integrality=np.ones(n),
-        bounds=Bounds(0, 1),
-        constraints=constraints,
-        options={"mip_rel_gap": 0.0},
-    )
-    if res.x is None:
-        raise InfeasibleError(f"annual plan: HiGHS found no plan ({res.message})")
+    res = _binary_program(objective, constraints)
     chosen = np.asarray(res.x, dtype=float) > 0.5  # noqa: PLR2004 — 0/1 rounding
     gap = getattr(res, "mip_gap", None)
     return chosen, {
@@ -1038,6 +1022,22 @@ def _solve(
         "solver_message": str(res.message),
         "mip_gap": None if gap is None else float(gap),
     }
+
+
+def _binary_program(
+    objective: np.ndarray[Any, np.dtype[np.float64]], constraints: list[LinearConstraint]
+) -> Any:  # noqa: ANN401 - scipy's OptimizeResult
+    """Solve the 0/1 program exactly (HiGHS, no MIP gap); raise when it finds no plan."""
+    res = milp(
+        objective,
+        integrality=np.ones(len(objective)),
+        bounds=Bounds(0, 1),
+        constraints=constraints,
+        options={"mip_rel_gap": 0.0},
+    )
+    if res.x is None:
+        raise InfeasibleError(f"annual plan: HiGHS found no plan ({res.message})")
+    return res
 
 
 def annual_plan(
