@@ -119,7 +119,11 @@ def run(
     if "financing_totals" in result.results:
         _echo_financing(result.results["financing_totals"], result.results["bundles"])
     if "funding_modes" in result.results:
-        _echo_funding(result.results["funding_modes"], result.results.get("debt_check"))
+        _echo_funding(
+            result.results["funding_modes"],
+            result.results.get("debt_check"),
+            result.results.get("funding_summary"),
+        )
     if "plan_info" in result.results:
         info = dict(result.results["plan_info"].to_numpy().tolist())
         _echo_plan(info, result.results.get("targets"))
@@ -174,8 +178,10 @@ def _echo_financing(totals: pd.DataFrame, bundles: pd.DataFrame) -> None:
         )
 
 
-def _echo_funding(modes: pd.DataFrame, debt: pd.DataFrame | None) -> None:
-    """Print the modes, the money committed, assumed and missing, and the debt tests."""
+def _echo_funding(
+    modes: pd.DataFrame, debt: pd.DataFrame | None, summary: pd.DataFrame | None = None
+) -> None:
+    """Print the modes, the money committed, assumed and missing, pools short, debt tests."""
     counts = modes["mode_zh"].value_counts(sort=False)
     committed = float(modes["committed_wan_yuan"].sum())
     assumed = float(modes["assumed_wan_yuan"].sum())
@@ -185,6 +191,14 @@ def _echo_funding(modes: pd.DataFrame, debt: pd.DataFrame | None) -> None:
         + "，".join(f"{k} {v}" for k, v in counts.items())
         + f"；已落实 {committed:,.2f} 万元，测算 {assumed:,.2f} 万元，资金缺口合计 {gap:,.2f} 万元"
     )
+    if summary is not None and "pool_wan_yuan" in summary.columns:
+        short = summary[summary["pool_drawn_wan_yuan"] > summary["pool_wan_yuan"].fillna(0.0)]
+        for row in short.fillna({"pool_wan_yuan": 0.0}).itertuples(index=False):
+            typer.echo(
+                f"  资金池 {row.source_zh}: 各小区按规则分摊 {float(row.pool_drawn_wan_yuan):,.2f}"
+                f" 万元，资金池已落实 {float(row.pool_wan_yuan):,.2f} 万元"
+                "（年度计划按年安排，其余顺延）"
+            )
     if debt is not None and len(debt):
         refused = debt.loc[~debt["passed"].astype(bool), "unit_id"].astype(str).tolist()
         typer.echo(

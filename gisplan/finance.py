@@ -2526,15 +2526,21 @@ def fund_by_modes(
     return {
         "funding": funding,
         "funding_modes": funding_modes,
-        "funding_pools": pools(checked),
-        "funding_summary": summary(funding),
+        "funding_pools": (funding_pools := pools(checked)),
+        "funding_summary": summary(funding, funding_pools),
         "debt_check": debt,
         **tables,
     }
 
 
-def summary(funding: pd.DataFrame) -> pd.DataFrame:
+def summary(funding: pd.DataFrame, funding_pools: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return the money per source and status (万元): what a finance office reads first.
+
+    A rule's draw on a source with committed pool money is 已落实 for the community (the pool
+    exists), but all communities together may draw more than the pools hold: the annual plan
+    then spreads them over the years. ``pool_drawn_wan_yuan`` is that committed pool draw and
+    ``pool_wan_yuan`` the pools' committed money over the period (``funding_pools``; NaN for a
+    source without a pool), so the two can be read side by side.
 
     Examples
     --------
@@ -2545,6 +2551,11 @@ def summary(funding: pd.DataFrame) -> pd.DataFrame:
     [['utility', 0.0, 1.0, 0.0]]
     """
     order = {s: i for i, s in enumerate((*SOURCES, *AREA_SOURCES, "shortfall"))}
+    pooled = (
+        pd.Series(dtype=float)
+        if funding_pools is None
+        else funding_pools.groupby("source")["committed_wan_yuan"].sum()
+    )
     rows = []
     for source in sorted(set(funding["source"]), key=lambda s: order.get(s, 99)):
         part = funding[funding["source"] == source]
@@ -2557,6 +2568,7 @@ def summary(funding: pd.DataFrame) -> pd.DataFrame:
         }
         if not any(fen_by.values()):
             continue
+        drawn = part.loc[(part["funding_status"] == "committed") & part["pool"].astype(bool)]
         rows.append(
             {
                 "source": source,
@@ -2565,6 +2577,10 @@ def summary(funding: pd.DataFrame) -> pd.DataFrame:
                 "assumed_wan_yuan": wan(fen_by["assumed"]),
                 "gap_wan_yuan": wan(fen_by["gap"]),
                 "total_wan_yuan": wan(sum(fen_by.values())),
+                "pool_drawn_wan_yuan": wan(
+                    sum(round(float(a) * 100) for a in drawn["amount_yuan"])
+                ),
+                "pool_wan_yuan": round(float(pooled[source]), 2) if source in pooled else math.nan,
             }
         )
     table: pd.DataFrame = pd.DataFrame(
@@ -2576,6 +2592,8 @@ def summary(funding: pd.DataFrame) -> pd.DataFrame:
             "assumed_wan_yuan",
             "gap_wan_yuan",
             "total_wan_yuan",
+            "pool_drawn_wan_yuan",
+            "pool_wan_yuan",
         ],
     )
     return table

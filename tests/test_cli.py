@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from gisplan import ScenarioError, __version__
-from gisplan.cli import _echo_plan, main
+from gisplan.cli import _echo_funding, _echo_plan, main
 
 from _fixtures import communities, write_access_project, write_project
 
@@ -180,4 +180,35 @@ def test_plan_line_pools_and_targets(capsys: pytest.CaptureFixture[str]) -> None
         "年度计划 plan 2027: 1 个小区，公共资金 223.84 / 300.00 万元 (optimal, MIP gap 0.0)",
         "  资金池 中央财政专项资金: 已用 122.30 / 可用 130.00 万元",
         "  用尽的限额 binding: 年度小区数量上限",
+    ]
+
+
+def test_funding_lines_show_pools_short_and_debt(capsys: pytest.CaptureFixture[str]) -> None:
+    modes = pd.DataFrame(
+        {
+            "mode_zh": ["资金缺口", "小区内自求平衡"],
+            "committed_wan_yuan": [40.0, 121.68],
+            "assumed_wan_yuan": [9.34, 0.0],
+            "shortfall_wan_yuan": [9.34, 0.0],
+        }
+    )
+    summary = pd.DataFrame(
+        {
+            "source_zh": ["专营单位", "中央财政专项资金", "居民出资"],
+            "pool_drawn_wan_yuan": [8781.93, 180.0, 0.0],
+            "pool_wan_yuan": [4000.0, 2400.0, float("nan")],
+        }
+    )
+    debt = pd.DataFrame({"unit_id": ["C065", "C150"], "passed": [False, True]})
+    _echo_funding(modes, debt, summary)
+    assert capsys.readouterr().out.splitlines() == [
+        (
+            "资金 funding: 资金缺口 1，小区内自求平衡 1；已落实 161.68 万元，测算 9.34 万元，"
+            "资金缺口合计 9.34 万元"
+        ),
+        (
+            "  资金池 专营单位: 各小区按规则分摊 8,781.93 万元，资金池已落实 4,000.00 万元"
+            "（年度计划按年安排，其余顺延）"
+        ),
+        "  债务测试 debt check: 2 项，否决 1 项（C065）",
     ]

@@ -758,6 +758,21 @@ def test_summary_by_source_and_status() -> None:
     ]
     assert table.loc["shortfall", "gap_wan_yuan"] == 13.0
     assert table["total_wan_yuan"].sum() == pytest.approx(95.0)  # 75 + 20
+    assert table["pool_drawn_wan_yuan"].sum() == 0.0  # no pool: nothing is committed by rule
+    assert table["pool_wan_yuan"].isna().all()
+    # a county-wide pool of 10 万元 makes both communities' 26 万元 of central money committed
+    # draws; the summary puts the draws beside the pool's money (the plan spreads them)
+    pool = _commitments([{"commitment_id": "K1", "source": "central_special_fund",
+                          "amount_wan_yuan": 10.0}])  # fmt: skip
+    out = fund_by_modes(_schemes(), _communities(), rules=RULES, commitments=pool)
+    table = out["funding_summary"].set_index("source")
+    row = table.loc["central_special_fund"]
+    assert row[["committed_wan_yuan", "pool_drawn_wan_yuan", "pool_wan_yuan"]].tolist() == [
+        26.0,
+        26.0,
+        10.0,
+    ]
+    assert np.isnan(table.loc["local_budget", "pool_wan_yuan"])
 
 
 # --------------------------------------------------------------------------- area funding
