@@ -44,7 +44,15 @@ import shapely
 from gisplan import crs as gcrs
 from gisplan import osm as gosm
 from gisplan import standards as gstandards
-from gisplan._cells import BLANKS, is_missing, parse_number, trimmed_text
+from gisplan._cells import (
+    BLANKS,
+    UNIT_FACTORS,
+    is_missing,
+    parse_number,
+    parse_quantity,
+    trimmed_text,
+    unit_family,
+)
 from gisplan._readers import (
     TABLE_SUFFIXES,
     DatumLike,
@@ -189,6 +197,8 @@ _NON_NEGATIVE = frozenset(
 _WAN_YUAN_SUFFIX = "_wan_yuan"
 #: A value this many times the median of the column's other positive values looks like 元.
 _YUAN_RATIO = 10_000.0
+#: A money column whose median is above this (万元; 10 亿元 a row) looks like it is in 元.
+_YUAN_MEDIAN_WAN_YUAN = 1e5
 #: Years in which money or revenue can plausibly arrive (relative to today).
 _FUTURE_MONEY_YEARS = 50
 
@@ -634,6 +644,8 @@ class _Ctx:
     rows: list[str]
     #: Positions of cells that could not be coerced, per canonical column.
     bad: dict[str, set[int]] = field(default_factory=dict)
+    #: Unit named in brackets in the source column's header (``总投资（元）``), per column.
+    header_units: dict[str, str] = field(default_factory=dict)
 
     def add(
         self,
@@ -831,6 +843,9 @@ def _map_columns(frame: gpd.GeoDataFrame, ctx: _Ctx, user: Mapping[str, str]) ->
         if chosen != target:
             rename[chosen] = target
             logger.info("%s: column %r -> %s", ctx.label, str(chosen), target)
+            unit = _header_unit(str(chosen))
+            if unit is not None:
+                ctx.header_units[target] = unit
     return frame.rename(columns=rename)
 
 
@@ -904,6 +919,15 @@ def _check_user_columns(frame: pd.DataFrame, ctx: _Ctx, user: Mapping[str, str])
                 severity="warning",
                 column=target,
             )
+
+
+_HEADER_UNIT = re.compile(r"[(\[【]\s*([^()\[\]【】]+?)\s*[)\]】]\s*$")
+
+
+def _header_unit(name: str) -> str | None:
+    """Return the unit in brackets at the end of a column name (``总投资（元）`` -> ``元``)."""
+    match = _HEADER_UNIT.search(unicodedata.normalize("NFKC", name))
+    return None if match is None else re.sub(r"\s+", "", match.group(1))
 
 
 def _ascii_lower(name: str) -> str:
@@ -1044,11 +1068,13 @@ def _coerce_columns(frame: gpd.GeoDataFrame, ctx: _Ctx) -> gpd.GeoDataFrame:
         bad: Bad
         if spec.dtype == "enum":
             values, bad = _coerce_enum(raw, spec, ctx.kind)
+        elif spec.dtype in {"int", "float"} and spec.unit in UNIT_FACTORS:
+            values, bad = _coerce_quantity(raw, spec, ctx)
         elif spec.dtype == "rate":
             values, bad = _coerce_rate_column(raw, spec, ctx)
         else:
             values, bad = coercers[spec.dtype](raw)
-        ctx.bad[spec.name] = {pos for pos, _, _ in bad}
+        ctx.bad[spec.name] = ctx.bad.get(spec.name, set()) | {pos for pos, _, _ in bad}
         for pos, value, why in bad:
             ctx.add(
                 f"{spec.name} {_show(value)} is {why}",
@@ -1058,6 +1084,118 @@ def _coerce_columns(frame: gpd.GeoDataFrame, ctx: _Ctx) -> gpd.GeoDataFrame:
             )
         frame[spec.name] = values
     return frame
+
+
+#: The units accepted (and converted) in a column of each schema unit, as shown in fixes.
+_UNITS_SHOWN: dict[str, str] = {
+    "万元": "元, 万元 (or 万), 亿元",
+    "m²": "m², ㎡, 平方米, 平米, 万m², 公顷, 亩",
+    "户": "户, 万户",
+    "人": "人, 万人",
+    "栋": "栋, 幢, 座",
+    "年": "年",
+}
+
+
+def _header_factor(spec: ColumnSpec, ctx: _Ctx) -> tuple[float, str | None]:
+    """``(factor, unit)`` of numbers without a unit: the unit in the column's header, if any.
+
+    A header unit of another kind (``户数（人）``) is an error on the column.
+    """
+    header = ctx.header_units.get(spec.name)
+    factors = UNIT_FACTORS[spec.unit]
+    if header is None or header == spec.unit:
+        return 1.0, None
+    if header in factors:
+        return factors[header], header
+    if unit_family(header) is not None:
+        ctx.add(
+            f"the header of {spec.name} ({spec.label_zh}) says {header}, which is not a unit of "
+            f"{spec.label_zh} ({spec.unit})",
+            f"check that the column is the right one; write {spec.label_zh} in {spec.unit} "
+            f"(accepted: {_UNITS_SHOWN[spec.unit]}) and correct the header",
+            column=spec.name,
+        )
+    return 1.0, None
+
+
+def _unit_fix(spec: ColumnSpec, unit: str, ctx: _Ctx) -> str:
+    """Fix for a value typed with a unit that does not belong to its column."""
+    fix = (
+        f"write {spec.label_zh} in {spec.unit} (a bare number, or with one of "
+        f"{_UNITS_SHOWN[spec.unit]}, converted to {spec.unit})"
+    )
+    family = unit_family(unit)
+    other = [
+        s
+        for s in ctx.schema.columns
+        if family is not None and s.unit == family and s.name != spec.name
+    ]
+    if other:
+        fix += f"; a number in {unit} belongs in {other[0].name} ({other[0].label_zh})"
+    return fix
+
+
+def _coerce_quantity(
+    raw: pd.Series[Any], spec: ColumnSpec, ctx: _Ctx
+) -> tuple[pd.Series[Any], Bad]:
+    """Numbers of a column with a unit: units typed in a cell (or its header) are converted.
+
+    ``15000000元`` in a 万元 column is 1500 万元, ``2.15万㎡`` is 21500 m²; a unit of another
+    kind (``1200人`` in households) is an error naming the row. Conversions are logged once
+    per column and unit, with their count.
+    """
+    factors = UNIT_FACTORS[spec.unit]
+    default, header = _header_factor(spec, ctx)
+    out: list[object] = []
+    bad: Bad = []
+    converted: Counter[str] = Counter()
+    for pos, cell in enumerate(raw):
+        if _blank(cell):
+            out.append(pd.NA)
+            continue
+        number, unit = parse_quantity(cell)
+        if math.isnan(number):
+            bad.append((pos, cell, "not a number"))
+            out.append(pd.NA)
+            continue
+        factor = default if unit is None else factors.get(unit)
+        if factor is None and unit_family(str(unit)) is None and not str(unit).isalpha():
+            bad.append((pos, cell, "not a whole number" if spec.dtype == "int" else "not a number"))
+            out.append(pd.NA)
+            continue
+        if factor is None:
+            ctx.add(
+                f"{spec.name} ({spec.label_zh}) {_show(cell)} is in {unit}, not {spec.unit}",
+                _unit_fix(spec, str(unit), ctx),
+                pos=pos,
+                column=spec.name,
+            )
+            ctx.bad.setdefault(spec.name, set()).add(pos)
+            out.append(pd.NA)
+            continue
+        if factor != 1.0:
+            converted[str(unit or header)] += 1
+        # divide by 10,000 rather than multiply by 1e-4: 15000000元 is exactly 1500 万元
+        value = number * factor if factor >= 1 else number / round(1 / factor)
+        if spec.dtype == "int":
+            if abs(value - round(value)) > 1e-6:  # noqa: PLR2004
+                bad.append((pos, cell, "not a whole number"))
+                out.append(pd.NA)
+                continue
+            value = round(value)
+        out.append(value)
+    for unit, count in sorted(converted.items()):
+        logger.info(
+            "%s: %s: %d value(s) in %s converted to %s",
+            ctx.label,
+            spec.name,
+            count,
+            unit,
+            spec.unit,
+        )
+    dtype = "Int64" if spec.dtype == "int" else "Float64"
+    return pd.Series(out, index=raw.index, dtype=dtype), bad
 
 
 def _coerce_rate_column(
@@ -1128,6 +1266,32 @@ def _check_ids(frame: pd.DataFrame, ctx: _Ctx) -> None:
                 row=value,
                 column=id_col,
             )
+    _check_leading_zeros(list(positions), ctx, id_col)
+
+
+def _check_leading_zeros(ids: list[str], ctx: _Ctx, id_col: str) -> None:
+    """Warn about numeric ids equal but for leading zeros (``001`` and ``1``).
+
+    Excel and many tables drop the zeros of ``001`` when a column is read as numbers, so the
+    two may be one feature read twice, or ids that no longer match another layer's.
+    """
+    groups: dict[int, list[str]] = {}
+    for value in ids:
+        if value.isdecimal() and value.isascii():
+            groups.setdefault(int(value), []).append(value)
+    for same in groups.values():
+        if len(same) > 1:
+            ordered = sorted(same, key=lambda v: (len(v), v))
+            names = " and ".join(repr(v) for v in ordered)
+            ctx.add(
+                f"{id_col} {names} differ only by leading zeros: they may be the same id read "
+                "differently (编号前导零)",
+                "if they are one feature, keep one row; otherwise give ids that differ by more "
+                "than leading zeros, and store ids as text (Excel drops the zeros of 001)",
+                severity="warning",
+                row=ordered[0],
+                column=id_col,
+            )
 
 
 def _check_ranges(frame: pd.DataFrame, ctx: _Ctx) -> None:
@@ -1137,6 +1301,7 @@ def _check_ranges(frame: pd.DataFrame, ctx: _Ctx) -> None:
     _check_at_least_one(frame, ctx)
     _check_area_per_household(frame, ctx)
     _check_wan_yuan(frame, ctx)
+    _check_zero_households(frame, ctx)
 
 
 #: Year columns saying when money or revenue arrives, per kind.
@@ -1197,6 +1362,24 @@ def _check_project_years(frame: pd.DataFrame, ctx: _Ctx) -> None:
                 )
 
 
+def _check_zero_households(frame: pd.DataFrame, ctx: _Ctx) -> None:
+    """Warn (once, naming the rows) about communities with 0 households: a typo or a blank."""
+    if ctx.kind != "communities" or "households" not in frame.columns:
+        return
+    zero = np.flatnonzero(frame["households"].fillna(-1).to_numpy(float) == 0)
+    if not len(zero):
+        return
+    shown = ", ".join(ctx.rows[p] for p in zero[:_MAX_LISTED_ROWS])
+    more = ", …" if len(zero) > _MAX_LISTED_ROWS else ""
+    ctx.add(
+        f"households (户数) = 0 in {len(zero)} row(s): {shown}{more} — a community with no "
+        "households? (小区户数为 0)",
+        "check the number of households (户数); leave the cell empty if it is unknown",
+        severity="warning",
+        column="households",
+    )
+
+
 def _check_non_negative(frame: pd.DataFrame, ctx: _Ctx) -> None:
     for column in sorted(_NON_NEGATIVE & set(frame.columns)):
         strict = column == "area_m2"
@@ -1231,13 +1414,27 @@ def _check_at_least_one(frame: pd.DataFrame, ctx: _Ctx) -> None:
 def _check_wan_yuan(frame: pd.DataFrame, ctx: _Ctx) -> None:
     """Warn about money in 元 where 万元 is expected (every ``*_wan_yuan`` column).
 
-    A value at least ``_YUAN_RATIO`` (10,000) times the median of the column's *other*
-    positive values is flagged; a column needs two positive values to compare.
+    A column whose (lower) median is above ``_YUAN_MEDIAN_WAN_YUAN`` (10⁵ 万元, 10 亿元 a row)
+    is flagged as a whole; so is a value at least ``_YUAN_RATIO`` (10,000) times the median of
+    the column's *other* positive values (a column needs two positive values to compare).
     """
     for spec in ctx.schema.columns:
         if not spec.name.endswith(_WAN_YUAN_SUFFIX) or spec.name not in frame.columns:
             continue
         values = pd.to_numeric(frame[spec.name], errors="coerce").astype("float64").to_numpy()
+        positive = values[np.isfinite(values) & (values > 0)]
+        # the lower median: half the rows at least are this large (one of two is not enough)
+        median = float(np.quantile(positive, 0.5, method="lower")) if len(positive) else 0.0
+        if median > _YUAN_MEDIAN_WAN_YUAN:
+            ctx.add(
+                f"{spec.name} ({spec.label_zh}): the median of the column is {median:,.10g} 万元 "
+                f"({median / 10_000:,.4g} 亿元 a row): it looks like 元, not 万元",
+                f"divide the column by 10,000 (write {median / 10_000:,.10g} for "
+                f"{median:,.10g}), or write the unit in each cell (元) or in the header "
+                f"({spec.label_zh}（元）) and gisplan converts it",
+                severity="warning",
+                column=spec.name,
+            )
         for pos, median in _others_median(values):
             value = values[pos]
             if value >= _YUAN_RATIO * median:
