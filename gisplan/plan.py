@@ -517,7 +517,7 @@ def candidates(
     columns = ["community_id", "built_year", "households", "floor_area_m2", "buildings"]
     columns += ["participation_rate", "approval_rate", "start_year", "completion_year"]
     columns += ["scheme_vote_passed", "property_fee_agreed"]
-    table = pd.DataFrame(communities[[c for c in columns if c in communities.columns]])
+    table = _survey_columns(communities, columns)
     ids = table["community_id"].astype(str)
     by_id = eligibility.set_index("community_id")
     table["status"] = ids.map(by_id["status"]).to_numpy()
@@ -547,6 +547,17 @@ def candidates(
                 table[column] = np.where(funded, values.to_numpy(dtype=float), 0.0)
     out: pd.DataFrame = table.reset_index(drop=True)
     return out
+
+
+def _survey_columns(communities: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Return the communities' columns the plan reads; an absent floor_area_m2 is NaN."""
+    table: pd.DataFrame = pd.DataFrame(
+        communities[[c for c in columns if c in communities.columns]]
+    )
+    if "floor_area_m2" not in table.columns:  # optional in the layer: unknown, not a crash
+        logger.info("candidates: no floor_area_m2 column; the plan's floor areas are unknown")
+        table.insert(min(3, len(table.columns)), "floor_area_m2", np.nan)
+    return table
 
 
 def _scheme_government_cost(
@@ -1994,7 +2005,10 @@ def _per_year(
                 int(np.nansum(buildings[mask])) if has_buildings else pd.NA
             )
             record[f"households_{suffix}"] = int(np.nansum(households[mask]))
-            record[f"floor_area_m2_{suffix}"] = float(np.nansum(area[mask]))
+            known = ~np.isnan(area[mask])  # no area known at all: unknown, not 0 m²
+            record[f"floor_area_m2_{suffix}"] = (
+                float(np.nansum(area[mask])) if known.any() or not mask.any() else math.nan
+            )
         record["communities_in_construction"] = int(((starts < year) & (year < done)).sum())
         record["communities_awaiting_vote"] = int(((starts == year) & awaiting).sum())
         records.append(record)

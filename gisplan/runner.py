@@ -98,7 +98,49 @@ def _check_layers(
         if gdf is not None:
             layers[kind] = gdf
     _check_references(layers, report)
+    _check_budgets(scenario, report)
     return layers, report, standard
+
+
+#: A scenario budget above this (万元; 100 亿元) is more than any county's renovation money.
+_MAX_PLAUSIBLE_BUDGET_WAN_YUAN = 1e6
+
+
+def _check_budgets(scenario: Scenario, report: ValidationReport) -> None:
+    """Warn about budgets that look like 元 written where 万元 is asked (100 亿元 and more)."""
+    budgets = {
+        "siting.budget_wan_yuan": getattr(scenario.siting, "budget_wan_yuan", None),
+        "plan.budget_wan_yuan": getattr(scenario.plan, "budget_wan_yuan", None),
+    }
+    for key, budget in budgets.items():
+        if budget is not None and budget > _MAX_PLAUSIBLE_BUDGET_WAN_YUAN:
+            report.add(
+                "scenario",
+                f"{key} = {budget:,.10g} 万元 ({budget / 10_000:,.4g} 亿元) is implausibly "
+                "large: it looks like 元, not 万元",
+                f"write the budget in 万元 (divide by 10,000: {budget / 10_000:,.10g})",
+                severity="warning",
+                column=key,
+            )
+
+
+def _check_plan_budget(ctx: RunContext, schemes: pd.DataFrame) -> None:
+    """Warn when the plan's budget is more than all the costed schemes together."""
+    budget = getattr(ctx.scenario.plan, "budget_wan_yuan", None)
+    if budget is None or "cost_yuan" not in schemes.columns:
+        return
+    total = float(pd.to_numeric(schemes["cost_yuan"], errors="coerce").sum()) / 10_000
+    if budget > total:
+        ctx.report.add(
+            "scenario",
+            f"plan.budget_wan_yuan = {budget:,.10g} 万元 is more than all the schemes together "
+            f"({total:,.2f} 万元 for {schemes['community_id'].nunique()} communities): the "
+            "budget does not limit the plan",
+            "check the budget is in 万元 (not 元) and is the year's cap; leave it out if there "
+            "is no cap",
+            severity="warning",
+            column="plan.budget_wan_yuan",
+        )
 
 
 def _check_references(
@@ -416,6 +458,16 @@ def _plan(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.
     section, eligibility = ctx.scenario.plan, ctx.scenario.eligibility
     if section is None or eligibility is None:
         return {}
+    _check_plan_budget(ctx, results["schemes"])
+    if "floor_area_m2" not in ctx.layers["communities"].columns:
+        ctx.report.add(
+            "communities",
+            "floor_area_m2 (建筑面积) absent: the plan's floor areas (m² started and completed, "
+            "m² targets) are unknown",
+            "add 建筑面积 (m²) to the communities layer for the plan's m² figures",
+            severity="warning",
+            column="floor_area_m2",
+        )
     funding_pools = results.get("funding_pools")
     chosen = candidates(
         ctx.layers["communities"],
