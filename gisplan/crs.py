@@ -29,6 +29,7 @@ All functions return new objects and never modify their inputs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from dataclasses import dataclass
@@ -49,19 +50,24 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DATUM_NAMES",
+    "STUDY_AREA_RADIUS_M",
     "Datum",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
     "choose_metric_crs",
     "convert_offset",
+    "distance_crs_problem",
+    "far_rows",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "implausible_rows",
     "is_metric",
+    "offset_hint",
     "out_of_china",
     "parse_datum",
     "require_metric",
     "require_metric_crs",
+    "study_centre",
     "to_metric",
     "to_wgs84",
     "wgs84_to_bd09",
@@ -91,6 +97,30 @@ _MAX_ITER = 30
 # A fixed-point step of size s then leaves an error of at most s * L / (1 - L).
 _GCJ_CONTRACTION = 0.01
 _BD_CONTRACTION = 0.03
+
+# Working CRS plausibility (distance_crs_problem): a conformal projection shows no angular
+# distortion (PROJ reports ~1e-6 degrees of rounding); the scale at the study area may be
+# off by at most 1 % (15 m on a 15-minute walk).
+_MAX_ANGULAR_DISTORTION_DEG = 0.1
+_MAX_SCALE_ERROR = 0.01
+_AREA_GRID = 7  # points per side of the grid over a CRS's area of use
+_DISTANCE_CRS_FIX = (
+    "use metric_crs: auto (the CGCS2000 3-degree Gauss-Kruger zone of the data) or a "
+    "UTM / Gauss-Kruger EPSG code such as EPSG:4548"
+)
+
+STUDY_AREA_RADIUS_M = 50_000.0
+"""Features farther than this from the median centre of the communities are flagged.
+
+A county-level plan fits well inside 50 km; a community or facility beyond it almost always
+has wrong coordinates (a typo, swapped lon/lat, another city's data, a wrong datum)."""
+
+# offset_hint: removing the offset must bring the upper quartile of the snapping distances
+# down to 60 % or less and by at least 10 m (on the demo's dense streets: 44 m -> 16 m)
+_HINT_MIN_POINTS = 5
+_HINT_QUANTILE = 75.0
+_HINT_RATIO = 0.6
+_HINT_MIN_GAIN_M = 10.0
 
 _EPSG_WGS84 = 4326
 _EPSG_CGCS2000 = 4490
@@ -881,6 +911,137 @@ def is_metric(crs: str | int | pyproj.CRS | Datum | None) -> bool:
     )
 
 
+def _horizontal(crs: pyproj.CRS) -> pyproj.CRS:
+    """Return the horizontal part of a compound CRS, the source of a bound CRS, else the CRS."""
+    if crs.is_compound and crs.sub_crs_list:
+        crs = crs.sub_crs_list[0]
+    if crs.is_bound and crs.source_crs is not None:
+        crs = crs.source_crs
+    return crs
+
+
+def _is_normal_mercator(method: str) -> bool:
+    """Mercator, World Mercator and Web (pseudo) Mercator; not transverse or oblique ones."""
+    name = method.casefold()
+    return "mercator" in name and "transverse" not in name and "oblique" not in name
+
+
+def _grid(crs: pyproj.CRS) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Lon/lat points over the CRS's area of use (the whole world if it has none)."""
+    area = crs.area_of_use
+    west, south, east, north = area.bounds if area is not None else (-180.0, -80.0, 180.0, 80.0)
+    if east < west:  # across the antimeridian
+        east += 360.0
+    lon, lat = np.meshgrid(
+        np.linspace(west, east, _AREA_GRID), np.linspace(south, north, _AREA_GRID)
+    )
+    lon = (lon + 180.0) % 360.0 - 180.0
+    return lon.ravel(), np.clip(lat.ravel(), -89.0, 89.0)
+
+
+def _distortion(crs: pyproj.CRS, lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[float, float]:
+    """Largest angular distortion (degrees) and scale error (|k - 1|) at the lon/lat points."""
+    factors = pyproj.Proj(crs).get_factors(lon, lat, errcheck=False)
+    angular = np.atleast_1d(np.asarray(factors.angular_distortion, dtype=np.float64))
+    scale = np.concatenate(
+        [
+            np.atleast_1d(np.asarray(factors.meridional_scale, dtype=np.float64)),
+            np.atleast_1d(np.asarray(factors.parallel_scale, dtype=np.float64)),
+        ]
+    )
+    angular, scale = angular[np.isfinite(angular)], scale[np.isfinite(scale)]
+    return (
+        float(angular.max()) if angular.size else 0.0,
+        float(np.abs(scale - 1.0).max()) if scale.size else 0.0,
+    )
+
+
+def distance_crs_problem(
+    crs: str | int | pyproj.CRS | Datum | None, *, at: tuple[float, float] | None = None
+) -> str | None:
+    """Tell why a CRS cannot be the working CRS for distances, or None when it can.
+
+    A working CRS must be projected, in metres and conformal, with a true scale where the
+    study area is. Refused are: no CRS; geographic (degree) CRSs; units other than metre
+    (feet ...); the normal Mercator family (Web/pseudo Mercator EPSG:3857/900913, World
+    Mercator EPSG:3395: the scale grows as 1/cos(latitude), x1.22 at 35N); projections
+    that are not conformal (angular distortion over the CRS's area of use, e.g. equal-area
+    or equidistant cylindrical ones); and, when ``at`` is given, a scale off by more than
+    1 % there (e.g. a UTM zone far from the data). Everything is read from pyproj: axis
+    units, the projection method's name and PROJ's scale factors.
+
+    Parameters
+    ----------
+    crs : str, int, pyproj.CRS, Datum or None
+        The CRS (anything :func:`parse_datum` accepts).
+    at : tuple of float, optional
+        ``(lon, lat)`` of the study area's centre, WGS84 degrees.
+
+    Returns
+    -------
+    str or None
+        One sentence naming the CRS and what is wrong with it; None if it is fine.
+
+    Raises
+    ------
+    CRSError
+        If the CRS itself is unknown.
+
+    Examples
+    --------
+    >>> gisplan.crs.distance_crs_problem(4548) is None
+    True
+    >>> gisplan.crs.distance_crs_problem(3857)[:40]
+    'EPSG:3857 is a Popular Visualisation Pse'
+    """
+    resolved = _as_crs(crs)
+    if resolved is None:
+        return "no coordinate system is given"
+    resolved = _horizontal(resolved)
+    return _kind_problem(resolved) or _scale_problem(resolved, at)
+
+
+def _kind_problem(crs: pyproj.CRS) -> str | None:
+    """Refuse geographic CRSs, units other than metre and the normal Mercator family."""
+    label = _crs_label(crs)
+    if not crs.is_projected:
+        return f"{label} is not projected: its coordinates are degrees, not metres"
+    units = sorted({str(axis.unit_name) for axis in crs.axis_info[:2]})
+    if not set(units) <= {"metre", "meter"}:
+        return f"{label} measures in {', '.join(units)}, not in metres"
+    method = _method(crs)
+    if _is_normal_mercator(method):
+        return (
+            f"{label} is a {method} projection: its scale grows with latitude "
+            "(1/cos(latitude), x1.22 at 35N), so every distance and area would be too large"
+        )
+    return None
+
+
+def _method(crs: pyproj.CRS) -> str:
+    operation = crs.coordinate_operation
+    return str(operation.method_name) if operation is not None else ""
+
+
+def _scale_problem(crs: pyproj.CRS, at: tuple[float, float] | None) -> str | None:
+    """Refuse a projection that is not conformal, or not true to scale at ``at``."""
+    label, method = _crs_label(crs), _method(crs)
+    angular, _ = _distortion(crs, *_grid(crs))
+    if angular > _MAX_ANGULAR_DISTORTION_DEG:
+        return (
+            f"{label} ({method}) is not conformal: it distorts angles by up to {angular:.1f} "
+            "degrees over its area of use, so distances depend on their direction"
+        )
+    if at is not None and all(math.isfinite(v) for v in at):
+        angular, scale = _distortion(crs, at[0], at[1])
+        if angular > _MAX_ANGULAR_DISTORTION_DEG or scale > _MAX_SCALE_ERROR:
+            return (
+                f"{label} ({method}) is not true to scale at the study area "
+                f"({at[0]:.2f}E, {at[1]:.2f}N): distances are off by {100 * scale:.1f} %"
+            )
+    return None
+
+
 def require_metric_crs(
     gdf_or_crs: gpd.GeoDataFrame | gpd.GeoSeries | str | int | pyproj.CRS | Datum | None,
     *,
@@ -916,6 +1077,18 @@ def require_metric_crs(
             f"{what}: need a projected CRS in metres, got {_crs_label(crs)}; "
             "run gisplan.crs.to_metric(gdf, datum=...) first"
         )
+    problem = _cached_problem(cast("pyproj.CRS", crs))
+    if problem is not None:
+        raise CRSError(
+            f"{what}: cannot measure distances in {_crs_label(crs)}: {problem}; "
+            f"{_DISTANCE_CRS_FIX}, and run gisplan.crs.to_metric(gdf, target=...)"
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_problem(crs: pyproj.CRS) -> str | None:
+    """:func:`distance_crs_problem` without a study area, once per CRS (a guard runs often)."""
+    return distance_crs_problem(crs)
 
 
 require_metric = require_metric_crs
@@ -970,10 +1143,13 @@ def to_metric(
             f"{what}: target {target_crs.name} is not a projected CRS in metres; "
             "use e.g. EPSG:4548 or gisplan.crs.choose_metric_crs(...)"
         )
+    if target_crs is not None and (problem := _cached_problem(target_crs.crs)) is not None:
+        raise CRSError(f"{what}: target {target_crs.name} refused: {problem}; {_DISTANCE_CRS_FIX}")
     source = _effective_datum(gdf, datum, what=what)
     if (
         source.offset is None
         and is_metric(source.crs)
+        and _cached_problem(source.crs) is None
         and (target_crs is None or _same_crs(target_crs.crs, source.crs))
     ):
         keep = source.crs if target_crs is None else target_crs.crs
@@ -1066,4 +1242,188 @@ def _is_cgcs2000(crs: pyproj.CRS) -> bool:
         geodetic is not None
         and geodetic.datum is not None
         and (geodetic.datum.name == "China 2000")
+    )
+
+
+# --- plausibility of the study area ----------------------------------------------------
+
+
+def _lonlat_points(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> npt.NDArray[np.float64]:
+    """``(n, 2)`` WGS84 lon/lat of each row's representative point (NaN where unusable)."""
+    geoms = np.asarray(gdf.geometry.array if isinstance(gdf, gpd.GeoDataFrame) else gdf.array)
+    out = np.full((len(geoms), 2), np.nan)
+    if gdf.crs is None or not len(geoms):
+        return out
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    points = shapely.point_on_surface(geoms[usable])
+    transformer = pyproj.Transformer.from_crs(gdf.crs, _WGS84_CRS, always_xy=True)
+    xy = shapely.get_coordinates(points)
+    lon, lat = transformer.transform(xy[:, 0], xy[:, 1], errcheck=False)
+    out[usable] = np.column_stack([lon, lat])
+    out[~np.isfinite(out).all(axis=1)] = np.nan
+    return out
+
+
+def study_centre(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[float, float] | None:
+    """Return the median WGS84 lon/lat of the features: the centre of a study area.
+
+    The median of each coordinate of the features' representative points; one feature far
+    away (a typo, another city) does not move it.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame or geopandas.GeoSeries
+        Usually the communities, in any CRS.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(lon, lat)``; None when no feature has usable coordinates or the CRS is unknown.
+
+    Examples
+    --------
+    >>> pts = gpd.GeoSeries([Point(117.0, 35.0), Point(117.1, 35.1), Point(2.35, 48.85)],
+    ...                     crs=4326)
+    >>> gisplan.crs.study_centre(pts)
+    (117.0, 35.1)
+    """
+    lonlat = _lonlat_points(gdf)
+    lonlat = lonlat[np.isfinite(lonlat).all(axis=1)]
+    if not len(lonlat):
+        return None
+    lon, lat = np.median(lonlat, axis=0)
+    return float(lon), float(lat)
+
+
+def far_rows(
+    gdf: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    centre: tuple[float, float],
+    max_m: float = STUDY_AREA_RADIUS_M,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+    """Find rows farther than ``max_m`` from a study area's centre.
+
+    Distances are geodesic from ``centre`` to the nearest point of each geometry (measured
+    in an azimuthal equidistant projection centred there). Missing, empty and non-finite
+    geometries are never flagged (the layer checks report them).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame or geopandas.GeoSeries
+        A layer in any CRS (nothing is flagged without one).
+    centre : tuple of float
+        ``(lon, lat)`` in WGS84, e.g. from :func:`study_centre`.
+    max_m : float
+        Largest plausible distance, metres (default :data:`STUDY_AREA_RADIUS_M`).
+
+    Returns
+    -------
+    positions, distances : numpy.ndarray
+        Integer positions of the far rows (ascending) and their distances in metres.
+
+    Examples
+    --------
+    >>> pts = gpd.GeoSeries([Point(117.0, 35.0), Point(2.35, 48.85)], crs=4326)
+    >>> pos, dist = gisplan.crs.far_rows(pts, centre=(117.0, 35.0))
+    >>> pos.tolist(), round(float(dist[0]) / 1e6, 1)
+    ([1], 8.7)
+    """
+    geoms = np.asarray(gdf.geometry.array if isinstance(gdf, gpd.GeoDataFrame) else gdf.array)
+    empty = np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.float64)
+    if gdf.crs is None or not len(geoms):
+        return empty
+    lon, lat = centre
+    local = pyproj.CRS.from_proj4(
+        f"+proj=aeqd +lat_0={lat:.8f} +lon_0={lon:.8f} +datum=WGS84 +units=m +no_defs"
+    )
+    transformer = pyproj.Transformer.from_crs(gdf.crs, local, always_xy=True)
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    moved = shapely.transform(
+        geoms[usable],
+        lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1], errcheck=False)),
+    )
+    coords, owner = shapely.get_coordinates(moved, return_index=True)
+    finite = np.ones(len(moved), dtype=bool)
+    finite[np.unique(owner[~np.isfinite(coords).all(axis=1)])] = False
+    dist = np.full(len(geoms), np.nan)
+    rows = np.flatnonzero(usable)[finite]
+    dist[rows] = shapely.distance(moved[finite], shapely.Point(0.0, 0.0))
+    far = np.flatnonzero(dist > max_m)
+    return far.astype(np.intp), dist[far]
+
+
+def offset_hint(
+    points: gpd.GeoDataFrame | gpd.GeoSeries,
+    distance_m: Callable[[gpd.GeoSeries], npt.NDArray[np.float64]],
+    *,
+    what: str = "points",
+) -> str | None:
+    """Name GCJ-02 or BD-09 as the likely cause when points sit off a network by an offset.
+
+    Points recorded on a Chinese web map (高德/腾讯: GCJ-02, 百度: BD-09) but declared as
+    WGS84 lie 300-700 m off the true positions, in one direction over a whole town. The
+    points are moved as if their offset were removed; if that brings the upper quartile of
+    ``distance_m`` (e.g. the snapping distance to the walking network) down to 60 % or less,
+    and by at least 10 m, the offset is named. Outside China (no offset there) nothing is
+    said.
+
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame or geopandas.GeoSeries
+        The points (any geometry: its representative point is used), in a projected CRS.
+    distance_m : callable
+        Distance in metres of each point of a GeoSeries (same CRS) to what it should touch.
+    what : str
+        Name of the layer, used in the message.
+
+    Returns
+    -------
+    str or None
+        A sentence naming the datum, the shift, the median distances and the fix; None if
+        no offset explains the distances.
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString
+    >>> line = LineString([(116.30, 39.99), (116.32, 39.99)])
+    >>> gcj = gisplan.crs.wgs84_to_gcj02([116.305, 116.31, 116.315] * 2, [39.99] * 6)
+    >>> pts = gpd.GeoSeries(gpd.points_from_xy(*gcj), crs=4326).to_crs(4548)
+    >>> road = gpd.GeoSeries([line], crs=4326).to_crs(4548).iloc[0]
+    >>> gisplan.crs.offset_hint(pts, lambda p: p.distance(road).to_numpy())[:44]
+    'points: distances look like a GCJ-02 offset:'
+    """
+    series = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    geoms = np.asarray(series.array, dtype=object)
+    usable = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if series.crs is None or int(usable.sum()) < _HINT_MIN_POINTS:
+        return None
+    base = gpd.GeoSeries(shapely.point_on_surface(geoms[usable]), crs=series.crs)
+    lonlat = _lonlat_points(base)
+    ok = np.isfinite(lonlat).all(axis=1) & ~out_of_china(lonlat[:, 0], lonlat[:, 1])
+    if int(ok.sum()) < _HINT_MIN_POINTS:
+        return None
+    base, lonlat = base[ok], lonlat[ok]
+    before = float(np.nanpercentile(distance_m(base), _HINT_QUANTILE))
+    to_points = pyproj.Transformer.from_crs(_WGS84_CRS, series.crs, always_xy=True)
+    best: tuple[float, str, float] | None = None
+    for name, remove in (("GCJ-02", gcj02_to_wgs84), ("BD-09", bd09_to_wgs84)):
+        lon, lat = remove(lonlat[:, 0], lonlat[:, 1])
+        x, y = to_points.transform(lon, lat, errcheck=False)
+        moved = gpd.GeoSeries(gpd.points_from_xy(x, y), index=base.index, crs=series.crs)
+        after = float(np.nanpercentile(distance_m(moved), _HINT_QUANTILE))
+        shift = float(np.median(shapely.distance(base.to_numpy(), moved.to_numpy())))
+        if best is None or after < best[0]:
+            best = (after, name, shift)
+    if best is None:
+        return None
+    after, name, shift = best
+    if not (after <= _HINT_RATIO * before and before - after >= _HINT_MIN_GAIN_M):
+        return None
+    source = "高德/腾讯" if name == "GCJ-02" else "百度"
+    return (
+        f"{what}: distances look like a {name} offset: removing the {name} offset "
+        f"(a shift of about {shift:.0f} m) brings the upper quartile of distances to the "
+        f"network from {before:.0f} m to {after:.0f} m; the layer is probably {name} "
+        f"({source} map) coordinates declared as WGS84 - state `datum: {name}` on this layer "
+        "in the scenario"
     )
