@@ -33,7 +33,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from gisplan.crs import require_metric_crs
+from gisplan.crs import offset_hint, require_metric_crs
 from gisplan.errors import CRSError, ScenarioError, SchemaError
 from gisplan.network import Snap, WalkGraph, snap_points
 
@@ -696,6 +696,7 @@ def nearest_facilities(
             origins, facilities, factor=options.straight_line_factor, types=types
         )
     search = NearestSearch(graph, origins, facilities, options=options)
+    _warn_offset(graph, search.facilities)
     o, f, o_snap, f_snap = (
         search.origins,
         search.facilities,
@@ -738,6 +739,13 @@ def nearest_facilities(
         int(out["dist_m"].isna().sum()),
     )
     return _frame(out)
+
+
+def _warn_offset(graph: WalkGraph, facilities: gpd.GeoDataFrame) -> None:
+    """Warn when a map datum offset (see :func:`gisplan.crs.offset_hint`) explains the snaps."""
+    hint = offset_hint(facilities, lambda pts: snap_points(graph, pts).snap_m, what="facilities")
+    if hint is not None:
+        logger.warning("%s", hint)
 
 
 def _log_far(
@@ -1441,23 +1449,20 @@ def service_areas(
             line_parts.append(lines)
             owner_parts.append(owner)
     geoms = np.array([shapely.Polygon()] * len(f), dtype=object)
+    has = np.zeros(0, dtype=np.int64)
     if line_parts:
         lines = np.concatenate(line_parts)
         owner = np.concatenate(owner_parts)
         order = np.argsort(owner, kind="stable")
-        multi = shapely.multilinestrings(lines[order], indices=owner[order])
-        has = np.unique(owner)
-        areas = shapely.buffer(np.asarray(multi)[has], buffer_m, quad_segs=4)
+        # facilities off the network (or without a radius) own no pieces: number the owners
+        # densely, as shapely wants consecutive indices, then put each area back in its row
+        has, dense = np.unique(owner[order], return_inverse=True)
+        multi = shapely.multilinestrings(lines[order], indices=dense)
+        areas = shapely.buffer(np.asarray(multi), buffer_m, quad_segs=4)
         if simplify_m > 0:
             areas = shapely.simplify(areas, simplify_m, preserve_topology=True)
         geoms[has] = areas
-    n_empty = int(
-        np.isin(
-            np.arange(len(f)),
-            np.unique(np.concatenate(owner_parts)) if owner_parts else [],
-            invert=True,
-        ).sum()
-    )
+    n_empty = len(f) - len(has)
     if n_empty:
         logger.info(
             "service areas: %d facility(ies) got an empty area (off the network or no radius)",
