@@ -1607,11 +1607,40 @@ def _check_geometry(frame: gpd.GeoDataFrame, ctx: _Ctx, *, from_table: bool) -> 
             + (" (check its coordinate cells)" if from_table else ""),
             pos=int(pos),
         )
-    changed = _repair_invalid(geoms, ~missing, ctx, metric=_metric(frame.crs))
+    changed = _drop_non_finite(geoms, ~missing, ctx, from_table=from_table)
+    missing |= shapely.is_missing(geoms)
+    changed |= _repair_invalid(geoms, ~missing, ctx, metric=_metric(frame.crs))
     changed |= _check_geometry_types(geoms, ~missing, ctx, from_table=from_table)
     if changed:
         frame[frame.geometry.name] = gpd.GeoSeries(geoms, index=frame.index, crs=frame.crs)
     return frame
+
+
+def _drop_non_finite(
+    geoms: npt.NDArray[np.object_], present: npt.NDArray[np.bool_], ctx: _Ctx, *, from_table: bool
+) -> bool:
+    """Report geometries with NaN or infinite x/y and blank them in place (GEOS cannot use them).
+
+    The row is a fatal error either way; blanking keeps later checks (repair, datum,
+    extent) from tripping over coordinates no library can handle.
+    """
+    feature = _FEATURE_ZH[ctx.kind]
+    rows = np.flatnonzero(present)
+    if not len(rows):
+        return False
+    coords, owner = shapely.get_coordinates(geoms[rows], return_index=True)
+    bad = np.unique(owner[~np.isfinite(coords).all(axis=1)])
+    for pos in rows[bad]:
+        ctx.add(
+            "coordinates are not numbers (NaN or Infinity)",
+            f"correct the {feature}'s coordinates"
+            + (" (its x/y or WKT cells)" if from_table else " or redraw it")
+            + ", or delete the row",
+            pos=int(pos),
+            column="geometry",
+        )
+        geoms[pos] = None
+    return bool(len(bad))
 
 
 def _repair_invalid(

@@ -17,14 +17,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import pandas as pd
+from pyogrio.errors import DataLayerError, DataSourceError
+from pyproj.exceptions import ProjError
+from shapely.errors import ShapelyError
 from tqdm.auto import tqdm
 
 from gisplan import crs as gcrs
 from gisplan._atomic import atomic_dir
 from gisplan._version import __version__
-from gisplan.errors import ScenarioError, StandardsError
-from gisplan.layers import TABLE_KINDS, validate_layer
+from gisplan.errors import GisplanError, ScenarioError, StandardsError
+from gisplan.layers import TABLE_KINDS, layer_schema, validate_layer
 from gisplan.outputs import (
     RUN_JSON,
     RUN_LOG,
@@ -37,13 +41,12 @@ from gisplan.outputs import (
 )
 from gisplan.scenario import Scenario, load_scenario
 from gisplan.standards import load_standard
-from gisplan.validation import ValidationReport
+from gisplan.validation import Severity, ValidationReport
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
     from pathlib import Path
 
-    import geopandas as gpd
     import pyproj
 
     from gisplan.network import WalkGraph
@@ -82,22 +85,30 @@ def _check_layers(
     items = scenario.layers.items()
     disable = None if progress else True  # None: only on a terminal
     for kind, source in tqdm(items, desc="读取图层 layers", unit="layer", disable=disable):
-        gdf, layer_report = validate_layer(
-            source.path,
-            kind,
-            layer=source.layer,
-            datum=scenario.layer_datum(kind),
-            columns=source.columns or None,
-            encoding=source.encoding,
-            x=source.x,
-            y=source.y,
-            standard=standard,
-            name=kind,
-        )
+        try:
+            gdf, layer_report = validate_layer(
+                source.path,
+                kind,
+                layer=source.layer,
+                datum=scenario.layer_datum(kind),
+                columns=source.columns or None,
+                encoding=source.encoding,
+                x=source.x,
+                y=source.y,
+                standard=standard,
+                name=kind,
+            )
+        except _READ_FAULTS as err:  # never raise for data: the fault becomes a report line
+            _report_fault(report, kind, f"{source.path}: the layer could not be checked", err)
+            continue
         report.extend(layer_report)
         if gdf is not None:
             layers[kind] = gdf
-    _check_references(layers, report)
+    try:
+        _check_references(layers, report)
+        _check_study_area(scenario, layers, report)
+    except _READ_FAULTS as err:
+        _report_fault(report, "layers", "the layers could not be checked together", err)
     _check_budgets(scenario, report)
     return layers, report, standard
 
@@ -141,6 +152,99 @@ def _check_plan_budget(ctx: RunContext, schemes: pd.DataFrame) -> None:
             severity="warning",
             column="plan.budget_wan_yuan",
         )
+
+
+#: What reading or checking a layer may raise besides gisplan's own errors: GEOS, GDAL
+#: (pyogrio), PROJ, the file system and pandas/numpy (ValueError, TypeError).
+_READ_FAULTS = (
+    GisplanError,
+    ShapelyError,
+    DataSourceError,
+    DataLayerError,
+    ProjError,
+    OSError,
+    ValueError,
+    TypeError,
+)
+
+
+def _report_fault(report: ValidationReport, layer: str, what: str, err: Exception) -> None:
+    """Add an unexpected reading fault to the report as an error (traceback at DEBUG)."""
+    logger.debug("%s: %s", layer, what, exc_info=err)
+    detail = str(err).strip() or "no details"
+    if not isinstance(err, GisplanError):
+        detail = f"{type(err).__name__}: {detail}"
+    report.add(
+        layer,
+        f"{what} ({detail})",
+        "check that the file opens in QGIS and its coordinates and cells are plain values; "
+        "if it does, report this message",
+    )
+
+
+#: Far features listed one by one per layer in the report; the rest are counted.
+_MAX_FAR_LISTED = 10
+
+
+def _check_study_area(
+    scenario: Scenario,
+    layers: Mapping[str, gpd.GeoDataFrame | pd.DataFrame],
+    report: ValidationReport,
+) -> None:
+    """Flag features far from the communities' median centre; check metric_crs there.
+
+    A community that far is an error (it would also move the run's CRS); other layers'
+    features a warning. The distance is :data:`gisplan.crs.STUDY_AREA_RADIUS_M`.
+    """
+    communities = layers.get("communities")
+    if not isinstance(communities, gpd.GeoDataFrame):
+        return
+    centre = gcrs.study_centre(communities)
+    if centre is None:
+        return
+    limit_km = gcrs.STUDY_AREA_RADIUS_M / 1000.0
+    for kind, frame in layers.items():
+        if kind in TABLE_KINDS or not isinstance(frame, gpd.GeoDataFrame):
+            continue
+        rows, dist = gcrs.far_rows(frame, centre=centre)
+        id_col = layer_schema(kind).id_column
+        ids = frame[id_col].to_numpy() if id_col in frame.columns else None
+        severity: Severity = "error" if kind == "communities" else "warning"
+        fix = (
+            "check its coordinates and the layer's datum (swapped lon/lat, a typo, another "
+            "city's data), or delete the row"
+        )
+        for pos, d in zip(rows[:_MAX_FAR_LISTED], dist[:_MAX_FAR_LISTED], strict=True):
+            label = ids[pos] if ids is not None and pd.notna(ids[pos]) else f"row {pos + 1}"
+            report.add(
+                kind,
+                f"{d / 1000.0:.0f} km from the centre of the communities "
+                f"({centre[0]:.4f}E, {centre[1]:.4f}N); features more than {limit_km:.0f} km "
+                "from it are taken as misplaced",
+                fix,
+                severity=severity,
+                row=label,
+                column="geometry",
+            )
+        if len(rows) > _MAX_FAR_LISTED:
+            report.add(
+                kind,
+                f"{len(rows) - _MAX_FAR_LISTED} more rows ({len(rows)} in all) are more than "
+                f"{limit_km:.0f} km from the centre of the communities",
+                fix,
+                severity=severity,
+                column="geometry",
+            )
+    if scenario.metric_crs != "auto":
+        problem = gcrs.distance_crs_problem(scenario.metric_crs, at=centre)
+        if problem is not None:
+            report.add(
+                "scenario",
+                f"metric_crs {scenario.metric_crs} refused: {problem}",
+                "use metric_crs: auto (the CGCS2000 3-degree Gauss-Kruger zone of the data) "
+                "or the UTM/Gauss-Kruger zone of the study area",
+                column="metric_crs",
+            )
 
 
 def _check_references(
@@ -560,6 +664,10 @@ def validate_scenario(scenario: Scenario | str | Path) -> ValidationReport:
         report = ValidationReport()
         for key, problem, fix in err.problems or [("", str(err), "correct the scenario file")]:
             report.add("scenario", problem, fix, column=key or None)
+        return report
+    except GisplanError as err:
+        report = ValidationReport()
+        report.add("scenario", str(err), "correct the scenario file")
         return report
     return _check_layers(scenario)[1]
 

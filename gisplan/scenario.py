@@ -969,7 +969,7 @@ class Scenario(_Model):
     def _metric_crs_ok(cls, value: str) -> str:
         if value.strip().lower() == "auto":
             return "auto"
-        from gisplan.crs import is_metric, parse_datum  # noqa: PLC0415
+        from gisplan.crs import distance_crs_problem, is_metric, parse_datum  # noqa: PLC0415
 
         try:
             datum = parse_datum(value)
@@ -977,6 +977,14 @@ class Scenario(_Model):
             raise ValueError(str(err)) from err
         if datum.offset is not None or not is_metric(datum.crs):
             msg = f"{value!r} is not a projected CRS in metres; use 'auto' or e.g. EPSG:4548"
+            raise ValueError(msg)
+        problem = distance_crs_problem(datum.crs)
+        if problem is not None:
+            msg = (
+                f"{value!r} refused for distances: {problem}; use 'auto' (the CGCS2000 "
+                "3-degree Gauss-Kruger zone of the data) or a UTM/Gauss-Kruger EPSG code "
+                "such as EPSG:4548"
+            )
             raise ValueError(msg)
         return value
 
