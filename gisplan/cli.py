@@ -81,7 +81,14 @@ def run(
         Path | None, typer.Option("--out", "-o", help="Output folder (default outputs/<name>/).")
     ] = None,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace an existing output folder.")
+        bool, typer.Option("--overwrite", help="Replace an existing output folder gisplan wrote.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="With --overwrite: replace it even if it holds files its run.json does not list.",
+        ),
     ] = False,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show progress bars.")
@@ -91,7 +98,7 @@ def run(
     from gisplan.runner import run_scenario  # noqa: PLC0415 - keeps --help fast
 
     t0 = time.perf_counter()
-    result = run_scenario(scenario, out=out, overwrite=overwrite, progress=progress)
+    result = run_scenario(scenario, out=out, overwrite=overwrite, force=force, progress=progress)
     name, title = result.parameters.get("name"), result.parameters.get("title")
     typer.echo(f"方案 scenario: {name}  ({title or ''})".rstrip())
     typer.echo(f"坐标系 metric CRS: {result.crs.to_string()} — {result.crs.name}")

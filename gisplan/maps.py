@@ -70,11 +70,12 @@ import pyproj
 import shapely
 
 from gisplan import assets, vocabulary
+from gisplan._atomic import FolderLock, atomic_write
 from gisplan.crs import convert_offset
 from gisplan.eligibility import STATUS_ZH
-from gisplan.errors import CRSError, LayerError, OutputError, ScenarioError
+from gisplan.errors import CRSError, LayerError, ScenarioError
 from gisplan.finance import MODE_ZH
-from gisplan.outputs import RunResult, read_run
+from gisplan.outputs import RunResult, read_run, record_outputs
 from gisplan.standards import load_standard, short_name
 from gisplan.vocabulary import column_label, labels
 
@@ -1326,6 +1327,7 @@ def explore(
     m = folium.Map(
         location=None, tiles=None, control_scale=False, prefer_canvas=canvas, zoom_start=14
     )
+    m._id = _element_id(0)  # noqa: SLF001 - its name is written into the scripts below
     # Bootstrap and glyphicons are not used by gisplan maps: leave them out (≈ 270 kB)
     m.default_js = [(n, u) for n, u in m.default_js if n != "bootstrap"]
     m.default_css = [
@@ -1346,7 +1348,46 @@ def explore(
     _add_layers(m, data, _views(theme, data), canvas=canvas)
     _add_controls(m, tiles, title=f"{run.title} · {THEME_ZH[theme]}", notes=notes)
     m.fit_bounds(_bounds(data))
+    _number_elements(m)
     return m
+
+
+def _element_id(number: int) -> str:
+    return f"{number:032x}"
+
+
+def _number_elements(m: folium.Map) -> None:
+    """Give every element of ``m`` an id from a counter, in drawing order (``m`` keeps 0).
+
+    folium names elements by random ids (``urandom``), so two saves of the same map would
+    differ; numbered ids make the HTML depend only on the map. Nothing global is changed.
+    """
+    from branca.element import Element  # noqa: PLC0415
+
+    counter = itertools.count(1)
+    seen: set[int] = set()
+
+    def visit(element: Any) -> None:  # noqa: ANN401 - a branca Element
+        children: dict[str, Any] = {}
+        for key, child in element._children.items():  # noqa: SLF001
+            old = child.get_name()
+            if id(child) not in seen:
+                seen.add(id(child))
+                if child is not m:
+                    child._id = _element_id(next(counter))  # noqa: SLF001
+                visit(child)
+            children[child.get_name() if key == old else key] = child
+        element._children = type(element._children)(children)  # noqa: SLF001
+        for name, value in sorted(vars(element).items()):  # e.g. a mini map's tile layer
+            if isinstance(value, Element) and name != "_parent" and id(value) not in seen:
+                seen.add(id(value))
+                value._id = _element_id(next(counter))  # noqa: SLF001
+                visit(value)
+
+    root = m.get_root()
+    seen.add(id(root))
+    root._id = _element_id(next(counter))  # noqa: SLF001
+    visit(root)
 
 
 def _subdomains(url: str) -> str:
@@ -1441,11 +1482,7 @@ def save(m: folium.Map, path: str | Path, *, offline: bool = True) -> Path:
     html = m.get_root().render()
     if offline:
         html = assets.inline(html)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
-    except OSError as err:
-        raise OutputError(f"maps: cannot write {target}: {err}") from err
+    atomic_write(target, html.encode("utf-8"))  # never half a map: a new file renamed over it
     logger.info("maps: wrote %s (%.1f kB)", target, len(html.encode("utf-8")) / 1000)
     return target
 
@@ -1480,5 +1517,22 @@ def write_maps(
 
 
 def redraw(out_dir: str | Path, options: MapOptions | None = None) -> list[Path]:
-    """Redraw the maps of a finished run folder (``gisplan map OUTPUT_DIR``)."""
-    return write_maps(read_run(out_dir), out_dir, options)
+    """Redraw the maps of a finished run folder (``gisplan map OUTPUT_DIR``).
+
+    Each map file is replaced whole (written beside it, then renamed over it), while the run
+    folder is locked against a run writing it; ``run.json`` then records the new files.
+
+    Raises
+    ------
+    OutputError
+        The folder is not a finished run, a run is writing it, or a map cannot be written.
+    """
+    folder = Path(out_dir)
+    run = read_run(folder)
+    with FolderLock(folder.resolve(), flag="OUTPUT_DIR"):
+        maps = folder / "maps"
+        for stale in sorted(maps.glob(".*.html.tmp-*")) if maps.is_dir() else []:
+            stale.unlink(missing_ok=True)  # left by a redraw that was killed
+        written = write_maps(run, folder, options)
+        record_outputs(folder, written)
+    return written

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import json
 import logging
 import platform
@@ -36,11 +37,11 @@ import pandas as pd
 import pyogrio
 import pyproj
 
-from gisplan._atomic import check_replaceable, file_sha256
+from gisplan._atomic import FolderLock, atomic_write, check_replaceable, file_sha256
 from gisplan._version import __version__
 from gisplan.errors import LayerError, OutputError
 from gisplan.layers import LAYER_KINDS
-from gisplan.report import write_csv_tables, write_workbook
+from gisplan.report import FORMULA_PREFIXES, csv_safe, write_csv_tables, write_workbook
 from gisplan.validation import ValidationReport
 from gisplan.vocabulary import column_label
 
@@ -58,10 +59,13 @@ __all__ = [
     "XLSX_NAME",
     "RunResult",
     "TableSpec",
+    "check_out",
     "info_table",
     "prepare_out",
     "read_run",
+    "record_outputs",
     "result_tables",
+    "run_record_sha256",
     "write_results",
     "write_run_json",
 ]
@@ -244,6 +248,11 @@ def _write_gpkg(frames: Mapping[str, pd.DataFrame], path: Path) -> None:
     try:
         for name, frame in frames.items():
             pyogrio.write_dataframe(_writable(frame), path, layer=name, driver="GPKG")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
+        raise OutputError(
+            f"writing {path} failed ({err}); check that the drive has free space and the "
+            "folder is writable, or choose another folder with --out"
+        ) from err
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
@@ -276,20 +285,64 @@ def write_results(
     depend on it); the workbook and the CSV files hold the results only.
     """
     _write_gpkg({**layers, **results}, folder / GPKG_NAME)
-    report.to_frame().to_csv(folder / ISSUES_CSV, index=False, encoding="utf-8-sig")
+    report.to_frame().map(csv_safe).to_csv(folder / ISSUES_CSV, index=False, encoding="utf-8-sig")
     if results:
         _write_workbook(results, folder / XLSX_NAME)
         write_csv_tables(folder / TABLES_DIR, results)
 
 
-def prepare_out(out: Path, inputs: list[Path], *, overwrite: bool) -> None:
+def _is_run_record(record: object) -> bool:
+    """Whether a parsed ``run.json`` has the keys gisplan writes (a hand-made ``{}`` has not)."""
+    if not isinstance(record, dict):
+        return False
+    scenario, outputs = record.get("scenario"), record.get("outputs")
+    return (
+        isinstance(record.get("gisplan_version"), str)
+        and isinstance(scenario, dict)
+        and isinstance(scenario.get("parameters"), dict)
+        and isinstance(record.get("inputs"), list)
+        and isinstance(outputs, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in outputs.items())
+    )
+
+
+def _run_record(folder: Path) -> dict[str, Any] | None:
+    try:
+        record = json.loads((folder / RUN_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if _is_run_record(record) else None
+
+
+def _unexpected(folder: Path) -> list[str]:
+    """Files of a run folder that its ``run.json`` does not list, or that changed since."""
+    record = _run_record(folder)
+    listed: dict[str, str] = record["outputs"] if record else {}
+    found = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if rel in {RUN_JSON, RUN_LOG} or path.is_dir():
+            continue
+        if rel not in listed:
+            found.append(rel)
+        elif not path.is_file() or file_sha256(path) != listed[rel]:
+            found.append(f"{rel} (changed)")
+    return found
+
+
+def check_out(out: Path, inputs: list[Path], *, overwrite: bool, force: bool = False) -> None:
     """Refuse an output folder that exists (unless overwriting a gisplan output) or holds inputs.
+
+    A folder is gisplan's when its ``run.json`` has the keys gisplan writes; it is replaced
+    only if every other file in it is one ``run.json`` lists, unchanged (SHA-256), or with
+    ``force``.
 
     Raises
     ------
     OutputError
         ``out`` is a file; it exists and ``overwrite`` is false; it holds one of ``inputs``;
-        or it was not written by gisplan (it has no ``run.json``).
+        it was not written by gisplan; or it holds files gisplan did not write (without
+        ``force``), listed in the message.
     """
     inside = sorted({p for p in inputs if p.resolve().is_relative_to(out)})
     if inside and overwrite:
@@ -300,11 +353,75 @@ def prepare_out(out: Path, inputs: list[Path], *, overwrite: bool) -> None:
     check_replaceable(
         out,
         overwrite=overwrite,
-        ours=lambda folder: (folder / RUN_JSON).is_file(),
+        ours=lambda folder: _run_record(folder) is not None,
         kind="output",
         flag="--out",
-        mark=RUN_JSON,
+        mark=f"{RUN_JSON} written by gisplan",
+        unexpected=_unexpected,
+        force=force,
     )
+
+
+def prepare_out(
+    out: Path, inputs: list[Path], *, overwrite: bool, force: bool = False
+) -> FolderLock:
+    """Lock the output folder for this run, then check it may be written (:func:`check_out`).
+
+    Call it before the run's computation: a second run to the same folder, or a folder
+    that cannot be written, fails at once. Give the lock to
+    :func:`gisplan._atomic.atomic_dir` and release it when the run ends.
+
+    Raises
+    ------
+    OutputError
+        Another gisplan process writes ``out``; it cannot be made; or :func:`check_out`
+        refuses it.
+    """
+    lock = FolderLock(out).acquire()
+    try:
+        check_out(out, inputs, overwrite=overwrite, force=force)
+    except BaseException:
+        lock.release()
+        raise
+    return lock
+
+
+#: Keys of ``run.json`` that differ between two runs of the same inputs (the clock).
+_CLOCK_KEYS = ("started_utc", "timings_s")
+
+
+def run_record_sha256(path: Path) -> str:
+    """Return the SHA-256 of a ``run.json`` without its clock (start time, timings).
+
+    Two runs of the same inputs give the same value, so a site that cites its run stays
+    byte-identical run to run.
+
+    Raises
+    ------
+    OutputError
+        The file cannot be read or is not JSON.
+    """
+    record = _read_json(path)
+    kept = {k: v for k, v in record.items() if k not in _CLOCK_KEYS}
+    text = json.dumps(kept, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def record_outputs(folder: Path, files: list[Path]) -> None:
+    """Record the SHA-256 of ``files`` (rewritten inside a run folder) in its ``run.json``.
+
+    ``gisplan map`` calls it after redrawing, so ``--overwrite`` still knows the files as
+    gisplan's. A folder without a gisplan ``run.json`` is left alone.
+    """
+    record = _run_record(folder)
+    if record is None:
+        return
+    outputs = dict(record["outputs"])
+    for path in files:
+        outputs[path.relative_to(folder).as_posix()] = file_sha256(path)
+    record["outputs"] = dict(sorted(outputs.items()))
+    text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+    atomic_write(folder / RUN_JSON, text.encode("utf-8"))
 
 
 def _input_files(path: Path) -> list[Path]:
@@ -423,10 +540,10 @@ class _Frames(Mapping[str, Any]):
                     frame = gpd.read_file(self._gpkg, layer=name, engine="pyogrio")
                 else:
                     frame = pyogrio.read_dataframe(self._gpkg, layer=name, read_geometry=False)
-            except pyogrio.errors.DataSourceError as err:
+            except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
                 raise LayerError(
-                    f"{self._gpkg}: layer '{name}' cannot be read ({err}); re-run the scenario "
-                    "to rewrite the output folder"
+                    f"{self._gpkg}: layer '{name}' cannot be read ({err}); the file is damaged "
+                    "or incomplete: re-run the scenario to rewrite the output folder"
                 ) from err
             self._read[name] = frame
         return self._read[name]
@@ -458,7 +575,9 @@ def _read_issues(path: Path) -> ValidationReport:
     report = ValidationReport()
     if not path.is_file():
         return report
-    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False).map(
+        lambda v: v[1:] if v.startswith("'") and v[1:].startswith(FORMULA_PREFIXES) else v
+    )
     for layer, row, column, severity, problem, fix in frame[
         ["layer", "row", "column", "severity", "problem", "fix"]
     ].itertuples(index=False):

@@ -46,7 +46,7 @@ from gisplan._text import is_blank
 from gisplan._version import __version__
 from gisplan.assets import FETCH_HINT, AssetError, load_manifest, vendor_dir
 from gisplan.errors import CRSError, LayerError, OutputError, ScenarioError, SchemaError
-from gisplan.outputs import GPKG_NAME, RUN_JSON, RunResult, read_run
+from gisplan.outputs import GPKG_NAME, RUN_JSON, RunResult, read_run, run_record_sha256
 from gisplan.vocabulary import labels
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ def _read_run(out_dir: Path, options: PublishOptions) -> _Run:
     return _Run(
         folder=out_dir,
         parameters=dict(run.parameters),
-        run_sha256=file_sha256(out_dir / RUN_JSON),
+        run_sha256=run_record_sha256(out_dir / RUN_JSON),  # without its clock: reproducible
         results_sha256=file_sha256(gpkg),
         communities=communities,
         schemes=tables["schemes"],
@@ -843,7 +843,7 @@ def _manifest(
         "run": {
             "name": run.parameters.get("name"),
             "title": run.parameters.get("title"),
-            "run_json_sha256": run.run_sha256,
+            "run_record_sha256": run.run_sha256,
             "results_sha256": run.results_sha256,
             "plan_year": run.plan_year,
         },

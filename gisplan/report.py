@@ -4,12 +4,21 @@ Bureaus exchange results as Excel files. :func:`write_workbook` writes one sheet
 with Chinese column headers (units in the header), a bold frozen header row, sensible
 column widths and number formats (percentages for ``share_*``, thousands separators for
 counts, whole metres for ``*_m``). Geometry columns are left out.
+
+Both writers are safe to open: text that starts like a formula (``=``, ``+``, ``-``, ``@``,
+tab, carriage return — OWASP's CSV-injection list) is written as a text cell in the
+workbook and behind a leading apostrophe in CSV files, so a community named ``=HYPERLINK(…)``
+stays a name. The workbook's bytes depend only on its content: its document dates and the
+dates of its zip entries are fixed.
 """
 
 from __future__ import annotations
 
+import io
 import math
-from typing import TYPE_CHECKING
+import re
+import zipfile
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -22,7 +31,15 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
-__all__ = ["number_format", "write_csv_tables", "write_workbook"]
+__all__ = ["FORMULA_PREFIXES", "csv_safe", "number_format", "write_csv_tables", "write_workbook"]
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Fixed date of the workbook's properties and zip entries (as results.gpkg's).
+_FIXED_DATE = (2000, 1, 1, 0, 0, 0)
+_CORE_DATES = re.compile(
+    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)"
+)
 
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -62,6 +79,45 @@ def _cell(value: object) -> object:
     return item() if callable(item) else value
 
 
+def csv_safe(value: object) -> object:
+    """Return a CSV cell that no spreadsheet runs as a formula (text only; numbers unchanged).
+
+    Examples
+    --------
+    >>> [csv_safe(v) for v in ("=1+1", "@SUM(A1)", "-2+3", "小区", -5, "")]
+    ["'=1+1", "'@SUM(A1)", "'-2+3", '小区', -5, '']
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _fixed_dates(data: bytes) -> bytes:
+    """Rewrite an ``.xlsx`` so its bytes depend only on its content (no save time inside)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "docProps/core.xml":
+                body = _CORE_DATES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", body)
+            entry = zipfile.ZipInfo(info.filename, date_time=_FIXED_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, body)
+    return out.getvalue()
+
+
+def _append_text_safe(ws: Any, values: list[object]) -> None:  # noqa: ANN401
+    """Append a row; text that openpyxl would take for a formula stays a text cell."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if cell.data_type == "f":  # a name like "=HYPERLINK(...)" is data, never a formula
+            cell.data_type = "s"
+
+
 def write_workbook(
     path: Path,
     sheets: Mapping[str, pd.DataFrame],
@@ -98,7 +154,7 @@ def write_workbook(
         headers = [str(sheet_labels.get(str(c), str(c))) for c in table.columns]  # type: ignore[union-attr]
         ws.append(headers)
         for row in table.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
+            _append_text_safe(ws, [_cell(v) for v in row])
         if name in totals and len(table):
             summed = {c: round(float(pd.to_numeric(table[c]).sum()), 2) for c in totals[name]}
             ws.append(["合计", *(summed.get(str(c)) for c in table.columns[1:])])
@@ -124,13 +180,16 @@ def write_workbook(
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_title_rows = "1:1"
-    book.save(path)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path.write_bytes(_fixed_dates(buffer.getvalue()))
 
 
 def write_csv_tables(folder: Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:
     """Write each table as ``<name>.csv`` in UTF-8 with BOM (so Excel shows Chinese).
 
-    List cells are joined with "、"; a ``geometry`` column is left out.
+    List cells are joined with "、"; a ``geometry`` column is left out; text that starts
+    like a formula gets a leading apostrophe (:func:`csv_safe`).
 
     Returns
     -------
@@ -140,7 +199,8 @@ def write_csv_tables(folder: Path, tables: Mapping[str, pd.DataFrame]) -> list[P
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, frame in tables.items():
-        table = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore")).map(_cell)
+        table = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
+        table = table.map(_cell).map(csv_safe)
         path = folder / f"{name}.csv"
         table.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
         written.append(path)

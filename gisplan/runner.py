@@ -25,7 +25,7 @@ from shapely.errors import ShapelyError
 from tqdm.auto import tqdm
 
 from gisplan import crs as gcrs
-from gisplan._atomic import atomic_dir
+from gisplan._atomic import FolderLock, atomic_dir
 from gisplan._version import __version__
 from gisplan.errors import GisplanError, ScenarioError, StandardsError
 from gisplan.layers import TABLE_KINDS, layer_schema, validate_layer
@@ -34,6 +34,7 @@ from gisplan.outputs import (
     RUN_LOG,
     SITE_DIR,
     RunResult,
+    check_out,
     info_table,
     prepare_out,
     write_results,
@@ -696,6 +697,7 @@ def run_scenario(
     *,
     out: str | Path | None = None,
     overwrite: bool = False,
+    force: bool = False,
     progress: bool = False,
     write: bool = True,
 ) -> RunResult:
@@ -709,6 +711,8 @@ def run_scenario(
         Output folder (default: ``outputs.dir`` of the scenario, else ``outputs/<name>``).
     overwrite
         Replace an existing output folder (only once the new run has succeeded).
+    force
+        With ``overwrite``, replace it even if it holds files its ``run.json`` does not list.
     progress
         Show progress bars.
     write
@@ -724,14 +728,39 @@ def run_scenario(
     ScenarioError, ValidationError, CRSError
         Bad scenario or data; nothing is written.
     OutputError
-        The output folder exists and ``overwrite`` is false.
+        The output folder exists and ``overwrite`` is false, is being written by another
+        run, or cannot be written.
     """
     t0 = time.perf_counter()
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     scenario = _as_scenario(scenario)
     out_dir = scenario.output_dir(out).resolve() if write else None
-    if out_dir is not None:
-        prepare_out(out_dir, scenario.input_paths(), overwrite=overwrite)
+    # The folder is locked from here until its rename: a second run to it fails at once.
+    lock = (
+        prepare_out(out_dir, scenario.input_paths(), overwrite=overwrite, force=force)
+        if out_dir is not None
+        else None
+    )
+    try:
+        return _run_and_write(
+            scenario, out_dir, lock, overwrite=overwrite, force=force, progress=progress, t0=t0
+        )
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run_and_write(
+    scenario: Scenario,
+    out_dir: Path | None,
+    lock: FolderLock | None,
+    *,
+    overwrite: bool,
+    force: bool,
+    progress: bool,
+    t0: float,
+) -> RunResult:
+    """Run the steps, then write ``out_dir`` (if any) under ``lock``."""
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     timings: dict[str, float] = {}
     with _capture_log() as log:
         logger.info("gisplan %s: scenario %s", __version__, scenario.source or scenario.name)
@@ -754,8 +783,13 @@ def run_scenario(
         if out_dir is None:
             return result
         logger.info("writing outputs to %s", out_dir)
-    # Nothing touches the disk before every step has succeeded.
-    with atomic_dir(out_dir) as tmp:
+    # Nothing but the lock touches the disk before every step has succeeded.
+    inputs = scenario.input_paths()
+    with atomic_dir(
+        out_dir,
+        lock=lock,  # a run that finished meanwhile is not replaced without --overwrite
+        check=lambda: check_out(out_dir, inputs, overwrite=overwrite, force=force),
+    ) as tmp:
         t = time.perf_counter()
         write_results(tmp, ctx.layers, results, ctx.report)
         timings["write"] = time.perf_counter() - t

@@ -66,7 +66,11 @@ def test_existing_output_needs_overwrite(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="--overwrite"):
         run_scenario(yaml_path, out=out)
     assert (out / "old.txt").is_file()
-    run_scenario(yaml_path, out=out, overwrite=True)
+    # a file run.json does not list is named, and kept unless forced
+    with pytest.raises(OutputError, match=r"did not write or that changed since: old\.txt;"):
+        run_scenario(yaml_path, out=out, overwrite=True)
+    assert (out / "old.txt").is_file()
+    run_scenario(yaml_path, out=out, overwrite=True, force=True)
     assert not (out / "old.txt").exists()
     assert (out / "results.gpkg").is_file()
     assert oct(out.stat().st_mode & 0o777) != oct(0o700)  # not private like a mkdtemp folder
