@@ -16,10 +16,15 @@ Text encodings: the ``encoding`` given wins; else a Shapefile's ``.cpg`` (GDAL h
 then UTF-8 when the text is valid UTF-8, then GB18030 (a superset of GBK); a CSV is read as
 UTF-8 (with or without BOM), then GB18030. A guessed encoding is logged.
 
+Only local files are read: a URL, a GDAL ``/vsicurl/``-style path or a file that makes GDAL
+fetch data over the network (a VRT, a WFS/WMS service description) is refused before it is
+opened (:func:`remote_problem`) — a run reads, and ``run.json`` hashes, exactly the files given.
+
 Every failure raises :class:`~gisplan.errors.LayerError` naming the file and saying how to fix
-it: a missing file or sidecar, an unknown layer or sheet, undecodable text, a ragged CSV row,
-no coordinate columns, a damaged file. Nothing here renames columns or checks values (that is
-:func:`gisplan.layers.check_layer`).
+it: a missing file or sidecar, a folder, a remote source, an unknown layer or sheet, undecodable
+text (a wrong ``.cpg``), a ragged CSV row, a two-row (merged) workbook header, a layer with no
+features, no coordinate columns, a damaged file. Nothing here renames columns or checks values
+(that is :func:`gisplan.layers.check_layer`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import unicodedata
 import zipfile
 from pathlib import Path
@@ -58,6 +64,7 @@ __all__ = [
     "missing_file",
     "read_file",
     "read_table",
+    "remote_problem",
 ]
 
 # read_file is public in gisplan.layers: its messages keep that module's logger
@@ -83,6 +90,97 @@ def missing_file(path: Path) -> LayerError:
     return LayerError(
         f"{path}: file not found; check the path in the scenario "
         "(relative paths start from the scenario file's folder)"
+    )
+
+
+#: GDAL virtual file systems that fetch over the network (``/vsicurl/``, cloud buckets ...).
+_REMOTE_VSI = re.compile(
+    r"/vsi(curl|curl_streaming|s3|s3_streaming|gs|gs_streaming|az|az_streaming|adls|oss|"
+    r"oss_streaming|swift|swift_streaming|webhdfs|hdfs)\b",
+    flags=re.IGNORECASE,
+)
+#: A URL (``http://``, ``https://``, ``ftp://``, ``s3://`` ...) or a GDAL connection string
+#: (``WFS:http...``, ``PG:...``, ``ESRIJSON:http...``).
+_URL = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*:/+|(?:wfs|wms|oapif|esrijson|pg|mysql|mssql):)", re.IGNORECASE
+)
+_DRIVE = re.compile(r"^[a-z]:[\\/]", re.IGNORECASE)
+#: Root elements of XML files with which GDAL reads other sources, possibly over the network.
+_REMOTE_XML = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<\s*(OGRVRTDataSource|VRTDataset|"
+    rb"OGRWFSDataSource|GDAL_WMS|WCS_GDAL|GDAL_WCS|OGRAPISDataSource|WFS_Capabilities|"
+    rb"WMS_Capabilities|WMT_MS_Capabilities)\b",
+    flags=re.DOTALL,
+)
+_SNIFF_BYTES = 4096
+_LISTED = 5  # files of a folder named in a message
+
+
+def remote_problem(path: str | Path, *, sniff: bool = True) -> str | None:
+    """Return why ``path`` would make GDAL read over the network, ``None`` for a local file.
+
+    Looks only at the path and (with ``sniff``) the first bytes of the file: nothing is
+    opened with GDAL.
+
+    Examples
+    --------
+    >>> remote_problem("https://example.org/communities.geojson")[:38]
+    'https://example.org/communities.geojso'
+    >>> remote_problem("no such file.gpkg") is None
+    True
+    """
+    text = str(path)
+    if _URL.match(text) and not _DRIVE.match(text):  # C:\ or C:/ on Windows is local
+        return (
+            f"{text} is a URL or a database connection; gisplan reads local files only, "
+            "so that a run reads (and run.json hashes) exactly the data it used: download the "
+            "data and give the local file, e.g. ogr2ogr out.gpkg <source>"
+        )
+    if _REMOTE_VSI.search(text):
+        return (
+            f"{text} is a GDAL network path; gisplan reads local files only: download the data "
+            "and give the local file, e.g. ogr2ogr out.gpkg <source>"
+        )
+    path = Path(path)
+    kind = "a GDAL virtual dataset (.vrt)" if path.suffix.lower() == ".vrt" else None
+    if sniff and path.is_file():
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(_SNIFF_BYTES)
+        except OSError:
+            return None  # the reader reports the unreadable file
+        match = _REMOTE_XML.match(head.removeprefix(b"\xef\xbb\xbf"))
+        if match is not None:
+            kind = f"a GDAL <{match.group(1).decode('ascii')}> description"
+    if kind is None:
+        return None
+    return (
+        f"{path} is {kind}: GDAL reads the data it points to, possibly over the network, and "
+        "run.json could only hash the description; gisplan reads local data files only: "
+        f"convert it to a GeoPackage (ogr2ogr out.gpkg {path.name}) and give that file"
+    )
+
+
+def _refuse_remote(path: str | Path) -> None:
+    problem = remote_problem(path)
+    if problem is not None:
+        raise LayerError(problem)
+
+
+def _check_not_folder(path: Path) -> None:
+    """Refuse a folder, unless GDAL reads it as one dataset (FileGDB, a folder of shapefiles)."""
+    if not path.is_dir():
+        return
+    if path.suffix.lower() == ".gdb" or any(
+        p.suffix.lower() == ".shp" for p in path.iterdir() if p.is_file()
+    ):
+        return
+    inside = sorted(p.name for p in path.iterdir() if p.is_file())
+    more = ", …" if len(inside) > _LISTED else ""
+    listed = f" (it holds: {', '.join(map(printable, inside[:_LISTED]))}{more})"
+    raise LayerError(
+        f"{path} is a folder, not a layer file{listed if inside else ' (it is empty)'}; "
+        "give the file itself, e.g. folder/communities.gpkg or folder/小区.shp"
     )
 
 
@@ -140,8 +238,9 @@ def read_file(
     Raises
     ------
     LayerError
-        If the file is missing or cannot be read, a GeoPackage holds several layers and
-        none is named, or a table has no coordinate columns.
+        If the file is missing or cannot be read, is a folder, would be read over the network
+        (a URL, a VRT), has no features, a GeoPackage holds several layers and none is named,
+        or a table has no coordinate columns.
 
     Examples
     --------
@@ -152,9 +251,11 @@ def read_file(
     >>> gdf["编号"].tolist(), gdf.geometry.iloc[0].wkt, gdf.crs
     (['F1'], 'POINT (116.3 39.9)', None)
     """
+    _refuse_remote(path)
     path = Path(path)
     if not path.exists():
         raise missing_file(path)
+    _check_not_folder(path)
     suffix = path.suffix.lower()
     if is_osm(path):
         raise LayerError(
@@ -202,12 +303,15 @@ def read_table(
     Raises
     ------
     LayerError
-        If the file is missing or unreadable, the layer or sheet does not exist, or a
-        GeoPackage holds several layers and none is named.
+        If the file is missing or unreadable, is a folder, would be read over the network
+        (a URL, a VRT), the layer or sheet does not exist, or a GeoPackage holds several
+        layers and none is named.
     """
+    _refuse_remote(path)
     path = Path(path)
     if not path.exists():
         raise missing_file(path)
+    _check_not_folder(path)
     suffix = path.suffix.lower()
     frame: pd.DataFrame
     if suffix in _EXCEL_SUFFIXES:
@@ -266,6 +370,7 @@ def _read_spatial(path: Path, *, layer: str | None, encoding: str | None) -> gpd
     """Read a GeoPackage, GeoJSON, Shapefile or any other format GDAL knows."""
     if path.suffix.lower() == ".shp":
         _check_sidecars(path)
+    given = encoding
     try:
         layer = _only_layer(path) if layer is None else _existing_layer(path, layer)
         if encoding is None and path.suffix.lower() == ".shp":
@@ -273,10 +378,19 @@ def _read_spatial(path: Path, *, layer: str | None, encoding: str | None) -> gpd
         gdf = pyogrio.read_dataframe(path, layer=layer, encoding=encoding)
     except LayerError:
         raise
-    except (RuntimeError, OSError, ValueError, UnicodeError) as err:
+    except UnicodeError as err:
+        raise _undecodable(path, given, err) from err
+    except (RuntimeError, OSError, ValueError) as err:
         raise _unreadable(path, err) from err
     if not isinstance(gdf, gpd.GeoDataFrame):  # a GeoPackage attribute table has no geometry
         gdf = gpd.GeoDataFrame(gdf, geometry=gpd.GeoSeries([None] * len(gdf), index=gdf.index))
+    if gdf.empty and len(gdf.columns) <= 1:  # nothing but (empty) geometry: no fields either
+        where = f" (layer {printable(layer)!r})" if layer is not None else ""
+        raise LayerError(
+            f"{path}{where} has no features (0 rows) and no columns; export the layer again "
+            "with its features (in QGIS: Export → Save Features As), or remove it from the "
+            "scenario"
+        )
     logger.info("read %s: %d rows, CRS %s", path, len(gdf), gdf.crs)
     return gdf
 
@@ -325,10 +439,13 @@ def _only_layer(path: Path) -> str | None:
     )
 
 
-def _shapefile_encoding(path: Path) -> str | None:
-    """Return the encoding of a Shapefile's DBF: ``None`` when a .cpg exists (GDAL honours it)."""
-    if any(path.with_suffix(s).exists() for s in (".cpg", ".CPG")):
-        return None
+def _cpg_file(path: Path) -> Path | None:
+    """Return a Shapefile's ``.cpg`` (its declared text encoding), if it has one."""
+    return next((c for s in (".cpg", ".CPG") if (c := path.with_suffix(s)).exists()), None)
+
+
+def _dbf_text(path: Path) -> bytes | None:
+    """Return the text bytes of a Shapefile's DBF (field names and records), if readable."""
     dbf = next(
         (p for p in (path.with_suffix(".dbf"), path.with_suffix(".DBF")) if p.exists()), None
     )
@@ -339,7 +456,51 @@ def _shapefile_encoding(path: Path) -> str | None:
         return None
     header_len = int.from_bytes(raw[8:10], "little")
     names = b"".join(raw[i : i + 11] for i in range(32, max(32, header_len - 1), 32))
-    text = names + raw[header_len:]
+    return names + raw[header_len:]
+
+
+def _undecodable(path: Path, given: str | None, err: UnicodeError) -> LayerError:
+    """Return the error for text GDAL cannot decode: a wrong ``encoding:`` or ``.cpg``."""
+    cause = printable(str(err))
+    if given is not None:
+        return LayerError(
+            f"{path}: the text is not {given!r}, the encoding given under 'encoding:' in the "
+            f"scenario ({cause}); correct 'encoding:' (e.g. gbk or utf-8) or remove it"
+        )
+    cpg = _cpg_file(path) if path.suffix.lower() == ".shp" else None
+    if cpg is None:
+        return LayerError(
+            f"{path}: the text cannot be decoded ({cause}); state its encoding under "
+            "'encoding:' for this layer in the scenario (e.g. encoding: gbk)"
+        )
+    declared = printable(cpg.read_text(encoding="ascii", errors="replace").strip())
+    text = _dbf_text(path) or b""
+    works = next((e for e in ("utf-8", "gb18030") if _decodes(text, e)), None)
+    hint = f"; the text decodes as {works.upper()}" if works else ""
+    example = "gbk" if works == "gb18030" else (works or "gbk")
+    return LayerError(
+        f"{path}: the text does not decode as {declared!r}, the encoding its .cpg file "
+        f"{cpg.name} declares ({cause}){hint}; the .cpg encoding looks wrong: set "
+        f"'encoding: {example}' under this layer in the scenario, or correct the .cpg file "
+        f"(write {example.upper()} in it)"
+    )
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _shapefile_encoding(path: Path) -> str | None:
+    """Return the encoding of a Shapefile's DBF: ``None`` when a .cpg exists (GDAL honours it)."""
+    if _cpg_file(path) is not None:
+        return None
+    text = _dbf_text(path)
+    if text is None:
+        return None
     try:
         text.decode("utf-8")
     except UnicodeDecodeError:
@@ -358,6 +519,11 @@ def _read_csv(path: Path, *, encoding: str | None) -> pd.DataFrame:
     """
     candidates = [encoding] if encoding else ["utf-8-sig", "gb18030"]
     raw = path.read_bytes()
+    if not raw.strip():
+        raise LayerError(
+            f"{path}: the file is empty (no header row, 0 rows); export the table again "
+            "with a header row and its data"
+        )
     last: UnicodeDecodeError | None = None
     for enc in candidates:
         try:
@@ -407,7 +573,40 @@ def _read_sheet(book: pd.ExcelFile, path: Path, sheet: str | None) -> pd.DataFra
         raise LayerError(f"{path} has no sheet {sheet!r}; its sheets are: {', '.join(names)}")
     frame = pd.read_excel(book, sheet_name=sheet if sheet is not None else 0, dtype=object)
     out: pd.DataFrame = frame.dropna(how="all")
+    unnamed = [str(c) for c in out.columns if str(c).startswith("Unnamed:")]
+    if unnamed and path.suffix.lower() != ".xls":
+        _check_header(path, sheet if sheet is not None else names[0], out, unnamed)
     return out
+
+
+def _check_header(path: Path, sheet: str, frame: pd.DataFrame, unnamed: list[str]) -> None:
+    """Refuse a header of two rows: merged cells in rows 1–2, or a title row above it."""
+    import openpyxl  # noqa: PLC0415 - only a suspicious header needs the full workbook
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=False, data_only=True)
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile, InvalidFileException):
+        return  # read once already: nothing more to learn
+    try:
+        merged = [str(r) for r in book[sheet].merged_cells.ranges if r.min_row <= 2]  # noqa: PLR2004
+    finally:
+        book.close()
+    fix = (
+        "gisplan needs one header row with one column name per column: unmerge the cells, "
+        "delete the extra row and put each column's name in row 1 (e.g. 小区编号, 小区名称, "
+        "经度, 纬度)"
+    )
+    if merged:
+        raise LayerError(
+            f"{path} (sheet {printable(sheet)!r}): the header has two rows or merged cells "
+            f"({', '.join(merged[:6])}); {fix}"
+        )
+    if len(unnamed) * 2 >= len(frame.columns) > 1:
+        raise LayerError(
+            f"{path} (sheet {printable(sheet)!r}): row 1 names only "
+            f"{len(frame.columns) - len(unnamed)} of {len(frame.columns)} columns; it looks "
+            f"like a title or a two-row header; {fix}"
+        )
 
 
 def _read_xls(path: Path, *, sheet: str | None) -> pd.DataFrame:
