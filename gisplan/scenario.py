@@ -26,8 +26,11 @@ import datetime as dt
 import difflib
 import functools
 import importlib
+import itertools
 import logging
 import re
+import reprlib
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, get_args, get_origin
 
@@ -42,6 +45,7 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
+from gisplan._readers import remote_problem
 from gisplan.errors import CRSError, GisplanError, ScenarioError, StandardsError
 from gisplan.layers import LAYER_KINDS, TABLE_KINDS
 from gisplan.standards import LevelDistances
@@ -137,10 +141,21 @@ class LayerSource(_Model):
     x: str | None = Field(default=None, description="CSV/Excel column with x or longitude.")
     y: str | None = Field(default=None, description="CSV/Excel column with y or latitude.")
 
+    @field_validator("path", mode="before")
+    @classmethod
+    def _not_a_url(cls, value: object) -> object:
+        if isinstance(value, str) and (problem := remote_problem(value, sniff=False)):
+            raise ValueError(problem)
+        return value
+
     @field_validator("path")
     @classmethod
     def _path_exists(cls, value: Path, info: ValidationInfo) -> Path:
-        return _resolve_existing(value, info)
+        path = _resolve_existing(value, info)
+        problem = remote_problem(path)
+        if problem is not None:
+            raise ValueError(problem)
+        return path
 
     @field_validator("datum")
     @classmethod
@@ -907,12 +922,15 @@ class Outputs(_Model):
         return (_base_dir(info) / value).resolve()
 
 
+#: Characters a scenario name may not hold: it names the folder outputs/<name>/ on any system.
+_NOT_IN_NAMES = '/\\:*?"<>|'
+
+
 class Scenario(_Model):
     """A validated, frozen scenario."""
 
     name: str = Field(
         min_length=1,
-        pattern=r"^[^/\\:*?\"<>|]+$",
         description="Scenario name; outputs go to outputs/<name>/.",
     )
     title: str | None = None
@@ -963,6 +981,31 @@ class Scenario(_Model):
     @classmethod
     def _datum_known(cls, value: str | None) -> str | None:
         return _check_datum(value)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_folder_name(cls, value: str) -> str:
+        bad = sorted(set(value) & set(_NOT_IN_NAMES))
+        if bad:
+            msg = (
+                f"{value!r} cannot name the output folder outputs/<name>/ (it holds "
+                f"{' '.join(bad)}); use letters, digits, - or _, e.g. name: demo-2025"
+            )
+            raise ValueError(msg)
+        if value.strip(". ") == "" or value != value.strip() or value.endswith("."):
+            msg = (
+                f"{value!r} cannot name the output folder outputs/<name>/ (dots or spaces only, "
+                "or a leading/trailing space or trailing dot); use letters, digits, - or _, "
+                "e.g. name: demo-2025"
+            )
+            raise ValueError(msg)
+        if any(unicodedata.category(c) in {"Cc", "Cf", "Zl", "Zp"} for c in value):
+            msg = (
+                f"{value!r} holds control or invisible characters; retype the name "
+                "with letters, digits, - or _"
+            )
+            raise ValueError(msg)
+        return value
 
     @field_validator("metric_crs")
     @classmethod
@@ -1098,6 +1141,34 @@ def _allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
     return []
 
 
+class _ShortRepr(reprlib.Repr):
+    """``reprlib`` bounds, but a mapping keeps its keys in the order the YAML gave them."""
+
+    def repr_dict(self, x: dict[Any, Any], level: int) -> str:
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        pieces = [
+            f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}"
+            for k, v in itertools.islice(x.items(), self.maxdict)
+        ]
+        if len(x) > self.maxdict:
+            pieces.append("...")
+        return "{" + ", ".join(pieces) + "}"
+
+
+_SHORT = _ShortRepr()
+_SHORT.maxstring = _SHORT.maxother = 200
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 8
+_SHORT.maxlevel = 3
+
+
+def _short(value: object) -> str:
+    """``repr`` of a value as given, bounded: a message never spells out a huge YAML value."""
+    return _SHORT.repr(value)
+
+
 def _problems(
     err: PydanticValidationError, *, prefix: tuple[str, ...] = ()
 ) -> list[tuple[str, str, str]]:
@@ -1125,7 +1196,7 @@ def _problems(
             if not loc and (m := re.match(r"^([a-z_.]+): (.*)$", msg, flags=re.DOTALL)):
                 key, msg = m.groups()  # a whole-scenario check names its key in front
             problem, _, fix = msg.rpartition("; ") if "; " in msg else (msg, "", "")
-            got = f" (got {e.get('input')!r})" if loc and "input" in e else ""
+            got = f" (got {_short(e.get('input'))})" if loc and "input" in e else ""
             problems.append((key, problem + got, fix or "correct the value"))
     # a misspelt required key is one problem, not two
     return [p for p in problems if not (p[1] == "required key is missing" and p[0] in suggested)]
@@ -1184,7 +1255,10 @@ def scenario_from_dict(
     """
     where = str(source) if source is not None else "scenario"
     if not isinstance(data, dict):
-        raise ScenarioError(f"{where}: a scenario must be a YAML mapping of keys, got {data!r}")
+        raise ScenarioError(
+            f"{where}: a scenario must be a YAML mapping of keys, got {_short(data)}; "
+            "start from: layers: {communities: file.gpkg}"
+        )
     data = dict(data)
     if source is not None:
         data.setdefault("name", source.stem)
@@ -1197,6 +1271,74 @@ def scenario_from_dict(
         lines = [f"  - {key}: {problem} → {fix}" for key, problem, fix in problems]
         head = f"{where}: {len(problems)} problem(s) in the scenario:"
         raise ScenarioError("\n".join([head, *lines]), problems) from None
+
+
+#: Largest scenario file read, in bytes (a scenario is a few kB).
+MAX_SCENARIO_BYTES = 1_000_000
+#: Most values a scenario may hold once its aliases (``*name``) are expanded.
+MAX_SCENARIO_VALUES = 100_000
+
+
+def _load_yaml(text: str, path: Path) -> Any:  # noqa: ANN401 - any YAML document
+    """Parse one YAML document safely: no Python objects, aliases expanded within limits.
+
+    The document is composed first (aliases still shared), its expanded size counted, and
+    only then built — a billion-laughs document fails in milliseconds, not after minutes.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, path)
+        return loader.construct_document(node)
+    except RecursionError as err:
+        raise ScenarioError(
+            f"{path}: the YAML is nested too deeply to read; a scenario needs a few levels "
+            "of keys: write it out flat"
+        ) from err
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node, path: Path) -> None:
+    """Raise when the document expands to more than :data:`MAX_SCENARIO_VALUES` values.
+
+    Counts nodes as if every alias were written out (a shared node counts at each use), and
+    refuses an alias inside its own anchor (a loop), without building anything.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        if done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_SCENARIO_VALUES:
+                raise ScenarioError(
+                    f"{path}: its aliases (*name) expand to more than {MAX_SCENARIO_VALUES:,} "
+                    f"values (near line {node.start_mark.line + 1}), far more than a scenario "
+                    "holds (an 'alias bomb'?); write the values out instead of repeating "
+                    "anchors (&name) through aliases"
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise ScenarioError(
+                f"{path}: line {node.start_mark.line + 1}: an alias (*name) refers to the "
+                "anchor (&name) it sits in, a loop; write the value out"
+            )
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -1216,8 +1358,9 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises
     ------
     ScenarioError
-        If the file is missing, is not valid YAML, or has any unknown key or bad value
-        (all problems listed at once).
+        If the file is missing, larger than :data:`MAX_SCENARIO_BYTES`, not valid YAML, its
+        aliases expand beyond :data:`MAX_SCENARIO_VALUES` values, or it has any unknown key
+        or bad value (all problems listed at once).
 
     Examples
     --------
@@ -1230,9 +1373,17 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path).resolve()
     if not path.is_file():
-        raise ScenarioError(f"scenario file not found: {path}; check the path")
+        what = "is a folder, not a file" if path.is_dir() else "not found"
+        raise ScenarioError(f"scenario file {what}: {path}; give the path of the .yaml file")
+    size = path.stat().st_size
+    if size > MAX_SCENARIO_BYTES:
+        raise ScenarioError(
+            f"{path}: {size:,} bytes, too large for a scenario (at most "
+            f"{MAX_SCENARIO_BYTES:,}); a scenario names its layer files and options, the data "
+            "go in the layer files"
+        )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = _load_yaml(path.read_text(encoding="utf-8"), path)
     except UnicodeDecodeError as err:
         raise ScenarioError(f"{path}: not UTF-8 text ({err}); save the file as UTF-8") from err
     except yaml.YAMLError as err:
