@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
 
-from gisplan._milp import solver_status
+from gisplan._milp import quiet_milp, solver_status
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,7 +122,7 @@ class Program:
                 shape=(len(self.lo), n),
             )
             constraints.append(LinearConstraint(a, np.asarray(self.lo), np.asarray(self.hi)))
-        res = milp(
+        res = quiet_milp(
             cost,
             integrality=np.asarray(self.integer),
             bounds=Bounds(np.asarray(self.lb), np.asarray(self.ub)),

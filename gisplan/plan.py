@@ -40,10 +40,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
 
 from gisplan._frozen import FrozenMap
-from gisplan._milp import solver_status
+from gisplan._milp import quiet_milp, solver_status
 from gisplan._text import is_number, is_whole
 from gisplan.errors import InfeasibleError, LayerError, ScenarioError, SchemaError
 from gisplan.vocabulary import codes, labels
@@ -1039,7 +1039,7 @@ def _binary_program(
     objective: np.ndarray[Any, np.dtype[np.float64]], constraints: list[LinearConstraint]
 ) -> Any:  # noqa: ANN401 - scipy's OptimizeResult
     """Solve the 0/1 program exactly (HiGHS, no MIP gap); raise when it finds no plan."""
-    res = milp(
+    res = quiet_milp(
         objective,
         integrality=np.ones(len(objective)),
         bounds=Bounds(0, 1),

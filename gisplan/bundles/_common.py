@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint
 
+from gisplan._milp import quiet_milp
 from gisplan._text import is_blank, is_number, is_whole, printable
 from gisplan.crs import require_metric_crs
 from gisplan.errors import CRSError, LayerError, ScenarioError, SchemaError
@@ -531,7 +532,7 @@ class _Model:
         a = sparse.csr_matrix(
             (self.vals, (self.rows, self.cols)), shape=(len(self.lower_b), len(self.cost))
         )
-        return milp(
+        return quiet_milp(
             np.asarray(self.cost),
             integrality=np.asarray(self.integer),
             bounds=Bounds(0.0, np.asarray(self.upper)),
