@@ -42,7 +42,7 @@ from gisplan.outputs import (
 )
 from gisplan.scenario import Scenario, load_scenario
 from gisplan.standards import load_standard
-from gisplan.validation import Severity, ValidationReport
+from gisplan.validation import Severity, ValidationReport, warnings_once
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -762,7 +762,7 @@ def _run_and_write(
     """Run the steps, then write ``out_dir`` (if any) under ``lock``."""
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     timings: dict[str, float] = {}
-    with _capture_log() as log:
+    with _capture_log() as log, warnings_once():
         logger.info("gisplan %s: scenario %s", __version__, scenario.source or scenario.name)
         t = time.perf_counter()
         ctx = load_context(scenario, progress=progress)

@@ -3,10 +3,16 @@
 Validators never stop at the first problem. They append :class:`Issue` records to a
 :class:`ValidationReport`; the caller decides whether to raise
 (:meth:`ValidationReport.raise_if_fatal`) or to show the list (``gisplan validate``).
+
+Steps that share data meet the same oddity more than once (the same far facility is snapped
+for distances, catchments and siting): inside :func:`warnings_once` (a run), each distinct
+gisplan warning is logged the first time only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -18,7 +24,7 @@ from gisplan.vocabulary import labels
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
-__all__ = ["Issue", "Severity", "ValidationReport"]
+__all__ = ["Issue", "Severity", "ValidationReport", "warnings_once"]
 
 Severity = Literal["error", "warning"]
 
@@ -144,3 +150,51 @@ class ValidationReport:
         """Raise :class:`~gisplan.errors.ValidationError` listing every fatal issue, if any."""
         if not self.ok:
             raise ValidationError(self)
+
+
+class _Once(logging.Filter):
+    """Let each distinct WARNING-or-worse record (logger, level, text) through once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[str, int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+@contextlib.contextmanager
+def warnings_once(prefix: str = "gisplan") -> Iterator[None]:
+    """Log each distinct warning of the ``prefix`` loggers once while the block runs.
+
+    A filter on the ``prefix`` logger and each of its existing children (a logger filter sees
+    only its own records), removed again at the end: the next run warns afresh.
+
+    Examples
+    --------
+    >>> import logging
+    >>> log = logging.getLogger("gisplan.example")
+    >>> with warnings_once():
+    ...     for _ in range(3):
+    ...         log.warning("facility F1 is far from the network")
+    """
+    once = _Once()
+    manager = logging.Logger.manager
+    loggers = [logging.getLogger(prefix)] + [
+        logger
+        for name, logger in sorted(manager.loggerDict.items())
+        if name.startswith(f"{prefix}.") and isinstance(logger, logging.Logger)
+    ]
+    for logger in loggers:
+        logger.addFilter(once)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(once)
