@@ -9,7 +9,7 @@ spoils one thing: the scenario YAML, a layer file or a value. It then goes throu
 * :func:`gisplan.validate_scenario` (never raises; the report has errors).
 
 Cases marked ``"warning"`` are recoverable oddities: validate reports them as warnings (exit 0)
-and the run goes on. Counts when written (issue 15): 50 cases, 48 clear errors, 2 warnings
+and the run goes on. Counts when written (issue 15): 53 cases, 51 clear errors, 2 warnings
 (:func:`test_summary` checks them).
 
 The items of issue 15 this file owns (12: no network, 13: YAML alias bomb, 14: unclear
@@ -270,6 +270,21 @@ CASES: dict[str, tuple[Expect, Callable[[Path], Path]]] = {
         lambda d: _changed(d, "name", ["幸福里😀", "纺织厂\u3000宿舍", "Ω\u0301 建设路"]),
     ),
     "no CRS, no datum": ("error", _no_crs),
+    # cases other items of issue 15 fixed (units, coordinates, CRS plausibility)
+    "NaN and Infinity coordinates": (
+        "error",
+        lambda d: _csv(
+            d, "小区编号,小区名称,建成年份,户数,经度,纬度\nc1,幸福里,1985,120,nan,inf\n"
+        ),
+    ),
+    "metric_crs Web Mercator": (
+        "error",
+        lambda d: _yaml(d, "metric_crs: EPSG:3857\nlayers: {communities: 小区.gpkg}\n"),
+    ),
+    "households given in 人": (
+        "error",
+        lambda d: _changed(d, "households", ["120", "1200人", "80"]),
+    ),
 }
 
 
@@ -321,7 +336,7 @@ def test_summary() -> None:
     """The counts the module docstring states (and the issue note reports)."""
     expects = [expect for expect, _ in CASES.values()]
     assert len(expects) >= 30
-    assert (len(expects), expects.count("error"), expects.count("warning")) == (50, 48, 2)
+    assert (len(expects), expects.count("error"), expects.count("warning")) == (53, 51, 2)
 
 
 # --------------------------------------------------------------------------- item 12
