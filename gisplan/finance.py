@@ -2489,7 +2489,10 @@ def fund_by_modes(
         "catalogue": catalogue,
         "plan_year": plan_year,
     }
-    funding = fund(priced, communities, **kwargs)
+    try:
+        funding = fund(priced, communities, **kwargs)
+    except LayerError as err:
+        raise _with_unpriced(err, schemes) from None
     tables: dict[str, pd.DataFrame] = {}
     if options is not None and projects is not None:
         contracts: dict[str, list[Commitment]] = {}
@@ -2531,6 +2534,26 @@ def fund_by_modes(
         "debt_check": debt,
         **tables,
     }
+
+
+def _with_unpriced(err: LayerError, schemes: pd.DataFrame) -> LayerError:
+    """Add to a commitments error which communities' costs are incomplete (unpriced items).
+
+    A commitment larger than a scheme's cost is often a cost that could not be estimated (an
+    item priced per m² without ``floor_area_m2``): the message names them so that the fix is
+    to complete the survey, not to cut the commitment.
+    """
+    unpriced = schemes[schemes["cost_yuan"].isna()]
+    named = [str(c) for c in dict.fromkeys(unpriced["community_id"]) if f" {c} " in str(err)]
+    if not named:
+        return err
+    counts = unpriced.groupby(unpriced["community_id"].astype(str)).size()
+    detail = "、".join(f"{c}（{int(counts[c])} 项）" for c in named)
+    return LayerError(
+        f"{err}\n  note: the cost of {detail} is incomplete — items without a cost (e.g. priced "
+        "per m² while floor_area_m2 is missing) are left out; complete the survey "
+        "(floor_area_m2 …) before checking the commitment against the cost"
+    )
 
 
 def summary(funding: pd.DataFrame, funding_pools: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -504,6 +504,30 @@ def test_commitment_larger_than_its_items() -> None:
         fund(_schemes(), _communities(), rules=RULES, commitments=table)
 
 
+def test_commitment_over_an_incomplete_cost_names_the_unpriced_items() -> None:
+    # B's item 20 has no cost (priced per m², floor_area_m2 missing): its priced public cost is
+    # 120,000 元, so an owner unit's 15 万元 is too much — the message says the cost is
+    # incomplete rather than only that the commitment is too large
+    schemes = pd.concat(
+        [
+            _schemes(),
+            pd.DataFrame(
+                [("B", 20, "complete", math.nan, "government")],
+                columns=["community_id", "item", "class", "cost_yuan", "payer"],
+            ),
+        ],
+        ignore_index=True,
+    )
+    table = _commitments(
+        [{"commitment_id": "K9", "source": "owner_unit", "amount_wan_yuan": 15.0,
+          "community_id": "B"}]
+    )  # fmt: skip
+    with pytest.raises(LayerError, match=r"K9: 150,000\.00 元 for B is more than") as err:
+        fund_by_modes(schemes, _communities(), rules=RULES, commitments=table)
+    assert "the cost of B（1 项） is incomplete" in str(err.value)
+    assert "floor_area_m2" in str(err.value)
+
+
 # --------------------------------------------------------------------------- debt and revenue
 
 
