@@ -238,7 +238,17 @@ def _same_crs(a: pyproj.CRS, b: pyproj.CRS) -> bool:
     return code is not None and code == b.to_epsg()
 
 
+#: Earth's equatorial radius (GRS 80 / WGS 84), m; a stated datum's ellipsoid must be within 1 %.
+_EARTH_A_M = 6_378_137.0
+
+
 def _datum_from_crs(crs: pyproj.CRS) -> Datum:
+    a = crs.ellipsoid.semi_major_metre if crs.ellipsoid is not None else _EARTH_A_M
+    if abs(a - _EARTH_A_M) > 0.01 * _EARTH_A_M:
+        raise CRSError(
+            f"datum {_crs_label(crs)} is not an Earth datum (its ellipsoid's radius is {a:,.0f} m, "
+            f"Earth's {_EARTH_A_M:,.0f} m); {_ACCEPTED_HINT}"
+        )
     epsg = crs.to_epsg()
     if epsg == _EPSG_WGS84:
         return Datum(name="WGS84", crs=crs)

@@ -507,7 +507,10 @@ def candidates(
     >>> schemes = pd.DataFrame({"community_id": ["C1", "C1"], "item": [1, 2],
     ...     "payer": ["government", "utility"], "cost_yuan": [30_000.0, 5_000.0],
     ...     "safety": [True, False]})
-    >>> candidates(comm, eligibility=elig, schemes=schemes).values.tolist()
+    >>> table = candidates(comm, eligibility=elig, schemes=schemes)
+    >>> table.columns.tolist()[:4], table["floor_area_m2"].isna().all()  # unknown, not 0 m²
+    (['community_id', 'households', 'floor_area_m2', 'status'], np.True_)
+    >>> table.drop(columns="floor_area_m2").values.tolist()
     [['C1', 100, 'eligible', 2, 1, 3.0], ['C2', 50, 'not_eligible', 0, 0, nan]]
     """
     money: pd.DataFrame | None = None

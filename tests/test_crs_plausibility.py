@@ -211,3 +211,11 @@ def test_bd09_points_named_too() -> None:
     # outside China there is no offset to blame
     abroad = bd.translate(xoff=-5_000_000)
     assert crs.offset_hint(abroad, lambda p: np.full(len(p), 300.0)) is None
+
+
+@pytest.mark.parametrize("value", ["Mars2000", "IAU_2015:49900"])
+def test_a_datum_of_another_planet_is_refused(value: str) -> None:
+    # pyproj knows the IAU planetary CRSs: a typo such as "Mars2000" must not pass as a datum
+    with pytest.raises(CRSError, match="is not an Earth datum"):
+        crs.parse_datum(value)
+    assert crs.parse_datum("CGCS2000").name == "CGCS2000"
