@@ -113,9 +113,15 @@ def _fixed_dates(data: bytes) -> bytes:
 def _append_text_safe(ws: Any, values: list[object]) -> None:  # noqa: ANN401
     """Append a row; text that openpyxl would take for a formula stays a text cell."""
     ws.append(values)
-    for cell in ws[ws.max_row]:
-        if cell.data_type == "f":  # a name like "=HYPERLINK(...)" is data, never a formula
-            cell.data_type = "s"
+    # openpyxl takes text starting with "=" for a formula; look only at those cells (reading a
+    # whole row back through ws[ws.max_row] scans the sheet: quadratic in its size)
+    formulas = [j for j, v in enumerate(values, 1) if isinstance(v, str) and v.startswith("=")]
+    if formulas:
+        row = ws.max_row
+        for j in formulas:
+            cell = ws.cell(row=row, column=j)
+            if cell.data_type == "f":  # a name like "=HYPERLINK(...)" is data, never a formula
+                cell.data_type = "s"
 
 
 def write_workbook(
