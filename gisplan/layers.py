@@ -61,6 +61,7 @@ from gisplan._readers import (
     missing_file,
     read_file,
     read_table,
+    remote_problem,
 )
 from gisplan._text import printable
 from gisplan.errors import CRSError, GisplanWarning, LayerError, StandardsError
@@ -1943,6 +1944,8 @@ def _read_table_kind(
 
 def _layer_named(path: Path, kind: str) -> str | None:
     """In a GeoPackage of several layers, the one named like the kind is the default."""
+    if remote_problem(path) is not None:  # read_file refuses it; GDAL must not open it first
+        return None
     try:
         names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
     except (RuntimeError, OSError, ValueError):  # read_file reports the unreadable file

@@ -360,6 +360,9 @@ def test_remote_vrt_is_refused_before_gdal_opens_it(
     (tmp_path / "c.vrt").rename(tmp_path / "c.gpkg")
     with pytest.raises(gisplan.LayerError, match="OGRVRTDataSource"):
         read_file(tmp_path / "c.gpkg")
+    # through the API's layer reader too: it looks for a layer named like the kind first
+    with pytest.raises(gisplan.LayerError, match="OGRVRTDataSource"):
+        gisplan.layers.read_layer(tmp_path / "c.gpkg", "communities")
     report = gisplan.validate_scenario(_yaml(tmp_path, f"layers:\n  communities: c.gpkg\n{FAC}"))
     assert "OGRVRTDataSource" in report.format()
 
