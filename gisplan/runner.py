@@ -108,6 +108,7 @@ def _check_layers(
     try:
         _check_references(layers, report)
         _check_study_area(scenario, layers, report)
+        _check_step_inputs(scenario, layers, report)
     except _READ_FAULTS as err:
         _report_fault(report, "layers", "the layers could not be checked together", err)
     _check_budgets(scenario, report)
@@ -263,6 +264,38 @@ def _check_references(
                     row=f"row {pos + 1}",
                     column="community_id",
                 )
+
+
+def _check_step_inputs(
+    scenario: Scenario, layers: dict[str, gpd.GeoDataFrame | pd.DataFrame], report: ValidationReport
+) -> None:
+    """Report what the steps asked for would reject, before they run.
+
+    ``validate`` and ``run`` both come here (through :func:`_check_layers`), so a scenario
+    ``validate`` passes is one ``run`` accepts. The checks are the steps' own: the access step
+    reads households and population with :func:`gisplan.gaps.gap_table`'s reader, given the
+    communities indexed by ``community_id`` so its message names ids, not row positions.
+    """
+    communities = layers.get("communities")
+    if scenario.access is None or communities is None:
+        return
+    if "community_id" not in communities.columns or "households" not in communities.columns:
+        return  # a missing required column is already an error of the layer
+    from gisplan import gaps  # noqa: PLC0415 - only scenarios with an access step
+
+    by_id = pd.DataFrame(communities.drop(columns=communities.geometry.name))
+    by_id.index = pd.Index(by_id["community_id"].astype(str), name=None)
+    try:
+        gaps._community_attributes(by_id)  # noqa: SLF001 - the step's own check, not a copy
+    except GisplanError as err:
+        report.add(
+            "communities",
+            str(err),
+            "the access step (access:) weighs gaps by households: fill in 户数 from the survey, "
+            "or estimate them from building footprints with gisplan init DIR --from-osm FILE "
+            "(marked 估算), or remove access: from the scenario",
+            column="households",
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
