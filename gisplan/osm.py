@@ -31,14 +31,15 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
 from gisplan.crs import choose_metric_crs
 from gisplan.errors import LayerError
-from gisplan.standards import osm_matcher, osm_rules
+from gisplan.standards import OsmRule, load_osm_rules, osm_matcher, osm_rules, osm_tag_keys
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterator, Mapping
+    from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
     from shapely.geometry.base import BaseGeometry
 
     Matcher = Callable[[Mapping[str, str]], str | None]
+    Tags = dict[str, str]
 
 __all__ = [
     "RESIDENTIAL_BUILDINGS",
@@ -46,6 +47,7 @@ __all__ = [
     "OsmLayers",
     "read_osm",
     "read_osm_communities",
+    "read_osm_entrances",
     "read_osm_facilities",
     "read_osm_network",
 ]
@@ -106,7 +108,12 @@ _COMMUNITY_COLUMNS = [
     "built_year",
     "households",
 ]
+_ENTRANCE_COLUMNS = ["community_id", "entrance_id", "name"]
 _OSM_LAYERS = ("communities", "facilities", "network")
+#: Tags that make a node a gate of the area whose outline it lies on.
+_GATE_KEYS = frozenset({"entrance", "barrier"})
+#: A gate node lies on an outline when it is this close to it (degrees; ~1 mm).
+_ON_OUTLINE_DEG = 1e-8
 #: Tags read besides the facility rules' keys: walkability, names, community skeleton.
 _READ_KEYS = frozenset({"highway", "foot", "access", "area", "name", "landuse", "building"})
 _KIND_NAMES = {"n": "node", "w": "way", "r": "relation"}
@@ -124,11 +131,15 @@ class OsmLayers:
         See :func:`read_osm_facilities`.
     network
         See :func:`read_osm_network`.
+
+    entrances
+        See :func:`read_osm_entrances`; read with the communities.
     """
 
     communities: gpd.GeoDataFrame | None
     facilities: gpd.GeoDataFrame | None
     network: gpd.GeoDataFrame | None
+    entrances: gpd.GeoDataFrame | None = None
 
 
 # --------------------------------------------------------------------------- reading
@@ -233,15 +244,21 @@ def _walk_rule(tags: Mapping[str, str]) -> str | None:  # noqa: PLR0911 - one re
 class _Scan:
     """Everything collected in one pass over an OSM file."""
 
+    review_rules: bool = True
+
     ways: list[tuple[int, dict[str, str], list[list[tuple[int, float, float]]]]] = field(
         default_factory=list
     )
     excluded: Counter[str] = field(default_factory=Counter)
-    facilities: list[tuple[str, str, str | None, str, Point]] = field(default_factory=list)
+    facilities: list[tuple[str, str, str | None, str, Point, Tags]] = field(default_factory=list)
     facility_relations: set[int] = field(default_factory=set)
     facility_areas: set[int] = field(default_factory=set)
-    landuse: list[tuple[str, str | None, BaseGeometry]] = field(default_factory=list)
-    buildings: list[tuple[tuple[int, int], str, BaseGeometry]] = field(default_factory=list)
+    landuse: list[tuple[str, str | None, BaseGeometry, Tags]] = field(default_factory=list)
+    buildings: list[tuple[tuple[int, int], str, BaseGeometry, Tags]] = field(default_factory=list)
+    #: Areas some review rule looks into (campuses, residential areas): (id, tags, polygon).
+    contexts: list[tuple[str, Tags, BaseGeometry]] = field(default_factory=list)
+    #: Gate nodes (``entrance=*``, ``barrier=gate``): (node id, name, point).
+    gates: list[tuple[int, str | None, Point]] = field(default_factory=list)
 
 
 def _way_geometry(way: osmium.osm.Way) -> tuple[BaseGeometry | None, BaseGeometry | None]:
@@ -268,6 +285,7 @@ class _Wanted:
     rule_keys: frozenset[str]
     match: Matcher
     read: tuple[str, ...]  # the tag keys read from each object
+    context_tags: tuple[str, ...]  # within/unless_within conditions of the review rules
 
     def tags(self, obj: osmium.osm.OSMObject) -> dict[str, str]:  # type: ignore[type-arg]
         """Return the object's tags among the keys some layer reads."""
@@ -285,6 +303,23 @@ class _Wanted:
             return False, False
         return tags.get("landuse") == "residential", tags.get("building") in RESIDENTIAL_BUILDINGS
 
+    def context(self, tags: Mapping[str, str]) -> bool:
+        """Return whether an area is one some review rule looks into (e.g. a campus)."""
+        return any(_holds(tags, text) for text in self.context_tags)
+
+    def gate(self, tags: Mapping[str, str]) -> bool:
+        """Return whether a node is an entrance or a gate (communities only)."""
+        return self.communities and ("entrance" in tags or tags.get("barrier") == "gate")
+
+
+def _holds(tags: Mapping[str, str], text: str) -> bool:
+    """Return whether ``tags`` meet a non-empty ``osm_tags``-style condition text."""
+    return bool(text) and OsmRule("", "", (), text, "", "", "").tags_match(tags)
+
+
+def _rules(scan: _Scan, action: str) -> list[OsmRule]:
+    return [r for r in load_osm_rules() if r.action == action] if scan.review_rules else []
+
 
 def _scan(
     path: str | Path,
@@ -293,27 +328,43 @@ def _scan(
     facilities: bool,
     communities: bool,
     standard: pd.DataFrame | None,
+    review_rules: bool = True,
 ) -> _Scan:
-    scan = _Scan()
+    scan = _Scan(review_rules=review_rules)
+    review = [
+        r
+        for r in (load_osm_rules() if review_rules else ())
+        if (facilities and r.action in ("type", "exclude"))
+        or (communities and r.action == "not_community")
+    ]
     rule_keys = {k for _, alt in osm_rules(standard) for k, _, _ in alt} if facilities else set()
+    rule_keys |= {k for r in review if r.action == "type" for k in osm_tag_keys(r.osm_tags)}
+    context_tags = tuple(sorted({t for r in review for t in (r.within, r.unless_within) if t}))
+    review_keys = {k for r in review for k in osm_tag_keys(r.osm_tags)}
+    review_keys |= {k for t in context_tags for k in osm_tag_keys(t)}
     keys = rule_keys | ({"highway"} if network else set())
-    keys |= {"landuse", "building"} if communities else set()
+    keys |= {"landuse", "building", *_GATE_KEYS} if communities else set()
+    keys |= {k for t in context_tags for k in osm_tag_keys(t)}
     want = _Wanted(
         network=network,
         facilities=facilities,
         communities=communities,
         rule_keys=frozenset(rule_keys),
-        match=osm_matcher(standard) if facilities else _no_match,
-        read=tuple(sorted(keys | _READ_KEYS)),
+        match=osm_matcher(standard, review_rules=review_rules) if facilities else _no_match,
+        read=tuple(sorted(keys | review_keys | _READ_KEYS)),
+        context_tags=context_tags,
     )
     wkb = osmium.geom.WKBFactory()
     for obj in _objects(path, areas=facilities or communities, keys=keys):
         if isinstance(obj, osmium.osm.Node):
-            if facilities and len(obj.tags) and obj.location.valid():
+            if len(obj.tags) and obj.location.valid():
                 tags = want.tags(obj)
+                point = Point(obj.location.lon, obj.location.lat)
                 if code := want.facility(tags):
-                    point = Point(obj.location.lon, obj.location.lat)
-                    scan.facilities.append((f"osm:n{obj.id}", code, tags.get("name"), "n", point))
+                    fid = f"osm:n{obj.id}"
+                    scan.facilities.append((fid, code, tags.get("name"), "n", point, tags))
+                if want.gate(tags):
+                    scan.gates.append((obj.id, tags.get("name"), point))
         elif isinstance(obj, osmium.osm.Way):
             _scan_way(scan, obj, want)
         elif isinstance(obj, osmium.osm.Relation):
@@ -324,7 +375,7 @@ def _scan(
     return scan
 
 
-def _scan_way(scan: _Scan, way: osmium.osm.Way, want: _Wanted) -> None:
+def _scan_way(scan: _Scan, way: osmium.osm.Way, want: _Wanted) -> None:  # noqa: C901 - one branch per layer
     if not len(way.tags):
         return
     tags = want.tags(way)
@@ -340,18 +391,22 @@ def _scan_way(scan: _Scan, way: osmium.osm.Way, want: _Wanted) -> None:
             scan.excluded[reason] += 1
     code = want.facility(tags)
     is_landuse, is_building = want.community_part(tags)
-    if not (code or is_landuse or is_building):
+    is_context = want.context(tags)
+    if not (code or is_landuse or is_building or is_context):
         return
     polygon, line = _way_geometry(way)
+    wid = f"osm:w{way.id}"
     if code and (polygon or line):
         point = (polygon or line).representative_point()  # type: ignore[union-attr]
-        scan.facilities.append((f"osm:w{way.id}", code, tags.get("name"), "w", point))
+        scan.facilities.append((wid, code, tags.get("name"), "w", point, tags))
     if polygon is None:
         return
     if is_landuse:
-        scan.landuse.append((f"osm:w{way.id}", tags.get("name"), polygon))
+        scan.landuse.append((wid, tags.get("name"), polygon, tags))
     if is_building:
-        scan.buildings.append(((0, way.id), f"osm:w{way.id}", polygon))
+        scan.buildings.append(((0, way.id), wid, polygon, tags))
+    if is_context:
+        scan.contexts.append((wid, tags, polygon))
 
 
 def _scan_area(
@@ -364,7 +419,8 @@ def _scan_area(
     rel = area.orig_id()
     code = want.facility(tags)
     is_landuse, is_building = want.community_part(tags)
-    if not (code or is_landuse or is_building):
+    is_context = want.context(tags)
+    if not (code or is_landuse or is_building or is_context):
         return
     try:
         geom = _polygonal(shapely.from_wkb(wkb.create_multipolygon(area)))
@@ -376,11 +432,13 @@ def _scan_area(
     if code:
         scan.facility_areas.add(rel)
         point = geom.representative_point()
-        scan.facilities.append((f"osm:r{rel}", code, tags.get("name"), "r", point))
+        scan.facilities.append((f"osm:r{rel}", code, tags.get("name"), "r", point, tags))
     if is_landuse:
-        scan.landuse.append((f"osm:r{rel}", tags.get("name"), geom))
+        scan.landuse.append((f"osm:r{rel}", tags.get("name"), geom, tags))
     if is_building:
-        scan.buildings.append(((1, rel), f"osm:r{rel}", geom))
+        scan.buildings.append(((1, rel), f"osm:r{rel}", geom, tags))
+    if is_context:
+        scan.contexts.append((f"osm:r{rel}", tags, geom))
 
 
 # --------------------------------------------------------------------------- network
@@ -478,6 +536,62 @@ def read_osm_network(path: str | Path) -> gpd.GeoDataFrame:
     return _network_frame(scan, path)
 
 
+# --------------------------------------------------------------------------- review rules
+
+
+def _in_areas(scan: _Scan, text: str, points: list[BaseGeometry]) -> list[bool]:
+    """Return, per point, whether it lies in an area whose tags meet ``text``."""
+    areas = [g for _, tags, g in scan.contexts if _holds(tags, text)]
+    if not areas or not points:
+        return [False] * len(points)
+    return [bool(v) for v in shapely.intersects(shapely.union_all(areas), points)]
+
+
+def _rule_hits(
+    scan: _Scan,
+    rules: list[OsmRule],
+    objects: Sequence[tuple[str | None, Tags, BaseGeometry]],
+) -> dict[int, str]:
+    """Return ``{object index: rule_id}`` of the first rule each object meets.
+
+    ``objects`` are ``(facility code or None, tags, point)``; a rule with codes applies only
+    to objects of those codes.
+    """
+    hits: dict[int, str] = {}
+    points = [p for _, _, p in objects]
+    for rule in rules:
+        inside = _in_areas(scan, rule.within, points) if rule.within else None
+        cancel = _in_areas(scan, rule.unless_within, points) if rule.unless_within else None
+        for i, (code, tags, _) in enumerate(objects):
+            if i in hits or (rule.codes and code not in rule.codes):
+                continue
+            if not rule.tags_match(tags):
+                continue
+            if (inside is not None and not inside[i]) or (cancel is not None and cancel[i]):
+                continue
+            hits[i] = rule.rule_id
+    return hits
+
+
+def _log_excluded(path: str | Path, what: str, hits: dict[int, str], labels: list[str]) -> None:
+    if not hits:
+        return
+    by_rule: dict[str, list[str]] = {}
+    for i in sorted(hits):
+        by_rule.setdefault(hits[i], []).append(labels[i])
+    logger.info(
+        "%s: %d %s excluded by the OSM review rules (gisplan/data/osm_rules.csv): %s",
+        path,
+        len(hits),
+        what,
+        "; ".join(f"{rule} {len(v)}: {', '.join(v)}" for rule, v in sorted(by_rule.items())),
+    )
+
+
+def _label(oid: str, name: str | None) -> str:
+    return f"{oid} {name}" if name else oid
+
+
 # --------------------------------------------------------------------------- facilities
 
 
@@ -491,9 +605,18 @@ def _facility_frame(scan: _Scan, path: str | Path) -> gpd.GeoDataFrame:
             len(skipped),
             ", ".join(f"r{r}" for r in sorted(skipped)),
         )
+    hits = _rule_hits(
+        scan,
+        _rules(scan, "exclude"),
+        [(code, tags, point) for _, code, _, _, point, tags in scan.facilities],
+    )
+    _log_excluded(
+        path, "facilities", hits, [_label(f[0], f[2]) + f" ({f[1]})" for f in scan.facilities]
+    )
     rows = [
         (fid, code, name, _KIND_NAMES[kind], point)
-        for fid, code, name, kind, point in scan.facilities
+        for i, (fid, code, name, kind, point, _) in enumerate(scan.facilities)
+        if i not in hits
     ]
     frame = pd.DataFrame(rows, columns=[*_FACILITY_COLUMNS, "geometry"])
     frame = frame.sort_values("facility_id", kind="stable").reset_index(drop=True)
@@ -507,7 +630,7 @@ def _facility_frame(scan: _Scan, path: str | Path) -> gpd.GeoDataFrame:
 
 
 def read_osm_facilities(
-    path: str | Path, *, standard: pd.DataFrame | None = None
+    path: str | Path, *, standard: pd.DataFrame | None = None, review_rules: bool = True
 ) -> gpd.GeoDataFrame:
     """Read the facilities of an OSM file whose tags match a facility type.
 
@@ -522,6 +645,10 @@ def read_osm_facilities(
         An ``.osm`` XML or ``.osm.pbf`` file.
     standard
         Table from :func:`gisplan.standards.load_standard`; ``None`` uses the packaged one.
+    review_rules
+        Apply the OSM review rules of :func:`gisplan.standards.load_osm_rules` (name
+        patterns for 社区卫生服务中心/站 and 公交场站; parking not open to residents and school or
+        campus pitches dropped, each listed at INFO). ``False``: the standard's tags only.
 
     Returns
     -------
@@ -535,27 +662,62 @@ def read_osm_facilities(
     LayerError
         If the file is missing or cannot be read as OSM XML/PBF.
     """
-    scan = _scan(path, network=False, facilities=True, communities=False, standard=standard)
+    scan = _scan(
+        path,
+        network=False,
+        facilities=True,
+        communities=False,
+        standard=standard,
+        review_rules=review_rules,
+    )
     return _facility_frame(scan, path)
 
 
 # --------------------------------------------------------------------------- communities
 
 
+def _not_communities(scan: _Scan, path: str | Path) -> tuple[list[int], list[int]]:
+    """Apply the ``not_community`` rules; return the kept landuse and building indexes."""
+    rules = _rules(scan, "not_community")
+    objects = [(None, t, g.representative_point()) for _, _, g, t in scan.landuse]
+    land_hits = _rule_hits(scan, rules, objects)
+    objects = [(None, t, g.representative_point()) for _, _, g, t in scan.buildings]
+    building_hits = _rule_hits(scan, rules, objects)
+    _log_excluded(
+        path,
+        "landuse=residential areas",
+        land_hits,
+        [_label(cid, name) for cid, name, _, _ in scan.landuse],
+    )
+    _log_excluded(
+        path,
+        "residential buildings",
+        building_hits,
+        [_label(bid, t.get("name")) for _, bid, _, t in scan.buildings],
+    )
+    return (
+        [i for i in range(len(scan.landuse)) if i not in land_hits],
+        [i for i in range(len(scan.buildings)) if i not in building_hits],
+    )
+
+
 def _community_frame(scan: _Scan, path: str | Path, group_distance_m: float) -> gpd.GeoDataFrame:
+    keep_land, keep_buildings = _not_communities(scan, path)
+    kept_land = [scan.landuse[i] for i in keep_land]
+    kept_buildings = [scan.buildings[i] for i in keep_buildings]
     landuse = gpd.GeoDataFrame(
         pd.DataFrame(
-            [(cid, name) for cid, name, _ in scan.landuse], columns=["community_id", "name"]
+            [(cid, name) for cid, name, _, _ in kept_land], columns=["community_id", "name"]
         ),
-        geometry=[g for _, _, g in scan.landuse],
+        geometry=[g for _, _, g, _ in kept_land],
         crs=_WGS84,
     ).sort_values("community_id", kind="stable")
     buildings = gpd.GeoDataFrame(
         {
-            "key": [k for k, _, _ in scan.buildings],
-            "building_id": [b for _, b, _ in scan.buildings],
+            "key": [k for k, _, _, _ in kept_buildings],
+            "building_id": [b for _, b, _, _ in kept_buildings],
         },
-        geometry=[g for _, _, g in scan.buildings],
+        geometry=[g for _, _, g, _ in kept_buildings],
         crs=_WGS84,
     )
     points = gpd.GeoDataFrame(
@@ -624,7 +786,9 @@ def _check_distance(group_distance_m: float) -> None:
         raise LayerError(f"group_distance_m={group_distance_m!r}: must be a number of metres >= 0")
 
 
-def read_osm_communities(path: str | Path, *, group_distance_m: float = 25.0) -> gpd.GeoDataFrame:
+def read_osm_communities(
+    path: str | Path, *, group_distance_m: float = 25.0, review_rules: bool = True
+) -> gpd.GeoDataFrame:
     """Read a skeleton of residential communities (小区) from an OSM file.
 
     Two sources, in this order:
@@ -646,6 +810,10 @@ def read_osm_communities(path: str | Path, *, group_distance_m: float = 25.0) ->
         An ``.osm`` XML or ``.osm.pbf`` file.
     group_distance_m
         Buildings closer than this (metres) fall in one group; 0 groups touching buildings.
+    review_rules
+        Apply the ``not_community`` rules of :func:`gisplan.standards.load_osm_rules`:
+        dormitories, student housing by name and residential buildings on a university
+        campus outside any residential area are no 小区 (listed at INFO).
 
     Returns
     -------
@@ -660,8 +828,84 @@ def read_osm_communities(path: str | Path, *, group_distance_m: float = 25.0) ->
         If the file is missing or unreadable, or ``group_distance_m`` is negative.
     """
     _check_distance(group_distance_m)
-    scan = _scan(path, network=False, facilities=False, communities=True, standard=None)
+    scan = _scan(
+        path,
+        network=False,
+        facilities=False,
+        communities=True,
+        standard=None,
+        review_rules=review_rules,
+    )
     return _community_frame(scan, path, group_distance_m)
+
+
+def _entrance_frame(
+    scan: _Scan, communities: gpd.GeoDataFrame, path: str | Path
+) -> gpd.GeoDataFrame:
+    """Gate nodes lying on the outline of a ``landuse=residential`` community."""
+    areas = communities[communities["source"] == "landuse=residential"]
+    rows: list[tuple[str, str, str | None, Point]] = []
+    if scan.gates and not areas.empty:
+        outlines = areas.geometry.boundary.to_numpy()
+        for node_id, name, point in sorted(scan.gates, key=lambda g: g[0]):
+            near = shapely.dwithin(outlines, point, _ON_OUTLINE_DEG)
+            rows.extend(
+                (cid, f"osm:n{node_id}", name, point)
+                for cid in areas["community_id"].to_numpy()[near]
+            )
+    rows.sort(key=lambda r: (r[0], r[1]))
+    logger.info(
+        "%s: %d gate/entrance nodes, %d on a residential area's outline (community gates)",
+        path,
+        len(scan.gates),
+        len(rows),
+    )
+    frame = pd.DataFrame([r[:3] for r in rows], columns=_ENTRANCE_COLUMNS, dtype=object)
+    return gpd.GeoDataFrame(
+        frame, geometry=gpd.GeoSeries([r[3] for r in rows], crs=_WGS84), crs=_WGS84
+    )
+
+
+def read_osm_entrances(
+    path: str | Path, *, group_distance_m: float = 25.0, review_rules: bool = True
+) -> gpd.GeoDataFrame:
+    """Read the gates of the OSM communities: entrance nodes on a residential area's outline.
+
+    A node tagged ``entrance=*`` or ``barrier=gate`` that is a vertex of (lies on) the outline
+    of a ``landuse=residential`` community of :func:`read_osm_communities` is one of its
+    gates; a node on the shared outline of two communities is a gate of both. Building groups
+    have no mapped outline, hence no gates.
+
+    Parameters
+    ----------
+    path
+        An ``.osm`` XML or ``.osm.pbf`` file.
+    group_distance_m
+        As for :func:`read_osm_communities` (only ``landuse`` communities get gates).
+    review_rules
+        As for :func:`read_osm_communities`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Points, EPSG:4326, in the ``entrances`` layer schema, sorted by community then
+        entrance: ``community_id``, ``entrance_id`` (``osm:n123``), ``name`` (OSM ``name``).
+
+    Raises
+    ------
+    LayerError
+        If the file is missing or unreadable, or ``group_distance_m`` is negative.
+    """
+    _check_distance(group_distance_m)
+    scan = _scan(
+        path,
+        network=False,
+        facilities=False,
+        communities=True,
+        standard=None,
+        review_rules=review_rules,
+    )
+    return _entrance_frame(scan, _community_frame(scan, path, group_distance_m), path)
 
 
 def read_osm(
@@ -670,6 +914,7 @@ def read_osm(
     standard: pd.DataFrame | None = None,
     group_distance_m: float = 25.0,
     layers: Collection[str] = ("communities", "facilities", "network"),
+    review_rules: bool = True,
 ) -> OsmLayers:
     """Read communities, facilities and the walking network from one OSM file in one pass.
 
@@ -684,11 +929,14 @@ def read_osm(
         Facility table for :func:`read_osm_facilities`; ``None`` uses the packaged one.
     group_distance_m
         Building grouping distance for :func:`read_osm_communities`.
+    review_rules
+        Apply the OSM review rules (see :func:`read_osm_facilities`).
 
     Returns
     -------
     OsmLayers
-        The same frames as the three ``read_osm_*`` functions.
+        The same frames as the three ``read_osm_*`` functions, and with the communities
+        their gates (``entrances``, :func:`read_osm_entrances`).
 
     Raises
     ------
@@ -702,9 +950,11 @@ def read_osm(
             f"read_osm: unknown layer(s) {sorted(unknown)}; choose from {', '.join(_OSM_LAYERS)}"
         )
     want = {name: name in layers for name in _OSM_LAYERS}
-    scan = _scan(path, **want, standard=standard)
+    scan = _scan(path, **want, standard=standard, review_rules=review_rules)
+    communities = _community_frame(scan, path, group_distance_m) if want["communities"] else None
     return OsmLayers(
-        communities=_community_frame(scan, path, group_distance_m) if want["communities"] else None,
+        communities=communities,
         facilities=_facility_frame(scan, path) if want["facilities"] else None,
         network=_network_frame(scan, path) if want["network"] else None,
+        entrances=None if communities is None else _entrance_frame(scan, communities, path),
     )

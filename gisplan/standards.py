@@ -37,13 +37,16 @@ __all__ = [
     "LEVELS",
     "TRAIT_COLUMNS",
     "LevelDistances",
+    "OsmRule",
     "facility_codes",
     "gap_services",
     "group_codes",
+    "load_osm_rules",
     "load_standard",
     "match_osm",
     "osm_matcher",
     "osm_rules",
+    "osm_tag_keys",
     "resolve_type",
     "short_name",
     "standard_table",
@@ -97,6 +100,9 @@ _TEXT_COLUMNS = (
     "gap_service",
 )
 _PACKAGED = "life_circle_standard.csv"
+_PACKAGED_OSM_RULES = "osm_rules.csv"
+#: Actions of the OSM review rules (``osm_rules.csv``).
+OSM_RULE_ACTIONS: tuple[str, ...] = ("type", "exclude", "not_community")
 
 #: One parsed OSM condition: ``(key, op, value)`` with ``op`` ``"="`` (equal) or ``"~"`` (regex).
 OsmCondition = tuple[str, str, str]
@@ -295,12 +301,133 @@ def _index_rules(
     return by_value, by_key
 
 
-def osm_matcher(table: pd.DataFrame | None = None) -> Callable[[Mapping[str, str]], str | None]:
+@dataclass(frozen=True, slots=True)
+class OsmRule:
+    """One row of the packaged OSM review rules (``gisplan/data/osm_rules.csv``).
+
+    Attributes
+    ----------
+    rule_id
+        Short name, used in log lines.
+    action
+        ``type``: objects matching ``osm_tags`` are of facility type ``codes[0]``;
+        ``exclude``: facilities of one of ``codes`` are dropped when they match;
+        ``not_community``: residential landuse/buildings that match are no 小区.
+    codes
+        Facility codes the rule gives (``type``) or applies to (``exclude``).
+    osm_tags
+        Conditions on the object's own tags, as in the standard's ``osm_tags`` column
+        (empty: any object).
+    within
+        Conditions on an area the object lies in (empty: no area needed).
+    unless_within
+        Conditions on an area that, when the object lies in one, cancels the rule.
+    note
+        Why: OSM practice in China and its source.
+    """
+
+    rule_id: str
+    action: str
+    codes: tuple[str, ...]
+    osm_tags: str
+    within: str
+    unless_within: str
+    note: str
+
+    def tags_match(self, tags: Mapping[str, str]) -> bool:
+        """Return whether ``tags`` meet :attr:`osm_tags` (always true when it is empty)."""
+        return _alternatives_hold(tags, self.osm_tags)
+
+
+def _alternatives_hold(tags: Mapping[str, str], text: str) -> bool:
+    """Return whether ``tags`` meet one alternative of an ``osm_tags``-style cell (or none)."""
+    alternatives = _compiled_alternatives(text)
+    if not alternatives:
+        return True
+    return any(all(_condition_holds(tags, k, v) for k, v in alt) for alt in alternatives)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_alternatives(
+    text: str,
+) -> tuple[tuple[tuple[str, str | re.Pattern[str]], ...], ...]:
+    return tuple(
+        tuple((k, re.compile(v) if op == "~" else v) for k, op, v in alt)
+        for alt in _parse_osm_tags(text)
+    )
+
+
+def osm_tag_keys(text: str) -> set[str]:
+    """Return the tag keys an ``osm_tags``-style cell reads."""
+    return {k for alt in _parse_osm_tags(text) for k, _, _ in alt}
+
+
+@functools.lru_cache(maxsize=1)
+def load_osm_rules() -> tuple[OsmRule, ...]:
+    """Return the packaged OSM review rules, in table order.
+
+    Each rule is one row of ``gisplan/data/osm_rules.csv`` with a note saying why: name
+    patterns for 社区卫生服务中心/站 and 公交场站, parking not open to residents, dormitories and
+    campus housing that are no 小区, school and campus pitches. :func:`osm_matcher` applies
+    the ``type`` rules; :mod:`gisplan.osm` the others.
+
+    Returns
+    -------
+    tuple of OsmRule
+
+    Raises
+    ------
+    StandardsError
+        If the packaged table is damaged (unknown action, unparseable conditions).
+
+    Examples
+    --------
+    >>> [r.rule_id for r in load_osm_rules() if r.action == "not_community"]
+    ['dormitory', 'student_housing_by_name', 'campus_buildings']
+    """
+    with resources.as_file(resources.files("gisplan") / "data" / _PACKAGED_OSM_RULES) as path:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    rules: list[OsmRule] = []
+    problems: list[str] = []
+    for row in raw.itertuples(index=False):
+        rule = OsmRule(
+            rule_id=str(row.rule_id),
+            action=str(row.action),
+            codes=tuple(c.strip() for c in str(row.facility_code).split("|") if c.strip()),
+            osm_tags=str(row.osm_tags),
+            within=str(row.within),
+            unless_within=str(row.unless_within),
+            note=str(row.note),
+        )
+        if rule.action not in OSM_RULE_ACTIONS:
+            problems.append(f"{rule.rule_id}: action {rule.action!r} not one of {OSM_RULE_ACTIONS}")
+        if rule.action != "not_community" and not rule.codes:
+            problems.append(f"{rule.rule_id}: facility_code needed for action {rule.action}")
+        for column in ("osm_tags", "within", "unless_within"):
+            try:
+                _parse_osm_tags(getattr(rule, column))
+            except ValueError as err:  # noqa: PERF203 - a few rows, read once
+                problems.append(f"{rule.rule_id}: {column}: {err}")
+        rules.append(rule)
+    if problems:  # pragma: no cover - guarded by tests of the packaged table
+        raise StandardsError(
+            f"packaged {_PACKAGED_OSM_RULES} is broken: {'; '.join(problems)}; reinstall gisplan"
+        )
+    return tuple(rules)
+
+
+def osm_matcher(
+    table: pd.DataFrame | None = None, *, review_rules: bool = True
+) -> Callable[[Mapping[str, str]], str | None]:
     """Return a function ``tags -> facility code or None`` with the rules parsed once.
 
     Use it when matching many OSM objects (an extract has millions): the rules of ``table``
     are parsed, ordered (see :func:`match_osm`) and indexed by tag key a single time, and
     each object is tested only against the rules whose first key it carries.
+
+    With ``review_rules`` the ``type`` rules of the packaged OSM review table
+    (:func:`load_osm_rules`) come first, for the codes ``table`` has: on a tie in the number
+    of conditions they win over the table's own rules.
 
     Raises
     ------
@@ -314,7 +441,15 @@ def osm_matcher(table: pd.DataFrame | None = None) -> Callable[[Mapping[str, str
     ('kindergarten', None)
     """
     try:
-        rules = _sorted_rules(_rule_key(_table(table)))
+        standard = _table(table)
+        review = tuple(
+            (code, rule.osm_tags)
+            for rule in (load_osm_rules() if review_rules else ())
+            if rule.action == "type"
+            for code in rule.codes
+            if code in standard.index
+        )
+        rules = _sorted_rules(review + _rule_key(standard))
     except ValueError as err:
         raise StandardsError(f"osm_tags cannot be parsed: {err}") from err
     by_value, by_key = _index_rules(rules)
@@ -336,7 +471,9 @@ def osm_matcher(table: pd.DataFrame | None = None) -> Callable[[Mapping[str, str
     return match
 
 
-def match_osm(tags: Mapping[str, str], table: pd.DataFrame | None = None) -> str | None:
+def match_osm(
+    tags: Mapping[str, str], table: pd.DataFrame | None = None, *, review_rules: bool = True
+) -> str | None:
     """Return the facility code whose OSM rule matches ``tags``, or ``None``.
 
     Rules with more conditions are tried first, across the whole table, so that
@@ -351,6 +488,8 @@ def match_osm(tags: Mapping[str, str], table: pd.DataFrame | None = None) -> str
         OSM tags of one object.
     table
         A table from :func:`load_standard`; ``None`` uses the packaged table.
+    review_rules
+        Apply the ``type`` rules of :func:`load_osm_rules` first (see :func:`osm_matcher`).
 
     Returns
     -------
@@ -365,7 +504,7 @@ def match_osm(tags: Mapping[str, str], table: pd.DataFrame | None = None) -> str
     >>> match_osm({"amenity": "kindergarten", "name": "阳光托儿所"})
     'nursery'
     """
-    return osm_matcher(table)(tags)
+    return osm_matcher(table, review_rules=review_rules)(tags)
 
 
 # --------------------------------------------------------------------------- validation

@@ -139,7 +139,7 @@ def _community_fixture() -> str:
     nodes |= _square(124, 116.3202, 39.980, b)  # w81 apartments, ~8.5 m east of w80
     nodes |= _square(128, 116.3300, 39.980, b)  # w82 house, far away
     nodes |= _square(132, 116.3200, 39.9803, b)  # w83 building=yes next to w80
-    nodes |= _square(136, 116.3208, 39.980, b)  # w84 dormitory, ~43 m east of w81
+    nodes |= _square(136, 116.3208, 39.980, b)  # w84 house, ~43 m east of w81
     ways = [
         (60, _ring(100), {"landuse": "residential", "name": "荷清苑"}),
         (61, _ring(104), {"building": "residential"}),
@@ -150,7 +150,7 @@ def _community_fixture() -> str:
         (81, _ring(124), {"building": "apartments"}),
         (82, _ring(128), {"building": "house"}),
         (83, _ring(132), {"building": "yes"}),
-        (84, _ring(136), {"building": "dormitory"}),
+        (84, _ring(136), {"building": "house"}),
     ]
     relations = [(70, [("way", 71, "outer")], {"type": "multipolygon", "landuse": "residential"})]
     return _osm_xml(nodes, ways, relations)
@@ -569,7 +569,7 @@ FILES = {"beijing": "beijing_wudaokou_2017/map.osm", "nanjing": "nanjing_xinjiek
 @pytest.fixture(scope="module", params=["beijing", "nanjing"])
 def real(request: pytest.FixtureRequest, osm_dir: Path) -> tuple[str, Path, OsmLayers]:
     path = osm_dir / FILES[request.param]
-    return request.param, path, read_osm(path)
+    return request.param, path, read_osm(path, review_rules=False)  # tag rules only
 
 
 @pytest.mark.osm
@@ -645,7 +645,7 @@ def helsinki(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, OsmL
     with osmium.SimpleWriter(str(xml)) as writer:
         for obj in osmium.FileProcessor(pbf):
             writer.add(obj)
-    return pbf, xml, read_osm(pbf)
+    return pbf, xml, read_osm(pbf, review_rules=False)  # tag rules only
 
 
 def test_helsinki_pbf(helsinki: tuple[Path, Path, OsmLayers]) -> None:
