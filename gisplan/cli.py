@@ -373,11 +373,47 @@ def publish(
 @app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Folder to create the templates in.")],
+    *,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing non-empty folder.")
     ] = False,
+    from_osm: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-osm",
+            help="An .osm/.osm.pbf file: write a ready scenario with households estimated (估算).",
+        ),
+    ] = None,
+    default_levels: Annotated[
+        int, typer.Option(help="With --from-osm: levels of a building without building:levels.")
+    ] = 6,
+    area_per_household: Annotated[
+        float, typer.Option(help="With --from-osm: floor area per household (m²).")
+    ] = 90.0,
+    persons_per_household: Annotated[
+        float, typer.Option(help="With --from-osm: persons per household.")
+    ] = 2.62,
 ) -> None:
-    """Write a commented scenario and survey templates (Excel, GeoPackage) to fill in."""
+    """Write a commented scenario and survey templates (Excel, GeoPackage) to fill in.
+
+    With --from-osm, write a ready scenario from an OpenStreetMap file instead: communities
+    with households and residents ESTIMATED from building footprints x levels (marked 估算),
+    and a workbook to replace the estimates with the survey's figures.
+    """
+    if from_osm is not None:
+        from gisplan.estimate import EstimateAssumptions  # noqa: PLC0415
+        from gisplan.templates import write_osm_scenario  # noqa: PLC0415
+
+        rules = EstimateAssumptions(
+            default_levels=default_levels,
+            floor_area_per_household_m2=area_per_household,
+            persons_per_household=persons_per_household,
+        )
+        for path in write_osm_scenario(directory, from_osm, assumptions=rules, overwrite=overwrite):
+            typer.echo(f"  {path}")
+        typer.echo(f"户数、人口为估算（{rules.text_zh()}），不是调查数据；")
+        typer.echo(f"Run it: gisplan run {directory / 'scenario.yaml'}")
+        return
     from gisplan.templates import write_templates  # noqa: PLC0415
 
     for path in write_templates(directory, overwrite=overwrite):

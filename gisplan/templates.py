@@ -20,7 +20,10 @@ column, so a filled workbook is read with
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import re
 import secrets
 import shutil
 from pathlib import Path
@@ -36,13 +39,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from gisplan._text import display_width
-from gisplan.errors import OutputError
+from gisplan.errors import LayerError, OutputError
 from gisplan.layers import LAYER_KINDS, layer_schema
 from gisplan.standards import load_standard
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from openpyxl.worksheet.worksheet import Worksheet
 
+    from gisplan.estimate import EstimateAssumptions
     from gisplan.layers import ColumnSpec
 
 __all__ = [
@@ -53,6 +59,7 @@ __all__ = [
     "SURVEY_FILE",
     "TEMPLATE_CRS",
     "header_label",
+    "write_osm_scenario",
     "write_templates",
 ]
 
@@ -412,6 +419,241 @@ def _write_files(folder: Path) -> list[Path]:
     return paths
 
 
+def _staged(
+    directory: str | Path, write: Callable[[Path], list[Path]], *, overwrite: bool
+) -> list[Path]:
+    """Write files with ``write`` into a staging folder, then move them into ``directory``."""
+    target = Path(directory)
+    if target.exists() and not target.is_dir():
+        raise OutputError(
+            f"{target} is a file, not a folder; choose another folder for the templates"
+        )
+    if target.is_dir() and any(target.iterdir()) and not overwrite:
+        raise OutputError(
+            f"{target} already exists and is not empty; use --overwrite (overwrite=True) "
+            "to replace the template files in it, or choose another folder"
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+        staging.mkdir()
+    except OSError as err:
+        raise OutputError(
+            f"{target}: cannot create the folder ({err}); choose another folder"
+        ) from err
+    try:
+        written = write(staging)
+        if target.is_dir():
+            for path in written:
+                path.replace(target / path.name)
+            staging.rmdir()
+        else:
+            staging.rename(target)
+    except OSError as err:
+        raise OutputError(
+            f"{target}: cannot write the templates ({err}); choose another folder"
+        ) from err
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return [target / p.name for p in written]
+
+
+#: File names written by :func:`write_osm_scenario`.
+OSM_COMMUNITIES_FILE = "communities.gpkg"
+OSM_SURVEY_FILE = "survey_households.xlsx"
+
+_OSM_SCENARIO = """\
+# gisplan 方案文件（由 gisplan init --from-osm 生成）/ scenario written by gisplan init --from-osm
+# 路径相对于本文件所在文件夹；运行 / run:  gisplan run scenario.yaml
+#
+# 注意：小区、设施、路网均来自 OpenStreetMap（{osm_name}，ODbL），数据可能不全：
+# 某类设施在 OSM 中缺失不等于实地缺失。
+# 户数、人口为【估算】，不是调查数据（communities.gpkg 中 households_source = 估算）：
+#   {assumptions}
+#   {n} 个小区，估算共 {households} 户、{population} 人；
+#   {default_n} 栋住宅缺 building:levels，按默认层数计。
+# 调查后：在 {survey} 中填写调查户数/人口，并在 communities.gpkg（QGIS 打开）中替换
+# households、population，把 households_source 改为 调查。
+# Households and population are ESTIMATES from building footprints x levels (see above),
+# marked households_source = 估算; replace them with the survey's figures.
+
+name: {name}
+title: {name}（OSM 底图，户数为估算）
+datum: WGS84                   # OSM 为 WGS84 / OSM is WGS84
+metric_crs: auto
+
+layers:
+  communities: {{path: {communities}, layer: communities}}   # 小区（户数估算）
+  facilities: {{path: {osm}}}     # 设施，来自 OSM
+  network: {{path: {osm}}}        # 步行路网，来自 OSM
+
+access:                        # 15 分钟生活圈：设施覆盖与缺口（按估算户数加权）
+  types: all
+
+outputs:
+  dir: null                    # 默认 outputs/<name>/
+"""
+
+_SURVEY_HEADERS = (
+    "小区编号",
+    "小区名称",
+    "来源",
+    "户数（估算，户）",
+    "人口（估算，人）",
+    "估算建筑面积（m²）",
+    "计入住宅楼栋数",
+    "其中缺层数楼栋",
+    "户数（调查，户）",
+    "人口（调查，人）",
+    "建成年份（调查）",
+    "备注",
+)
+
+
+def _osm_survey(path: Path, communities: gpd.GeoDataFrame, assumptions_zh: str) -> None:
+    book = Workbook()
+    ws = book.active
+    if ws is None:  # pragma: no cover - a new workbook always has a sheet
+        ws = book.create_sheet()
+    ws.title = "小区"
+    ws.append(list(_SURVEY_HEADERS))
+    for row in communities.itertuples(index=False):
+        ws.append(
+            [
+                str(row.community_id),
+                None if pd.isna(row.name) else str(row.name),
+                str(row.source) if hasattr(row, "source") else None,
+                int(row.households),
+                int(row.population),
+                float(row.est_floor_area_m2),
+                int(row.est_buildings),
+                int(row.est_buildings_default_levels),
+                None,
+                None,
+                None,
+                str(row.est_note),
+            ]
+        )
+    for col, text in enumerate(_SURVEY_HEADERS, start=1):
+        head = ws.cell(row=1, column=col)
+        head.font = _HEADER_FONT
+        head.fill = _REQUIRED_FILL if "调查" in text else _HEADER_FILL
+        head.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(col)].width = max(display_width(text) + 4.0, 12.0)
+    ws.freeze_panes = "A2"
+    notes = book.create_sheet("说明")
+    for line in (
+        "户数估算说明（gisplan init --from-osm）",
+        "",
+        "本表的户数、人口是【估算】，不是调查数据，不得作为调查数据上报。",
+        f"估算方法：{assumptions_zh}。",
+        (
+            "计入的楼栋：building=residential/apartments/house/dormitory；"
+            "landuse=residential 范围内的 building=yes 也计入。"
+        ),
+        (
+            "请在浅黄色列填写调查户数、人口、建成年份，再替换 communities.gpkg 中的对应值，"
+            "并把 households_source 改为 调查。"
+        ),
+        (
+            "English: households/population are estimates (footprint x levels / floor area per "
+            "household); fill in the surveyed figures in the yellow columns."
+        ),
+    ):
+        notes.append([line])
+    notes.cell(row=1, column=1).font = Font(bold=True, size=14)
+    book.save(path)
+
+
+def write_osm_scenario(
+    directory: str | Path,
+    osm_path: str | Path,
+    *,
+    assumptions: EstimateAssumptions | None = None,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write a ready scenario from one OSM file, with households estimated (估算).
+
+    Writes ``communities.gpkg`` (the OSM community skeleton with
+    :func:`gisplan.estimate.estimate_households` columns, EPSG:4326),
+    ``survey_households.xlsx`` (the communities with their estimates and empty columns for
+    the survey's figures) and ``scenario.yaml`` (communities from the GeoPackage, facilities
+    and network from the OSM file — referenced, not copied — and an access step), so
+    ``gisplan run DIR/scenario.yaml`` works without editing.
+
+    Parameters
+    ----------
+    directory
+        Folder to create (it may exist if empty).
+    osm_path
+        An ``.osm`` or ``.osm.pbf`` file.
+    assumptions
+        Estimate assumptions (default :class:`gisplan.estimate.EstimateAssumptions`).
+    overwrite
+        Replace the three files in an existing, non-empty folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The three files written.
+
+    Raises
+    ------
+    LayerError
+        If the OSM file is missing, unreadable or has no residential community.
+    OutputError
+        As :func:`write_templates`.
+    """
+    from gisplan.estimate import (  # noqa: PLC0415 - osmium only for this route
+        EstimateAssumptions,
+        estimate_households,
+        read_osm_buildings,
+    )
+    from gisplan.osm import read_osm_communities  # noqa: PLC0415
+
+    rules = assumptions or EstimateAssumptions()
+    source = Path(osm_path).resolve()
+    communities = read_osm_communities(source)
+    if not len(communities):
+        raise LayerError(
+            f"{source}: no residential community (landuse=residential or residential "
+            "buildings) in the file; choose a larger extract or start from gisplan init DIR "
+            "and the survey workbook"
+        )
+    estimated = estimate_households(communities, read_osm_buildings(source), assumptions=rules)
+    target = Path(directory).resolve()
+    osm_ref = Path(os.path.relpath(source, target)).as_posix()
+    text = _OSM_SCENARIO.format(
+        osm_name=source.name,
+        assumptions=rules.text_zh(),
+        n=len(estimated),
+        households=int(estimated["households"].sum()),
+        population=int(estimated["population"].sum()),
+        default_n=int(estimated["est_buildings_default_levels"].sum()),
+        survey=OSM_SURVEY_FILE,
+        name=re.sub(r"[^0-9A-Za-z_\u4e00-\u9fff-]+", "_", target.name) or "osm",
+        communities=OSM_COMMUNITIES_FILE,
+        osm=json.dumps(osm_ref, ensure_ascii=False),
+    )
+
+    def write(folder: Path) -> list[Path]:
+        paths = [folder / OSM_COMMUNITIES_FILE, folder / OSM_SURVEY_FILE, folder / SCENARIO_FILE]
+        pyogrio.write_dataframe(estimated, paths[0], layer="communities", driver="GPKG")
+        _osm_survey(paths[1], estimated, rules.text_zh())
+        paths[2].write_text(text, encoding="utf-8")
+        return paths
+
+    written = _staged(directory, write, overwrite=overwrite)
+    logger.info(
+        "wrote an OSM scenario to %s: %d communities, %d households (估算)",
+        directory,
+        len(estimated),
+        int(estimated["households"].sum()),
+    )
+    return written
+
+
 def write_templates(directory: str | Path, *, overwrite: bool = False) -> list[Path]:
     """Write the survey workbook, the empty GeoPackage and a scenario into a folder.
 
@@ -446,37 +688,6 @@ def write_templates(directory: str | Path, *, overwrite: bool = False) -> list[P
     ['survey_template.xlsx', 'layers_template.gpkg', 'scenario.yaml']
     """
     target = Path(directory)
-    if target.exists() and not target.is_dir():
-        raise OutputError(
-            f"{target} is a file, not a folder; choose another folder for the templates"
-        )
-    if target.is_dir() and any(target.iterdir()) and not overwrite:
-        raise OutputError(
-            f"{target} already exists and is not empty; use --overwrite (overwrite=True) "
-            "to replace the template files in it, or choose another folder"
-        )
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
-        staging.mkdir()
-    except OSError as err:
-        raise OutputError(
-            f"{target}: cannot create the folder ({err}); choose another folder"
-        ) from err
-    try:
-        written = _write_files(staging)
-        if target.is_dir():
-            for path in written:
-                path.replace(target / path.name)
-            staging.rmdir()
-        else:
-            staging.rename(target)
-    except OSError as err:
-        raise OutputError(
-            f"{target}: cannot write the templates ({err}); choose another folder"
-        ) from err
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+    written = _staged(target, _write_files, overwrite=overwrite)
     logger.info("wrote survey templates to %s", target)
-    return [target / p.name for p in written]
+    return written
