@@ -84,6 +84,13 @@ class AccessOptions:
     ----------
     max_snap_m
         Points farther than this from every walkable edge are flagged and unreachable.
+    snap_tolerance_m
+        A point whose nearest edge is on a minor (disconnected) piece of the network is
+        snapped to the main piece instead when that is at most this much farther
+        (:func:`gisplan.network.snap_points`); 0 = always the nearest edge.
+    polygon_boundary
+        Facilities (and candidate sites) given as polygons are measured from their boundary,
+        not from their representative point (off by default until siting adopts it).
     limit_m
         Optional search limit in metres; ``None`` gives exact distances everywhere.
     entrance_near_m
@@ -107,6 +114,8 @@ class AccessOptions:
     """
 
     max_snap_m: float = 200.0
+    snap_tolerance_m: float = 50.0
+    polygon_boundary: bool = False
     limit_m: float | None = None
     entrance_near_m: float = 30.0
     max_entrances: int = 6
@@ -127,6 +136,7 @@ class AccessOptions:
                 )
 
         positive("max_snap_m", self.max_snap_m)
+        positive("snap_tolerance_m", self.snap_tolerance_m, allow_zero=True)
         if self.limit_m is not None:
             positive("limit_m", self.limit_m)
         positive("entrance_near_m", self.entrance_near_m, allow_zero=True)
@@ -222,7 +232,9 @@ def community_origins(
     -------
     geopandas.GeoDataFrame
         Points with ``community_id, origin_id`` (``C001-E1`` / ``C001-b1`` / ``C001-c``),
-        ``origin_source`` (``entrance`` / ``boundary`` / ``centroid``), sorted by
+        ``origin_source`` (``entrance`` / ``boundary`` / ``centroid``), ``piece`` (the
+        network piece it is snapped to, 0 = main; <NA> without a graph or a location) and
+        ``snap_m`` (its straight distance to that piece, NaN likewise), sorted by
         community_id then origin_id. A community without geometry gets one ``centroid`` row
         with an empty point.
 
@@ -295,7 +307,17 @@ def community_origins(
         ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
     )
     crs = graph.crs if graph is not None else communities.crs
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=crs)
+    result = gpd.GeoDataFrame(out, geometry="geometry", crs=crs)
+    piece = pd.array([pd.NA] * len(result), dtype="Int64")
+    snap_m = np.full(len(result), np.nan)
+    if graph is not None and len(result):
+        snap = _snap(graph, result, options)
+        piece = pd.array(np.where(snap.edge >= 0, snap.component, 0), dtype="Int64")
+        piece[snap.edge < 0] = pd.NA
+        snap_m = snap.snap_m
+    result.insert(3, "piece", piece)
+    result.insert(4, "snap_m", snap_m)
+    return result
 
 
 def _given_entrances(entrances: gpd.GeoDataFrame, graph: WalkGraph, ids: set[str]) -> pd.DataFrame:
@@ -583,10 +605,12 @@ class NearestSearch:
         self.graph = graph
         self.origins = _sorted_origins(origins)
         self.facilities = _sorted_facilities(facilities)
-        self.origin_snap = snap_points(graph, self.origins, max_snap_m=options.max_snap_m)
-        self.facility_snap = snap_points(graph, self.facilities, max_snap_m=options.max_snap_m)
+        self.origin_snap = _snap(graph, self.origins, options)
+        self.facility_snap = _snap(graph, self.facilities, options)
         _log_far(self.origins, self.origin_snap, "origins", "origin_id", options)
         _log_far(self.facilities, self.facility_snap, "facilities", "facility_id", options)
+        _log_minor(self.origins, self.origin_snap, "origins", "origin_id", options)
+        _log_minor(self.facilities, self.facility_snap, "facilities", "facility_id", options)
         self.limit = np.inf if options.limit_m is None else float(options.limit_m)
         self._valid = np.flatnonzero(~self.origin_snap.far)
         self._ends = _origin_offsets(graph, self.origin_snap, self._valid)
@@ -746,6 +770,50 @@ def _warn_offset(graph: WalkGraph, facilities: gpd.GeoDataFrame) -> None:
     hint = offset_hint(facilities, lambda pts: snap_points(graph, pts).snap_m, what="facilities")
     if hint is not None:
         logger.warning("%s", hint)
+
+
+def _snap(graph: WalkGraph, points: gpd.GeoDataFrame, options: AccessOptions) -> Snap:
+    return snap_points(
+        graph,
+        points,
+        max_snap_m=options.max_snap_m,
+        snap_tolerance_m=options.snap_tolerance_m,
+        polygon_boundary=options.polygon_boundary,
+    )
+
+
+def _log_minor(
+    frame: pd.DataFrame, snap: Snap, what: str, id_col: str, options: AccessOptions
+) -> None:
+    """Warn about points left on a minor piece, and log those moved to the main piece."""
+    moved = snap.moved & ~snap.far
+    if moved.any():
+        logger.info(
+            "%s: %d point(s) nearest to a minor network piece were snapped to the main piece "
+            "(within snap_tolerance_m = %s)",
+            what,
+            int(moved.sum()),
+            _fmt_m(options.snap_tolerance_m),
+        )
+    minor = (snap.component > 0) & ~snap.far
+    if minor.any():
+        logger.warning(
+            "%s: %d point(s) are snapped to a minor network piece (no main-piece edge within "
+            "snap_tolerance_m = %s farther) and reach only that piece: %s; join the piece to "
+            "the network, or raise snap_tolerance_m",
+            what,
+            int(minor.sum()),
+            _fmt_m(options.snap_tolerance_m),
+            ", ".join(
+                f"{i} (piece {c}, snap {_fmt_m(s)})"
+                for i, c, s in zip(
+                    frame[id_col].to_numpy()[minor][:10],
+                    snap.component[minor][:10],
+                    snap.snap_m[minor][:10],
+                    strict=True,
+                )
+            ),
+        )
 
 
 def _log_far(
@@ -1248,8 +1316,8 @@ def facility_catchments(
     _check_layer(facilities, graph, "facilities", ["facility_id", "type"])
     o = _sorted_origins(origins)
     f = _sorted_facilities(facilities)
-    o_snap = snap_points(graph, o, max_snap_m=options.max_snap_m)
-    f_snap = snap_points(graph, f, max_snap_m=options.max_snap_m)
+    o_snap = _snap(graph, o, options)
+    f_snap = _snap(graph, f, options)
     comm = o["community_id"].to_numpy(dtype=object)
     fid = f["facility_id"].to_numpy(dtype=object)
     ftype = f["type"].to_numpy(dtype=object)
@@ -1427,7 +1495,7 @@ def service_areas(
             [("buffer_m", f"must be > 0, got {buffer_m!r}", "fix it")],
         )
     f = _sorted_facilities(facilities)
-    f_snap = snap_points(graph, f, max_snap_m=options.max_snap_m)
+    f_snap = _snap(graph, f, options)
     ftype = f["type"].to_numpy(dtype=object)
     radius = np.full(len(f), np.nan)
     owner_parts: list[NDArray[np.int64]] = []

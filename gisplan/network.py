@@ -35,7 +35,7 @@ from gisplan.validation import ValidationReport
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["Snap", "WalkGraph", "build_graph", "snap_points"]
+__all__ = ["Snap", "WalkGraph", "build_graph", "network_pieces", "snap_points"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +64,9 @@ class WalkGraph:
         ``(n_nodes, n_nodes)`` symmetric CSR matrix of edge lengths; for node pairs joined
         by several edges the shortest length.
     component
-        Connected-component label per node: 0 is the largest piece, then by size
-        descending, ties by lowest node index.
+        Connected-component ("piece") label per node: 0 is the **main piece**, the one with
+        the most walkable length, then by length descending, ties by more nodes, then by
+        lowest node index.
     report
         Warnings found while building: disconnected pieces, zero-length lines, duplicate
         edges, empty or non-line rows.
@@ -96,6 +97,21 @@ class WalkGraph:
     def edge_tree(self) -> shapely.STRtree:
         """STRtree over :attr:`edge_geometry` (built on first use, then kept)."""
         return shapely.STRtree(self.edge_geometry)
+
+    @cached_property
+    def edge_piece(self) -> NDArray[np.int32]:
+        """Piece (component) of each edge; 0 is the main piece."""
+        return np.asarray(self.component[self.edge_u], dtype=np.int32)
+
+    @cached_property
+    def main_edges(self) -> NDArray[np.int64]:
+        """Indices of the edges of the main piece (piece 0)."""
+        return np.flatnonzero(self.edge_piece == 0).astype(np.int64)
+
+    @cached_property
+    def main_edge_tree(self) -> shapely.STRtree:
+        """STRtree over the main piece's edges (positions index :attr:`main_edges`)."""
+        return shapely.STRtree(self.edge_geometry[self.main_edges])
 
     @cached_property
     def component_sizes(self) -> NDArray[np.int64]:
@@ -257,7 +273,7 @@ def build_graph(network: gpd.GeoDataFrame, *, node_tolerance_m: float = 0.01) ->
             "usually harmless (dual carriageways, loops); remove true duplicates if any",
             severity="warning",
         )
-    component = _components(matrix)
+    component = _components(matrix, edge_u, length)
     graph = WalkGraph(
         crs=pyproj.CRS.from_user_input(network.crs),
         node_xy=node_xy.astype(np.float64),
@@ -391,13 +407,16 @@ def _matrix(
     return matrix, int((~keep).sum())
 
 
-def _components(matrix: sp.csr_array) -> NDArray[np.int32]:
-    """Label components: 0 = largest, then by size descending, ties by lowest node."""
+def _components(
+    matrix: sp.csr_array, edge_u: NDArray[np.int64], length: NDArray[np.float64]
+) -> NDArray[np.int32]:
+    """Label components: 0 = most length, then by length, nodes, lowest node."""
     _, labels = connected_components(matrix, directed=False)
     sizes = np.bincount(labels)
+    metres = np.bincount(labels[edge_u], weights=length, minlength=len(sizes))
     # nodes are numbered 0..n-1, so a label's first occurrence is its lowest node
     _, first = np.unique(labels, return_index=True)
-    order = np.lexsort((first, -sizes))
+    order = np.lexsort((first, -sizes, -metres))
     new = np.empty(len(order), dtype=np.int32)
     new[order] = np.arange(len(order), dtype=np.int32)
     return np.asarray(new[labels], dtype=np.int32)
@@ -427,7 +446,7 @@ def _report_components(graph: WalkGraph) -> None:
 
 @dataclass(frozen=True, eq=False)
 class Snap:
-    """Points attached to their nearest edge of a :class:`WalkGraph` (see :func:`snap_points`).
+    """Points attached to an edge of a :class:`WalkGraph` (see :func:`snap_points`).
 
     Attributes
     ----------
@@ -438,13 +457,16 @@ class Snap:
     dist_v_m
         Distance along the edge from the projected point to ``edge_v`` (NaN where -1).
     snap_m
-        Straight distance from the point to the edge (NaN where -1).
+        Straight distance from the point (a polygon's boundary) to the edge (NaN where -1).
     xy
         ``(n, 2)`` projected point on the edge (NaN where -1).
     component
-        Component of the edge (-1 where -1).
+        Piece of the edge, 0 = main piece (-1 where -1).
     far
         ``snap_m > max_snap_m``, or no edge.
+    moved
+        The nearest edge was on a minor piece and the point was snapped to the main piece
+        instead (within ``snap_tolerance_m`` farther).
     """
 
     edge: NDArray[np.int64]
@@ -454,11 +476,20 @@ class Snap:
     xy: NDArray[np.float64]
     component: NDArray[np.int32]
     far: NDArray[np.bool_]
+    moved: NDArray[np.bool_]
+
+
+_POLYGONAL = (int(shapely.GeometryType.POLYGON), int(shapely.GeometryType.MULTIPOLYGON))
 
 
 def _point_geometries(
-    graph: WalkGraph, points: gpd.GeoSeries | gpd.GeoDataFrame, what: str
+    graph: WalkGraph,
+    points: gpd.GeoSeries | gpd.GeoDataFrame,
+    what: str,
+    *,
+    polygon_boundary: bool = False,
 ) -> NDArray[np.object_]:
+    """Return what is snapped: points as given, polygons' boundaries, others' surface point."""
     require_metric_crs(points, what=what)
     if not pyproj.CRS.from_user_input(points.crs).equals(graph.crs):
         raise CRSError(
@@ -467,11 +498,32 @@ def _point_geometries(
         )
     geoms = np.asarray(points.geometry.array, dtype=object)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    not_point = ok & (shapely.get_type_id(geoms) != int(shapely.GeometryType.POINT))
-    if not_point.any():
+    kind = shapely.get_type_id(geoms)
+    polygon = ok & np.isin(kind, _POLYGONAL) & polygon_boundary
+    other = ok & ~polygon & (kind != int(shapely.GeometryType.POINT))
+    if polygon.any() or other.any():
         geoms = geoms.copy()
-        geoms[not_point] = shapely.point_on_surface(geoms[not_point])
+        geoms[polygon] = shapely.boundary(geoms[polygon])
+        geoms[other] = shapely.point_on_surface(geoms[other])
     return geoms
+
+
+def _nearest(
+    tree: shapely.STRtree, geoms: NDArray[np.object_]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Nearest tree item per geometry (ties: lowest index) and its distance; -1/NaN if none."""
+    n = len(geoms)
+    item = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.nan)
+    if n and len(tree.geometries):
+        (qi, ei), d = tree.query_nearest(geoms, return_distance=True, all_matches=True)
+        order = np.lexsort((ei, qi))
+        qi, ei, d = qi[order], ei[order], d[order]
+        first = np.ones(len(qi), dtype=bool)
+        first[1:] = qi[1:] != qi[:-1]
+        item[qi[first]] = ei[first]
+        dist[qi[first]] = d[first]
+    return item, dist
 
 
 def snap_points(
@@ -479,22 +531,36 @@ def snap_points(
     points: gpd.GeoSeries | gpd.GeoDataFrame,
     *,
     max_snap_m: float = 200.0,
+    snap_tolerance_m: float = 50.0,
+    polygon_boundary: bool = False,
 ) -> Snap:
-    """Attach points to their nearest edge.
+    """Attach points to their nearest edge, preferring the main piece of the network.
 
     Every point with a geometry is snapped, however far, so its snap distance can be
-    reported; points farther than ``max_snap_m`` are flagged ``far``. Points that are not
-    Points (e.g. polygons) use their representative point. Ties between equally near
-    edges go to the lowest edge index.
+    reported; points farther than ``max_snap_m`` are flagged ``far``. A point whose nearest
+    edge lies on a minor (disconnected) piece is snapped to the nearest edge of the main
+    piece (piece 0) instead when that edge is at most ``snap_tolerance_m`` farther: a
+    footbridge or an isolated path next to a street must not cut a community off. Ties
+    between equally near edges go to the lowest edge index.
+
+    With ``polygon_boundary``, a polygon (a school campus) is measured from its
+    **boundary**: it is attached at the point of the network nearest to its boundary (0 m
+    where a street touches or crosses it), and ``snap_m`` is that boundary-to-street
+    distance. Otherwise, and for other non-points, the representative point is used.
 
     Parameters
     ----------
     graph
         The walking graph.
     points
-        Points in the graph's CRS.
+        Points (or polygons) in the graph's CRS.
     max_snap_m
         Points farther than this from every edge are flagged ``far``.
+    snap_tolerance_m
+        How much farther the main piece may be than a minor piece's nearer edge and still
+        be chosen; 0 = always the nearest edge.
+    polygon_boundary
+        Measure polygons from their boundary instead of their representative point.
 
     Returns
     -------
@@ -505,6 +571,8 @@ def snap_points(
     ------
     CRSError
         If the points are not in a metric CRS or not in the graph's CRS.
+    LayerError
+        If ``snap_tolerance_m`` is negative or not a number.
 
     Examples
     --------
@@ -515,31 +583,39 @@ def snap_points(
     >>> s.edge.tolist(), s.dist_u_m.tolist(), s.dist_v_m.tolist(), s.snap_m.tolist()
     ([0], [30.0], [70.0], [40.0])
     """
-    geoms = _point_geometries(graph, points, "points")
-    n = len(geoms)
-    edge = np.full(n, -1, dtype=np.int64)
-    snap = np.full(n, np.nan)
-    if n:
-        (qi, ei), dist = graph.edge_tree.query_nearest(
-            geoms, return_distance=True, all_matches=True
+    if not (np.isfinite(snap_tolerance_m) and snap_tolerance_m >= 0):
+        raise LayerError(
+            f"snap_tolerance_m must be zero or a positive number of metres, "
+            f"got {snap_tolerance_m!r}"
         )
-        order = np.lexsort((ei, qi))
-        qi, ei, dist = qi[order], ei[order], dist[order]
-        first = np.ones(len(qi), dtype=bool)
-        first[1:] = qi[1:] != qi[:-1]
-        edge[qi[first]] = ei[first]
-        snap[qi[first]] = dist[first]
+    geoms = _point_geometries(graph, points, "points", polygon_boundary=polygon_boundary)
+    n = len(geoms)
+    edge, snap = _nearest(graph.edge_tree, geoms)
+    moved = np.zeros(n, dtype=bool)
+    minor = (edge >= 0) & (graph.edge_piece[np.maximum(edge, 0)] != 0)
+    if minor.any():
+        pos, d_main = _nearest(graph.main_edge_tree, geoms[minor])
+        ok = (pos >= 0) & (d_main <= snap[minor] + snap_tolerance_m)
+        idx = np.flatnonzero(minor)[ok]
+        edge[idx] = graph.main_edges[pos[ok]]
+        snap[idx] = d_main[ok]
+        moved[idx] = True
     has = edge >= 0
+    lines = graph.edge_geometry[edge[has]]
+    at = geoms[has].copy()
+    not_point = shapely.get_type_id(at) != int(shapely.GeometryType.POINT)
+    if not_point.any():
+        # the point of the edge nearest to the boundary
+        at[not_point] = shapely.get_point(shapely.shortest_line(at[not_point], lines[not_point]), 1)
     dist_u = np.full(n, np.nan)
     xy = np.full((n, 2), np.nan)
-    lines = graph.edge_geometry[edge[has]]
-    dist_u[has] = shapely.line_locate_point(lines, geoms[has])
+    dist_u[has] = shapely.line_locate_point(lines, at)
     xy[has] = shapely.get_coordinates(shapely.line_interpolate_point(lines, dist_u[has]))
     length = np.full(n, np.nan)
     length[has] = graph.edge_length_m[edge[has]]
     dist_v = np.maximum(length - dist_u, 0.0)
     component = np.full(n, -1, dtype=np.int32)
-    component[has] = graph.component[graph.edge_u[edge[has]]]
+    component[has] = graph.edge_piece[edge[has]]
     far = ~has | ~(snap <= max_snap_m)
     return Snap(
         edge=edge,
@@ -549,4 +625,47 @@ def snap_points(
         xy=xy,
         component=component,
         far=far,
+        moved=moved,
+    )
+
+
+def network_pieces(graph: WalkGraph) -> gpd.GeoDataFrame:
+    """Return one row per connected piece of the walking network, for maps and checks.
+
+    Parameters
+    ----------
+    graph
+        The walking graph.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``piece`` (0 = main piece, the one with the most length), ``n_edges``, ``n_nodes``,
+        ``length_m``, ``is_main``, geometry = its edges as one MultiLineString; sorted by
+        piece.
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString
+    >>> net = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (100, 0)]),
+    ...                                   LineString([(0, 50), (30, 50)])], crs=4548)
+    >>> p = gisplan.network.network_pieces(gisplan.network.build_graph(net))
+    >>> p[["piece", "n_edges", "length_m", "is_main"]].values.tolist()
+    [[0, 1, 100.0, True], [1, 1, 30.0, False]]
+    """
+    n_pieces = len(graph.component_sizes)
+    piece = graph.edge_piece
+    order = np.argsort(piece, kind="stable")
+    lines: NDArray[np.object_] = graph.edge_geometry[order]
+    geoms = shapely.multilinestrings(lines, indices=piece[order])
+    return gpd.GeoDataFrame(
+        {
+            "piece": np.arange(n_pieces, dtype=np.int64),
+            "n_edges": np.bincount(piece, minlength=n_pieces).astype(np.int64),
+            "n_nodes": graph.component_sizes,
+            "length_m": np.bincount(piece, weights=graph.edge_length_m, minlength=n_pieces),
+            "is_main": np.arange(n_pieces) == 0,
+        },
+        geometry=gpd.GeoSeries(np.asarray(geoms, dtype=object), crs=graph.crs),
+        crs=graph.crs,
     )

@@ -402,6 +402,7 @@ def load_layers(
 def _access(ctx: RunContext, _: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Find life-circle gaps: origins, distances, gaps, coverage; 2SFCA, buildings, areas."""
     from gisplan import access, gaps  # noqa: PLC0415 - only runs that ask for it
+    from gisplan.network import network_pieces  # noqa: PLC0415
 
     section = ctx.scenario.access
     if section is None:
@@ -424,17 +425,29 @@ def _access(ctx: RunContext, _: Mapping[str, pd.DataFrame]) -> dict[str, pd.Data
         distances = access.nearest_facilities(
             graph, origins, facilities, types=types, options=options
         )
-    gap = gaps.gap_table(distances, communities, standard=ctx.standard, options=gap_options)
+    status = gaps.data_coverage(
+        facilities, communities, types=types, standard=ctx.standard, options=gap_options
+    )
+    gap = gaps.gap_table(
+        distances,
+        communities,
+        standard=ctx.standard,
+        options=gap_options,
+        data_status=dict(zip(status["type"], status["data_status"], strict=True)),
+    )
+    edges = _edge_effects(ctx, status["radius_m"].max())
     results: dict[str, pd.DataFrame] = {
         "origins": origins,
-        "gaps": gap,
-        "community_gaps": gaps.community_gaps(
-            gap, communities, options=gap_options, standard=ctx.standard
+        "gaps": gaps.with_edge_effect(gap, edges),
+        "community_gaps": gaps.with_edge_effect(
+            gaps.community_gaps(gap, communities, options=gap_options, standard=ctx.standard),
+            edges,
         ),
         "coverage": gaps.coverage_by_type(gap),
     }
     if graph is None:
         return results
+    results["network_pieces"] = network_pieces(graph)
     first = gap.groupby("type", sort=False)["radius_m"].first()
     radius = {str(t): float(r) for t, r in first.items()}
     # capacity-aware accessibility (2SFCA) for the types whose facilities carry a capacity
@@ -470,6 +483,38 @@ def _access(ctx: RunContext, _: Mapping[str, pd.DataFrame]) -> dict[str, pd.Data
             graph, chosen, radius_m=radius, options=options
         )
     return results
+
+
+def _edge_effects(ctx: RunContext, buffer_m: float) -> pd.DataFrame:
+    """Flag communities whose catchment crosses the data extent (access: boundary, OSM, hull)."""
+    from gisplan import gaps  # noqa: PLC0415 - only runs that ask for it
+    from gisplan._extent import data_extent  # noqa: PLC0415
+    from gisplan.errors import LayerError  # noqa: PLC0415
+    from gisplan.layers import read_file  # noqa: PLC0415
+
+    section, layers = ctx.scenario.access, ctx.scenario.layers
+    stated = section.boundary if section is not None else None
+    boundary = None
+    if stated is not None:
+        boundary = read_file(stated.path, layer=stated.layer, encoding=stated.encoding)
+        datum = stated.datum or ctx.scenario.datum
+        if boundary.crs is None and datum is None:
+            msg = (
+                f"access.boundary: {stated.path.name} has no CRS; state its datum "
+                "(boundary: {path: ..., datum: CGCS2000}) or the scenario's datum:"
+            )
+            raise LayerError(msg)
+        if datum is not None:
+            boundary = gcrs.to_metric(boundary, datum=datum, target=ctx.crs, what="boundary")
+    source = layers.facilities
+    extent, origin = data_extent(
+        ctx.layers["facilities"],
+        target=ctx.crs,
+        boundary=boundary,
+        facilities_path=source.path if source is not None else None,
+    )
+    logger.info("study-area edge: data extent from %s, buffer %.0f m", origin, buffer_m)
+    return gaps.edge_effects(ctx.layers["communities"], extent, buffer_m=buffer_m)
 
 
 def _siting(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

@@ -328,7 +328,8 @@ _GAPS = "gisplan.gaps:GapOptions"
 class AccessSection(_Model):
     """Options of the 15-minute life-circle step (``access:``).
 
-    Besides ``types``, ``levels`` and ``service_areas``, every field is one of
+    Besides ``types``, ``levels``, ``service_areas`` and ``boundary`` (the study area's
+    polygon layer for edge-effect flags, read like a layer), every field is one of
     :class:`gisplan.access.AccessOptions` or :class:`gisplan.gaps.GapOptions` (``radius_m``
     is ``GapOptions.radius_overrides``, ``level_distances`` is ``GapOptions.levels``), with
     the default of that class.
@@ -350,10 +351,25 @@ class AccessSection(_Model):
     weights: dict[str, float] | None = _option(_GAPS, "weights")
     level_distances: LevelDistances = _option(_GAPS, "levels")
     max_snap_m: float = _option(_ACCESS, "max_snap_m", gt=0)
+    snap_tolerance_m: float = _option(_ACCESS, "snap_tolerance_m", ge=0)
+    polygon_boundary: bool = _option(_ACCESS, "polygon_boundary")
     limit_m: float | None = _option(_ACCESS, "limit_m", gt=0)
     entrance_near_m: float = _option(_ACCESS, "entrance_near_m", ge=0)
     max_entrances: int = _option(_ACCESS, "max_entrances", ge=1)
     straight_line_factor: float | None = _option(_ACCESS, "straight_line_factor", ge=1.0)
+    data_complete: bool = _option(_GAPS, "data_complete")
+    boundary: LayerSource | None = Field(
+        default=None,
+        description=(
+            "Polygon layer of the study area where the data are complete (edge effects); "
+            "default: an OSM file's <bounds>, else the hull of the facilities."
+        ),
+    )
+
+    @field_validator("boundary", mode="before")
+    @classmethod
+    def _boundary_short_form(cls, value: object) -> object:
+        return _short_form(value)
 
     @field_validator("radius_m")
     @classmethod
@@ -1097,6 +1113,8 @@ class Scenario(_Model):
     def input_paths(self) -> list[Path]:
         """Return the files a run reads: the scenario, its standards table and every layer."""
         named = [self.source, self.standards, *(s.path for _, s in self.layers.items())]
+        if self.access is not None and self.access.boundary is not None:
+            named.append(self.access.boundary.path)
         return [p for p in named if p is not None]
 
     def layer_datum(self, kind: str) -> str | None:

@@ -73,12 +73,47 @@ def _dist(res: pd.DataFrame, cid: str, t: str = "kindergarten") -> float:
 # --------------------------------------------------------------------------- reference
 
 
-def _project(graph: WalkGraph, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest edge (brute force, lowest index on ties), along-edge position, snap distance."""
+def _main_edges(graph: WalkGraph) -> np.ndarray:
+    """Edges of the piece with the most length (networkx components, brute force)."""
+    g = nx.Graph()
+    g.add_edges_from(zip(graph.edge_u.tolist(), graph.edge_v.tolist(), strict=True))
+    pieces = [set(c) for c in nx.connected_components(g)]
+    metres = [sum(graph.edge_length_m[np.isin(graph.edge_u, list(c))]) for c in pieces]
+    main = pieces[int(np.argmax(metres))]
+    return np.isin(graph.edge_u, list(main))
+
+
+def _project(
+    graph: WalkGraph, pts: np.ndarray, tolerance: float = 50.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Snapped edge (brute force), along-edge position, snap distance.
+
+    The nearest edge (lowest index on ties), or the main piece's nearest when at most
+    ``tolerance`` farther; polygons are measured from their boundary.
+    """
+    pts = np.array(
+        [shapely.boundary(p) if p.geom_type in ("Polygon", "MultiPolygon") else p for p in pts],
+        dtype=object,
+    )
     d = shapely.distance(pts[:, None], graph.edge_geometry[None, :])
     edge = np.argmin(d, axis=1)
     snap = d[np.arange(len(pts)), edge]
-    along = shapely.line_locate_point(graph.edge_geometry[edge], pts)
+    main = _main_edges(graph)
+    d_main = np.where(main[None, :], d, np.inf)
+    edge_main = np.argmin(d_main, axis=1)
+    snap_main = d_main[np.arange(len(pts)), edge_main]
+    switch = ~main[edge] & (snap_main <= snap + tolerance)
+    edge = np.where(switch, edge_main, edge)
+    snap = np.where(switch, snap_main, snap)
+    lines = graph.edge_geometry[edge]
+    at = np.array(
+        [
+            p if p.geom_type == "Point" else shapely.get_point(shapely.shortest_line(p, line), 1)
+            for p, line in zip(pts, lines, strict=True)
+        ],
+        dtype=object,
+    )
+    along = shapely.line_locate_point(lines, at)
     return edge, along, snap
 
 
@@ -361,7 +396,14 @@ def test_origins_where_street_crosses_boundary() -> None:
     xy = sorted((p.x - X0, p.y - Y0) for p in o.geometry)
     assert xy == [(0.0, 50.0), (100.0, 50.0)]
     assert o["origin_id"].tolist() == ["C1-b1", "C1-b2"]
-    assert list(o.columns) == ["community_id", "origin_id", "origin_source", "geometry"]
+    assert list(o.columns) == [
+        "community_id",
+        "origin_id",
+        "origin_source",
+        "piece",
+        "snap_m",
+        "geometry",
+    ]
 
 
 def test_origins_near_street_and_far_community() -> None:
