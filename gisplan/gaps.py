@@ -10,7 +10,14 @@ Pure pandas on the tables of :mod:`gisplan.access`; no graph is needed:
 * :func:`coverage_by_type` — per type: shares (0–1) of communities, households and
   residents within the radius;
 * :func:`two_step_fca` — capacity-aware accessibility, classic two-step floating catchment
-  (Luo & Wang 2003) on the catchment pairs of ``access.facility_catchments``.
+  (Luo & Wang 2003) on the catchment pairs of ``access.facility_catchments``;
+* :func:`data_coverage` — per type, whether the data hold it at all near the study area
+  (``present`` / ``absent_within_buffer`` / ``absent_in_data``): a type with no object in
+  the data is "数据缺失 — 需核实", not a service gap, and is left out of the gap score
+  unless ``GapOptions.data_complete``;
+* :func:`edge_effects` — communities whose catchment crosses the edge of the data extent
+  (边缘效应: facilities just outside the data are unknown, so their gaps may be overstated);
+  :func:`with_edge_effect` adds the flags to a table.
 
 Radii are **planning targets** (服务半径 "不宜大于", LIFE_CIRCLE.md §2), not legal limits.
 Administrative types (group ``administrative`` of the standards table: 街道办事处, 派出所,
@@ -38,25 +45,34 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from gisplan import standards as gstandards
+from gisplan import vocabulary
 from gisplan._frozen import FrozenMap
 from gisplan._text import is_number
+from gisplan.crs import require_metric
 from gisplan.errors import LayerError, SchemaError, StandardsError
 from gisplan.standards import LevelDistances, short_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
+    from shapely.geometry.base import BaseGeometry
+
 __all__ = [
     "ADMINISTRATIVE_NOTE",
+    "DATA_STATUSES",
     "DEFAULT_WEIGHT",
     "ONE_OLD_ONE_YOUNG_WEIGHT",
     "GapOptions",
     "community_gaps",
     "coverage_by_type",
+    "data_coverage",
+    "edge_effects",
     "gap_table",
     "two_step_fca",
+    "with_edge_effect",
 ]
 
 logger = logging.getLogger(__name__)
@@ -70,6 +86,11 @@ DEFAULT_WEIGHT = 1.0
 #: Note added to every row of an administrative type (one per 街道, LIFE_CIRCLE.md §3:
 #: existence within the sub-district matters, not walking).
 ADMINISTRATIVE_NOTE = "administrative: check existence per 街道"
+
+#: Data-coverage codes of a facility type (vocabulary domain ``data_status``): at least one
+#: facility within the study area + the type's radius; objects of the type in the data but
+#: none that near; no object of the type in the data at all; not checked.
+DATA_STATUSES = ("present", "absent_within_buffer", "absent_in_data", "not_checked")
 
 _GAP_COLUMNS = [
     "community_id",
@@ -87,6 +108,7 @@ _GAP_COLUMNS = [
     "population",
     "households_affected",
     "population_affected",
+    "data_status",
     "note",
 ]
 _MAX_LISTED = 10
@@ -109,6 +131,11 @@ class GapOptions:
         types and :data:`DEFAULT_WEIGHT` (1.0) otherwise.
     levels
         Level distances used for types whose standard row has no ``service_radius_m``.
+    data_complete
+        ``False`` (default): a type with no object at all in the facilities layer
+        (``data_status`` ``absent_in_data``) is missing data, not a service gap, and is
+        left out of the gap score and ``n_missing`` (listed in ``types_no_data``). ``True``:
+        the data are complete, so such a type counts as a gap everywhere.
 
     Raises
     ------
@@ -129,6 +156,7 @@ class GapOptions:
     radius_overrides: Mapping[str, float] = field(default_factory=dict)
     weights: Mapping[str, float] | None = None
     levels: LevelDistances = field(default_factory=LevelDistances)
+    data_complete: bool = False
 
     def __post_init__(self) -> None:
         """Check radii (> 0) and weights (>= 0); store read-only copies."""
@@ -147,6 +175,11 @@ class GapOptions:
             f"GapOptions: facility code {k!r} is not text; write the code, e.g. 'kindergarten'"
             for k in [*self.radius_overrides, *(self.weights or {})]
             if not isinstance(k, str)
+        ]
+        problems += [
+            f"GapOptions.data_complete = {v!r}; write true or false"
+            for v in [self.data_complete]
+            if type(v) is not bool
         ]
         if problems:
             raise StandardsError("\n".join(problems))
@@ -311,6 +344,7 @@ def gap_table(
     *,
     standard: pd.DataFrame | None = None,
     options: GapOptions = GapOptions(),
+    data_status: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Return coverage per community and facility type.
 
@@ -327,6 +361,9 @@ def gap_table(
         packaged one.
     options
         Radius overrides, weights and level distances.
+    data_status
+        Data-coverage code per type (:func:`data_coverage`'s ``data_status``); types not
+        given (all, when ``None``) are ``"not_checked"``.
 
     Returns
     -------
@@ -338,8 +375,9 @@ def gap_table(
         (``"override" | "standard" | "level"``), ``dist_m, facility_id, covered`` (boolean;
         unreachable -> False), ``shortfall_m`` (``max(dist_m - radius_m, 0)``; NaN when
         unreachable), ``households, population, households_affected, population_affected``
-        (Int64; 0 when covered, ``<NA>`` when the population is unknown) and ``note``
-        (why a distance is missing, straight-line estimates, administrative types).
+        (Int64; 0 when covered, ``<NA>`` when the population is unknown), ``data_status``
+        (see :data:`DATA_STATUSES`) and ``note`` (why a distance is missing, straight-line
+        estimates, administrative types, "数据缺失 — 需核实" for a type absent in the data).
 
     Raises
     ------
@@ -375,7 +413,10 @@ def gap_table(
     dist["dist_m"] = pd.to_numeric(dist["dist_m"], errors="coerce").astype("float64")
     problems = _unknown_codes(table, dist["type"].unique(), where="distances: type")
     problems += _unknown_codes(table, options.radius_overrides, where="radius override")
-    problems += _unknown_codes(table, options.weights or {}, where="weight")
+    problems += [
+        *_unknown_codes(table, options.weights or {}, where="weight"),
+        *_bad_statuses(data_status),
+    ]
     if problems:
         raise StandardsError(
             "\n".join(problems) + "\n(codes: gisplan.standards.facility_codes(standard))"
@@ -439,7 +480,8 @@ def gap_table(
         index=out.index,
         dtype=str,
     )
-    out["note"] = _join_notes(dist_note, method_note, no_row, admin)
+    out["data_status"] = [(data_status or {}).get(t, "not_checked") for t in out["type"]]
+    out["note"] = _join_notes(dist_note, method_note, no_row, admin, _no_data_note(out))
 
     result: pd.DataFrame = out[_GAP_COLUMNS]
     n_unknown = int(comm["population"].isna().sum())
@@ -460,6 +502,23 @@ def gap_table(
 
 def _blank_text(frame: pd.DataFrame) -> pd.Series[Any]:
     return pd.Series("", index=frame.index, dtype=str)
+
+
+def _bad_statuses(data_status: Mapping[str, str] | None) -> list[str]:
+    return [
+        f"data_status: {code!r} = {value!r} is not one of {', '.join(DATA_STATUSES)}; "
+        "pass the data_status column of gisplan.gaps.data_coverage"
+        for code, value in (data_status or {}).items()
+        if value not in DATA_STATUSES
+    ]
+
+
+def _no_data_note(out: pd.DataFrame) -> pd.Series[Any]:
+    """Return "数据缺失 — 需核实" on the rows of types absent in the data, else ""."""
+    label = str(vocabulary.labels("data_status")["absent_in_data"])
+    absent = out["data_status"].astype(str).to_numpy() == "absent_in_data"
+    note: pd.Series[Any] = pd.Series(np.where(absent, label, ""), index=out.index, dtype=str)
+    return note
 
 
 # --------------------------------------------------------------------------- per community
@@ -489,7 +548,7 @@ def community_gaps(
         Communities with ``community_id`` and ``households`` (``name``, ``population``
         optional); its index, row order, geometry and CRS are kept.
     options
-        Gap-score weights (see :class:`GapOptions`).
+        Gap-score weights and ``data_complete`` (see :class:`GapOptions`).
     standard
         Standards table (its ``group`` column names the 一老一小 types); ``None``: the
         packaged one.
@@ -500,6 +559,9 @@ def community_gaps(
         Columns ``community_id, name, n_types`` (types checked, Int64), ``n_missing``
         (types not covered, Int64), ``missing_types`` (Chinese names joined with "、", in
         the order types first appear in ``gaps``: standard order for :func:`gap_table`),
+        ``types_no_data`` (types whose ``data_status`` in ``gaps`` is ``absent_in_data``,
+        joined with "、": missing data, left out of ``n_types``, ``n_missing``,
+        ``missing_types`` and the score unless ``options.data_complete``; then empty),
         ``gap_score`` (sum of weights of missing types / sum of weights checked, 0–1; NaN
         when no type was checked or all weights are 0), ``households, population,
         geometry``.
@@ -540,6 +602,13 @@ def community_gaps(
             "missing": ~gaps["covered"].astype("boolean").fillna(value=False).to_numpy(bool),
         }
     )
+    no_data = (
+        gaps["data_status"].astype(str).to_numpy() == "absent_in_data"
+        if "data_status" in gaps.columns and not options.data_complete
+        else np.zeros(len(g), dtype=bool)
+    )
+    left_out = g[no_data]
+    g = g[~no_data]
     favoured = _one_old_one_young(standard)
     weights = {code: _weight(code, options, favoured) for code in g["type"].unique()}
     g["weight"] = g["type"].map(weights).astype("float64")
@@ -564,6 +633,12 @@ def community_gaps(
     out["n_missing"] = key.map(per["n_missing"]).fillna(0).astype("Int64")
     out["missing_types"] = pd.Series(
         ["、".join(listed.get(k, ())) for k in key], index=key.index, dtype=str
+    )
+    unlisted: dict[Any, list[str]] = {}
+    for cid, name in zip(left_out["community_id"], left_out["type_zh"], strict=True):
+        unlisted.setdefault(cid, []).append(str(name))
+    out["types_no_data"] = pd.Series(
+        ["、".join(unlisted.get(k, ())) for k in key], index=key.index, dtype=str
     )
     weight = key.map(per["weight"]).astype("float64")
     score = key.map(per["weight_missing"]).astype("float64") / weight.where(weight > 0)
@@ -597,7 +672,10 @@ def coverage_by_type(gaps: pd.DataFrame) -> pd.DataFrame:
         communities_population_unknown``. Counts are Int64, shares float 0–1 (NaN when the
         denominator is 0). Population figures leave out communities whose population is
         unknown (counted in ``communities_population_unknown``); ``population`` is
-        ``<NA>`` when no community of the type has one.
+        ``<NA>`` when no community of the type has one. When ``gaps`` has ``data_status``
+        (:func:`gap_table`), two more columns: ``data_status`` and ``data_status_zh``
+        (Chinese label; "数据缺失 — 需核实" for a type with no object in the data, whose
+        0 % is missing data, not a finding).
 
     Examples
     --------
@@ -684,7 +762,220 @@ def coverage_by_type(gaps: pd.DataFrame) -> pd.DataFrame:
         "share_population",
         "communities_population_unknown",
     ]
+    if "data_status" in gaps.columns:
+        first = pd.Series(gaps["data_status"].astype(str).to_numpy(), index=g["type"])
+        status = out["type"].map(first.groupby(level=0, sort=False).first())
+        out["data_status"] = status.astype(str)
+        out["data_status_zh"] = status.map(dict(vocabulary.labels("data_status"))).astype(str)
+        columns += ["data_status", "data_status_zh"]
     result: pd.DataFrame = out[columns]
+    return result
+
+
+# --------------------------------------------------------------------------- data coverage
+
+
+def data_coverage(
+    facilities: gpd.GeoDataFrame,
+    communities: gpd.GeoDataFrame,
+    *,
+    types: Sequence[str],
+    standard: pd.DataFrame | None = None,
+    options: GapOptions = GapOptions(),
+) -> pd.DataFrame:
+    """Return, per facility type, whether the data hold it near the study area.
+
+    The study area is the convex hull of the communities. A type is ``present`` when at
+    least one facility of it lies within the type's radius (as :func:`gap_table` picks it)
+    of the study area, straight line; ``absent_within_buffer`` when the facilities layer
+    holds the type but none that near; ``absent_in_data`` when it holds no object of the
+    type at all: "数据缺失 — 需核实", to be verified on site, not a service gap. The
+    absent-in-data types are logged once as a warning.
+
+    Parameters
+    ----------
+    facilities
+        Facilities with ``type`` and geometry, in a metric CRS.
+    communities
+        Communities (geometry only is used), in the same CRS.
+    types
+        Facility codes asked for.
+    standard, options
+        Standards table and gap options (radius overrides, level distances).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per type (standard order), RangeIndex: ``type, type_zh, radius_m,
+        n_facilities`` (in the layer, Int64), ``n_facilities_near`` (within the study area
+        + radius, Int64), ``data_status, data_status_zh``.
+
+    Raises
+    ------
+    CRSError
+        If a layer is not in a metric CRS.
+    SchemaError
+        If the facilities have no ``type`` column.
+    StandardsError
+        If a type is not in the standards table.
+
+    Examples
+    --------
+    >>> c = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 100)], crs=4547)
+    >>> f = gpd.GeoDataFrame({"type": ["kindergarten"]}, geometry=[box(900, 0, 910, 10)],
+    ...                      crs=4547)
+    >>> data_coverage(f, c, types=["kindergarten", "bus_stop"])["data_status"].tolist()
+    ['absent_within_buffer', 'absent_in_data']
+    """
+    require_metric(facilities, what="data_coverage: facilities")
+    require_metric(communities, what="data_coverage: communities")
+    _require_columns(
+        facilities,
+        ["type"],
+        what="facilities",
+        fix="read the layer with gisplan.read_layer (maps 设施类型) or add the column",
+    )
+    table = gstandards.standard_table(standard)
+    problems = _unknown_codes(table, types, where="types:")
+    if problems:
+        raise StandardsError("\n".join(problems))
+    radii = _radii(table, _type_order(types, table), options)
+    area = shapely.union_all(communities.geometry.dropna().to_numpy()).convex_hull
+    kind = facilities["type"].astype(str).to_numpy()
+    gap_m = facilities.geometry.distance(area).to_numpy(float)
+    rows = []
+    for code, radius in zip(radii["type"], radii["radius_m"], strict=True):
+        of_type = kind == code
+        near = of_type & (gap_m <= radius)
+        status = (
+            "present"
+            if near.any()
+            else "absent_within_buffer"
+            if of_type.any()
+            else "absent_in_data"
+        )
+        rows.append((int(of_type.sum()), int(near.sum()), status))
+    out = radii[["type", "type_zh", "radius_m"]].copy()
+    out["n_facilities"] = pd.array([r[0] for r in rows], dtype="Int64")
+    out["n_facilities_near"] = pd.array([r[1] for r in rows], dtype="Int64")
+    out["data_status"] = [r[2] for r in rows]
+    out["data_status_zh"] = out["data_status"].map(dict(vocabulary.labels("data_status")))
+    absent = out.loc[out["data_status"] == "absent_in_data", "type_zh"]
+    if len(absent):
+        logger.warning(
+            "data coverage: %d of %d types have no object at all in the facilities layer "
+            "(数据缺失 — 需核实; left out of the gap score unless access: data_complete: true): %s",
+            len(absent),
+            len(out),
+            "、".join(map(str, absent)),
+        )
+    result: pd.DataFrame = out
+    return result
+
+
+# --------------------------------------------------------------------------- study-area edge
+
+
+def edge_effects(
+    communities: gpd.GeoDataFrame, extent: BaseGeometry, *, buffer_m: float
+) -> pd.DataFrame:
+    """Flag communities whose catchment crosses the edge of the data extent (边缘效应).
+
+    The catchment is the community geometry buffered by ``buffer_m`` (the largest radius
+    of the types checked); where it reaches beyond ``extent``, facilities that exist just
+    outside the data are unknown, so the community's gaps may be overstated. The count of
+    flagged communities is logged as a warning.
+
+    Parameters
+    ----------
+    communities
+        Communities with ``community_id``, in a metric CRS.
+    extent
+        The data extent (a polygon in the same CRS), e.g. from an OSM file's ``<bounds>``.
+    buffer_m
+        Catchment radius in metres (>= 0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index and order of ``communities``: ``community_id``, ``edge_effect`` (bool) and
+        ``edge_effect_zh`` ("边缘效应" or empty).
+
+    Raises
+    ------
+    CRSError
+        If the communities are not in a metric CRS.
+    LayerError
+        If ``buffer_m`` is not a number >= 0.
+
+    Examples
+    --------
+    >>> c = gpd.GeoDataFrame({"community_id": ["c1", "c2"]},
+    ...                      geometry=[box(0, 0, 100, 100), box(800, 0, 900, 100)], crs=4547)
+    >>> edge_effects(c, box(-500, -500, 1000, 600), buffer_m=300)["edge_effect"].tolist()
+    [False, True]
+    """
+    require_metric(communities, what="edge_effects: communities")
+    _require_columns(communities, ["community_id"], what="communities", fix="add community_id")
+    if not (is_number(buffer_m) and math.isfinite(float(buffer_m)) and float(buffer_m) >= 0):
+        msg = f"edge_effects: buffer_m = {buffer_m!r}; write a number of metres >= 0"
+        raise LayerError(msg)
+    catchment = communities.geometry.buffer(float(buffer_m))
+    flag = ~catchment.within(extent).to_numpy(bool)
+    label = str(vocabulary.labels("study_area_edge")["edge_effect"])
+    out: pd.DataFrame = pd.DataFrame(
+        {
+            "community_id": communities["community_id"].to_numpy(),
+            "edge_effect": flag,
+            "edge_effect_zh": np.where(flag, label, ""),
+        },
+        index=communities.index,
+    )
+    if flag.any():
+        logger.warning(
+            "study-area edge: %d of %d communities have a catchment (%.0f m) crossing the data "
+            "extent's edge (边缘效应: facilities just outside the data are unknown, their gaps "
+            "may be overstated): %s",
+            int(flag.sum()),
+            len(flag),
+            float(buffer_m),
+            _listed(out.loc[flag, "community_id"]),
+        )
+    return out
+
+
+def with_edge_effect(table: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``table`` with ``edge_effect`` and ``edge_effect_zh`` by community.
+
+    Parameters
+    ----------
+    table
+        Any table with ``community_id`` (a GeoDataFrame stays one).
+    edges
+        Table of :func:`edge_effects`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` with the two columns added before ``geometry`` / ``note`` when present
+        (communities not in ``edges``: ``False`` and empty); index and order kept.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"community_id": ["c1"], "edge_effect": [True],
+    ...                   "edge_effect_zh": ["边缘效应"]})
+    >>> with_edge_effect(pd.DataFrame({"community_id": ["c1", "c2"]}), e)["edge_effect"].tolist()
+    [True, False]
+    """
+    by_id = edges.set_index("community_id")
+    out = table.copy()
+    flag = out["community_id"].map(by_id["edge_effect"]).fillna(value=False).astype(bool)
+    label = out["community_id"].map(by_id["edge_effect_zh"]).fillna("").astype(str)
+    at = next((c for c in ("note", "geometry") if c in out.columns), None)
+    position = list(out.columns).index(at) if at is not None else len(out.columns)
+    out.insert(position, "edge_effect", flag)
+    out.insert(position + 1, "edge_effect_zh", label)
+    result: pd.DataFrame = out
     return result
 
 

@@ -59,6 +59,8 @@ DOMAINS: tuple[str, ...] = (
     "scheme_decision",
     "map_theme",
     "severity",
+    "data_status",
+    "study_area_edge",
 )
 
 _PATTERN = re.compile(r"\{(\w+)\}")

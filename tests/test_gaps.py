@@ -112,6 +112,7 @@ def test_gap_table_columns_order_and_dtypes(toy: pd.DataFrame) -> None:
         "population",
         "households_affected",
         "population_affected",
+        "data_status",
         "note",
     ]
     # sorted by community_id, then standard order (kindergarten before bus_stop)
@@ -342,6 +343,7 @@ def test_community_gaps_keeps_index_order_geometry_and_dtypes(toy: pd.DataFrame)
         "n_types",
         "n_missing",
         "missing_types",
+        "types_no_data",
         "gap_score",
         "households",
         "population",

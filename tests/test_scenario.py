@@ -347,7 +347,7 @@ SECTIONS = [
 
 #: Fields of a section that are not options of a step (what to run, files, scheduling).
 OWN_FIELDS = {
-    "AccessSection": {"types", "levels", "service_areas"},
+    "AccessSection": {"types", "levels", "service_areas", "boundary"},
     "EligibilitySection": {"preset"},
     "SchemesSection": {"use_gaps", "catalogue"},
     "PlanSection": {
