@@ -1976,6 +1976,12 @@ def _read_checked(
     name: str | None,
 ) -> tuple[gpd.GeoDataFrame | pd.DataFrame, ValidationReport]:
     """Read any supported file and check it (raises only when the file cannot be read)."""
+    if datum is not None and is_osm(Path(path)) and gcrs.parse_datum(datum).name != "WGS84":
+        raise LayerError(
+            f"{path}: datum {gcrs.parse_datum(datum).name} stated for an OpenStreetMap extract; "
+            "OSM data is WGS84 by definition (a GCJ-02 or BD-09 datum would move every point "
+            "by ~500 m) — remove datum for this layer"
+        )
     gdf, from_table = _read_source(
         path, kind, layer=layer, encoding=encoding, x=x, y=y, datum=datum, standard=standard
     )

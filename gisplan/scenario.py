@@ -45,7 +45,7 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticValidationError
 
-from gisplan._readers import remote_problem
+from gisplan._readers import is_osm, remote_problem
 from gisplan.errors import CRSError, GisplanError, ScenarioError, StandardsError
 from gisplan.layers import LAYER_KINDS, TABLE_KINDS
 from gisplan.standards import LevelDistances
@@ -1118,12 +1118,18 @@ class Scenario(_Model):
         return [p for p in named if p is not None]
 
     def layer_datum(self, kind: str) -> str | None:
-        """Return the datum stated for ``kind`` (its own, else the scenario's; tables: None)."""
+        """Return the datum stated for ``kind`` (its own, else the scenario's; tables: None).
+
+        The scenario-wide datum does not apply to an OpenStreetMap extract (WGS84 by
+        definition); a datum stated on the OSM layer itself is returned, and refused when read.
+        """
         if kind in TABLE_KINDS:
             return None
         source: LayerSource | None = getattr(self.layers, kind)
         if source is not None and source.datum is not None:
             return source.datum
+        if source is not None and is_osm(Path(source.path)):
+            return None
         return self.datum
 
     def output_dir(self, out: str | Path | None = None) -> Path:

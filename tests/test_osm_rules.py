@@ -147,3 +147,25 @@ def test_gates_on_outline(rules_osm: Path) -> None:
     assert layers.entrances is not None
     assert layers.entrances["entrance_id"].tolist() == ["osm:n13", "osm:n14"]
     assert read_osm(rules_osm, layers=("network",)).entrances is None
+
+
+def test_a_datum_stated_for_an_osm_layer_is_an_error(rules_osm: Path) -> None:
+    """OSM is WGS84 by definition: GCJ-02 on an OSM layer used to move it by ~550 m, silently."""
+    from gisplan.errors import LayerError  # noqa: PLC0415
+    from gisplan.layers import read_layer  # noqa: PLC0415
+
+    with pytest.raises(LayerError, match=r"datum GCJ-02 stated for an OpenStreetMap extract"):
+        read_layer(rules_osm, "facilities", datum="GCJ-02")
+    plain = read_layer(rules_osm, "facilities")
+    wgs84 = read_layer(rules_osm, "facilities", datum="WGS84")  # says what it is: fine
+    assert wgs84.geometry.geom_equals(plain.geometry).all()
+    # a scenario-wide datum (for the CSV or shapefile layers) does not reach the OSM layer
+    from gisplan.scenario import scenario_from_dict  # noqa: PLC0415
+
+    sc = scenario_from_dict(
+        {"name": "t", "datum": "GCJ-02", "layers": {"communities": str(rules_osm),
+                                                    "network": str(rules_osm),
+                                                    "facilities": str(rules_osm)}},
+        base_dir=rules_osm.parent,
+    )  # fmt: skip
+    assert (sc.layer_datum("network"), sc.layer_datum("facilities")) == (None, None)
