@@ -5,7 +5,11 @@ Three sources, in order of preference (:func:`data_extent`):
 * a stated boundary polygon layer (``access: boundary:``);
 * the ``<bounds>`` of an OpenStreetMap extract (``.osm``/``.osm.pbf``) the facilities came
   from — read from the file header only (:func:`osm_bounds`);
-* else the convex hull of the facilities layer (a facility outside it cannot be known).
+* else, for an OSM extract without ``<bounds>`` (an Overpass export), the convex hull of
+  its facilities: an extract is clipped, so a facility outside its hull cannot be known.
+
+A bureau's own layers (a survey, a POI export of the whole jurisdiction) have no such edge
+unless a boundary is stated: then the extent is unknown and nothing is flagged.
 """
 
 from __future__ import annotations
@@ -112,7 +116,7 @@ def data_extent(
     target: pyproj.CRS,
     boundary: gpd.GeoDataFrame | None = None,
     facilities_path: Path | None = None,
-) -> tuple[BaseGeometry, str]:
+) -> tuple[BaseGeometry | None, str]:
     """Return the data extent in ``target`` (a metric CRS) and where it came from.
 
     Parameters
@@ -130,7 +134,8 @@ def data_extent(
     -------
     tuple
         ``(extent, source)``: a polygon in ``target`` and ``"boundary"``, ``"osm_bounds"``
-        or ``"facilities_hull"``.
+        or ``"facilities_hull"`` (an OSM extract without bounds); ``(None, "unknown")`` for
+        other data without a stated boundary.
 
     Raises
     ------
@@ -159,6 +164,8 @@ def data_extent(
         logger.info(
             "%s: no <bounds> in the header; extent = hull of the facilities", facilities_path
         )
+    else:
+        return None, "unknown"
     geometry = facilities.geometry[~facilities.geometry.is_empty & facilities.geometry.notna()]
     if geometry.empty:
         msg = (

@@ -877,7 +877,7 @@ def data_coverage(
 
 
 def edge_effects(
-    communities: gpd.GeoDataFrame, extent: BaseGeometry, *, buffer_m: float
+    communities: gpd.GeoDataFrame, extent: BaseGeometry | None, *, buffer_m: float
 ) -> pd.DataFrame:
     """Flag communities whose catchment crosses the edge of the data extent (边缘效应).
 
@@ -891,7 +891,8 @@ def edge_effects(
     communities
         Communities with ``community_id``, in a metric CRS.
     extent
-        The data extent (a polygon in the same CRS), e.g. from an OSM file's ``<bounds>``.
+        The data extent (a polygon in the same CRS), e.g. from an OSM file's ``<bounds>``;
+        ``None`` when it is unknown (no community is flagged).
     buffer_m
         Catchment radius in metres (>= 0).
 
@@ -920,8 +921,10 @@ def edge_effects(
     if not (is_number(buffer_m) and math.isfinite(float(buffer_m)) and float(buffer_m) >= 0):
         msg = f"edge_effects: buffer_m = {buffer_m!r}; write a number of metres >= 0"
         raise LayerError(msg)
-    catchment = communities.geometry.buffer(float(buffer_m))
-    flag = ~catchment.within(extent).to_numpy(bool)
+    if extent is None:
+        flag = np.zeros(len(communities), dtype=bool)
+    else:
+        flag = ~communities.geometry.buffer(float(buffer_m)).within(extent).to_numpy(bool)
     label = str(vocabulary.labels("study_area_edge")["edge_effect"])
     out: pd.DataFrame = pd.DataFrame(
         {

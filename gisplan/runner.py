@@ -513,7 +513,13 @@ def _edge_effects(ctx: RunContext, buffer_m: float) -> pd.DataFrame:
         boundary=boundary,
         facilities_path=source.path if source is not None else None,
     )
-    logger.info("study-area edge: data extent from %s, buffer %.0f m", origin, buffer_m)
+    if extent is None:
+        logger.info(
+            "study-area edge: not checked (no access: boundary and no OSM extract); state "
+            "the study area with access: boundary: to flag communities near the data's edge"
+        )
+    else:
+        logger.info("study-area edge: data extent from %s, buffer %.0f m", origin, buffer_m)
     return gaps.edge_effects(ctx.layers["communities"], extent, buffer_m=buffer_m)
 
 

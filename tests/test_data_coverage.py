@@ -169,7 +169,12 @@ def test_osm_bounds_and_extent(tmp_path: Path) -> None:
     assert osm_bounds(no_bounds) is None
     hull, source = data_extent(_facilities(1100.0), target=CRS, facilities_path=no_bounds)
     assert source == "facilities_hull"
+    assert hull is not None
     assert hull.length == pytest.approx(1050.0)  # two points: their hull is a 1050 m line
+    # a bureau's own layers (no OSM extract, no stated boundary): the edge is unknown and
+    # nothing is flagged — a survey of the whole jurisdiction has no clipped edge
+    assert data_extent(_facilities(1100.0), target=CRS) == (None, "unknown")
+    assert not edge_effects(_squares(), None, buffer_m=500.0)["edge_effect"].any()
 
 
 def _access_yaml(tmp_path: Path, extra: str) -> Path:
