@@ -393,13 +393,31 @@ def init(
     persons_per_household: Annotated[
         float, typer.Option(help="With --from-osm: persons per household.")
     ] = 2.62,
+    from_poi: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-poi",
+            help="A Gaode/Baidu/Tencent POI export (CSV/Excel): facilities from it; "
+            "communities and network are yours to supply.",
+        ),
+    ] = None,
+    provider: Annotated[
+        str, typer.Option(help="With --from-poi: gaode (GCJ-02), baidu (BD-09) or tencent.")
+    ] = "gaode",
 ) -> None:
     """Write a commented scenario and survey templates (Excel, GeoPackage) to fill in.
 
     With --from-osm, write a ready scenario from an OpenStreetMap file instead: communities
     with households and residents ESTIMATED from building footprints x levels (marked 估算),
     and a workbook to replace the estimates with the survey's figures.
+
+    With --from-poi, write facilities.gpkg from a map provider's POI export (converted to
+    WGS84, typed by gisplan/data/poi_typecodes.csv) and the templates for the communities
+    and the walking network, which a POI export does not hold.
     """
+    if from_poi is not None:
+        _init_poi(directory, from_poi, provider, from_osm=from_osm, overwrite=overwrite)
+        return
     if from_osm is not None:
         from gisplan.estimate import EstimateAssumptions  # noqa: PLC0415
         from gisplan.templates import write_osm_scenario  # noqa: PLC0415
@@ -419,6 +437,32 @@ def init(
     for path in write_templates(directory, overwrite=overwrite):
         typer.echo(f"  {path}")
     typer.echo(f"Fill in the templates, then: gisplan validate {directory / 'scenario.yaml'}")
+
+
+def _init_poi(
+    directory: Path, poi: Path, provider: str, *, from_osm: Path | None, overwrite: bool
+) -> None:
+    from gisplan.errors import LayerError  # noqa: PLC0415
+    from gisplan.poi import PROVIDERS  # noqa: PLC0415
+    from gisplan.templates import write_poi_scenario  # noqa: PLC0415
+
+    if from_osm is not None:
+        raise LayerError(
+            "--from-poi and --from-osm together are not supported yet; run "
+            "gisplan init DIR --from-osm FILE, then point the scenario's facilities at the "
+            "facilities.gpkg of gisplan init OTHER_DIR --from-poi FILE"
+        )
+    if provider not in PROVIDERS:
+        raise LayerError(f"--provider {provider!r} unknown; use one of {', '.join(PROVIDERS)}")
+    for path in write_poi_scenario(directory, poi, provider=provider, overwrite=overwrite):  # type: ignore[arg-type]
+        typer.echo(f"  {path}")
+    typer.echo(f"设施来自 POI（{PROVIDERS[provider]} → WGS84）；小区和步行路网须自行提供：")
+    typer.echo("  communities and the walking network are NOT in a POI export — fill in")
+    typer.echo(f"  {directory / 'survey_template.xlsx'} (sheet 小区) and draw the network in")
+    typer.echo(
+        f"  {directory / 'layers_template.gpkg'}, then: gisplan validate "
+        f"{directory / 'scenario.yaml'}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
     from gisplan.estimate import EstimateAssumptions
     from gisplan.layers import ColumnSpec
+    from gisplan.poi import Provider
 
 __all__ = [
     "DATA_ROWS",
@@ -60,6 +61,7 @@ __all__ = [
     "TEMPLATE_CRS",
     "header_label",
     "write_osm_scenario",
+    "write_poi_scenario",
     "write_templates",
 ]
 
@@ -490,6 +492,7 @@ layers:
 
 access:                        # 15 分钟生活圈：设施覆盖与缺口（按估算户数加权）
   types: all
+  polygon_boundary: true       # 学校等面状设施从边界量距 / areas measured from their boundary
 
 outputs:
   dir: null                    # 默认 outputs/<name>/
@@ -651,6 +654,122 @@ def write_osm_scenario(
         len(estimated),
         int(estimated["households"].sum()),
     )
+    return written
+
+
+#: File written by :func:`write_poi_scenario` for the POI facilities.
+POI_FACILITIES_FILE = "facilities.gpkg"
+
+_POI_SCENARIO = """\
+# gisplan 方案文件（由 gisplan init --from-poi 生成）/ scenario written by gisplan init --from-poi
+# 路径相对于本文件所在文件夹；运行 / run:  gisplan validate scenario.yaml，然后 gisplan run
+#
+# 设施来自 {provider_zh} POI 导出（{poi_name}），已由 {datum} 转为 WGS84，按
+# gisplan/data/poi_typecodes.csv 归入生活圈设施类型：{n} 个设施（{types}）。
+# 表中大多数编码对应关系未核实（verified = no），请抽查；某类设施在 POI 中缺失不等于实地缺失。
+#
+# 注意：小区和步行路网须自行提供 —— POI 数据不含小区边界、户数和路网。
+#   小区：填写 survey_template.xlsx 的「小区」工作表（CGCS2000 经纬度），或在
+#         layers_template.gpkg 的 communities 图层中绘制边界；
+#   路网：在 layers_template.gpkg 的 network 图层中绘制，或改用 OSM 文件（path: 某地.osm.pbf）。
+# Communities and the walking network are NOT in a POI export: you must supply them
+# (survey_template.xlsx sheet 小区, layers_template.gpkg layers communities and network).
+# Facilities come from the POI export, converted from {datum} to WGS84.
+
+name: {name}
+title: {name}（{provider_zh} POI 设施）
+datum: CGCS2000                # 调查表中的经纬度为 CGCS2000；survey workbook coordinates
+metric_crs: auto
+
+layers:
+  communities: {{path: {survey}, layer: 小区}}   # 小区：须自行填写 / you must fill it in
+  facilities: {{path: {facilities}, layer: facilities}}   # 设施，来自 POI（WGS84）
+  # network: {{path: {layers}, layer: network}}   # 步行路网：须自行提供，填好后取消注释
+
+# access:                      # 填好小区和路网后取消注释：15 分钟生活圈覆盖与缺口
+#   types: all
+
+outputs:
+  dir: null                    # 默认 outputs/<name>/
+"""
+_PROVIDER_ZH = {"gaode": "高德", "baidu": "百度", "tencent": "腾讯"}
+
+
+def write_poi_scenario(
+    directory: str | Path,
+    poi_path: str | Path,
+    *,
+    provider: Provider = "gaode",
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write a scenario whose facilities come from a map provider's POI export.
+
+    Writes ``facilities.gpkg`` (:func:`gisplan.poi.read_poi`, EPSG:4326), the survey
+    workbook and empty GeoPackage of :func:`write_templates` for the communities and the
+    network the user must supply, and ``scenario.yaml`` reading all three.
+
+    Parameters
+    ----------
+    directory
+        Folder to create (it may exist if empty).
+    poi_path
+        The POI export (CSV or Excel).
+    provider
+        ``gaode``, ``baidu`` or ``tencent``.
+    overwrite
+        Replace the files in an existing, non-empty folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        ``facilities.gpkg``, ``survey_template.xlsx``, ``layers_template.gpkg``,
+        ``scenario.yaml``.
+
+    Raises
+    ------
+    LayerError
+        As :func:`gisplan.poi.read_poi`, or if no POI maps to a life-circle type.
+    OutputError
+        As :func:`write_templates`.
+    """
+    from gisplan.poi import PROVIDERS, read_poi  # noqa: PLC0415
+
+    source = Path(poi_path).resolve()
+    facilities = read_poi(source, provider)
+    if not len(facilities):
+        raise LayerError(
+            f"{source}: no POI maps to a life-circle facility type; check --provider and "
+            "that the export holds the typecode/category column"
+        )
+    target = Path(directory).resolve()
+    counts = facilities["type"].value_counts()
+    text = _POI_SCENARIO.format(
+        provider_zh=_PROVIDER_ZH[provider],
+        poi_name=source.name,
+        datum=PROVIDERS[provider],
+        n=len(facilities),
+        types="、".join(f"{t} {c}" for t, c in counts.items()),
+        name=re.sub(r"[^0-9A-Za-z_\u4e00-\u9fff-]+", "_", target.name) or "poi",
+        survey=SURVEY_FILE,
+        facilities=POI_FACILITIES_FILE,
+        layers=LAYERS_FILE,
+    )
+
+    def write(folder: Path) -> list[Path]:
+        paths = [
+            folder / POI_FACILITIES_FILE,
+            folder / SURVEY_FILE,
+            folder / LAYERS_FILE,
+            folder / SCENARIO_FILE,
+        ]
+        pyogrio.write_dataframe(facilities, paths[0], layer="facilities", driver="GPKG")
+        _write_workbook(paths[1])
+        _write_geopackage(paths[2])
+        paths[3].write_text(text, encoding="utf-8")
+        return paths
+
+    written = _staged(directory, write, overwrite=overwrite)
+    logger.info("wrote a POI scenario to %s: %d facilities", directory, len(facilities))
     return written
 
 
