@@ -109,7 +109,7 @@ GeometryKind = Literal["polygon", "point", "line", "point_or_polygon", "line_or_
 
 _GEOMETRY: dict[str, GeometryKind] = {
     "communities": "polygon",
-    "facilities": "point",
+    "facilities": "point_or_polygon",
     "network": "line",
     "projects": "polygon",
     "sites": "point_or_polygon",

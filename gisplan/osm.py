@@ -250,7 +250,10 @@ class _Scan:
         default_factory=list
     )
     excluded: Counter[str] = field(default_factory=Counter)
-    facilities: list[tuple[str, str, str | None, str, Point, Tags]] = field(default_factory=list)
+    # a node's point, a closed way's or a multipolygon's area, an open way's representative point
+    facilities: list[tuple[str, str, str | None, str, BaseGeometry, Tags]] = field(
+        default_factory=list
+    )
     facility_relations: set[int] = field(default_factory=set)
     facility_areas: set[int] = field(default_factory=set)
     landuse: list[tuple[str, str | None, BaseGeometry, Tags]] = field(default_factory=list)
@@ -397,8 +400,8 @@ def _scan_way(scan: _Scan, way: osmium.osm.Way, want: _Wanted) -> None:  # noqa:
     polygon, line = _way_geometry(way)
     wid = f"osm:w{way.id}"
     if code and (polygon or line):
-        point = (polygon or line).representative_point()  # type: ignore[union-attr]
-        scan.facilities.append((wid, code, tags.get("name"), "w", point, tags))
+        shape = polygon or line.representative_point()  # type: ignore[union-attr]
+        scan.facilities.append((wid, code, tags.get("name"), "w", shape, tags))
     if polygon is None:
         return
     if is_landuse:
@@ -431,8 +434,7 @@ def _scan_area(
         return
     if code:
         scan.facility_areas.add(rel)
-        point = geom.representative_point()
-        scan.facilities.append((f"osm:r{rel}", code, tags.get("name"), "r", point, tags))
+        scan.facilities.append((f"osm:r{rel}", code, tags.get("name"), "r", geom, tags))
     if is_landuse:
         scan.landuse.append((f"osm:r{rel}", tags.get("name"), geom, tags))
     if is_building:
@@ -608,14 +610,14 @@ def _facility_frame(scan: _Scan, path: str | Path) -> gpd.GeoDataFrame:
     hits = _rule_hits(
         scan,
         _rules(scan, "exclude"),
-        [(code, tags, point) for _, code, _, _, point, tags in scan.facilities],
+        [(code, tags, g.representative_point()) for _, code, _, _, g, tags in scan.facilities],
     )
     _log_excluded(
         path, "facilities", hits, [_label(f[0], f[2]) + f" ({f[1]})" for f in scan.facilities]
     )
     rows = [
-        (fid, code, name, _KIND_NAMES[kind], point)
-        for i, (fid, code, name, kind, point, _) in enumerate(scan.facilities)
+        (fid, code, name, _KIND_NAMES[kind], shape)
+        for i, (fid, code, name, kind, shape, _) in enumerate(scan.facilities)
         if i not in hits
     ]
     frame = pd.DataFrame(rows, columns=[*_FACILITY_COLUMNS, "geometry"])
@@ -634,8 +636,9 @@ def read_osm_facilities(
 ) -> gpd.GeoDataFrame:
     """Read the facilities of an OSM file whose tags match a facility type.
 
-    Nodes give their location; ways give the representative point of their polygon (closed
-    way) or line; multipolygon relations the representative point of their area. Other
+    Nodes give their location, closed ways their polygon, open ways the representative point
+    of their line, multipolygon relations their area (a school campus stays a polygon, so that
+    ``access: polygon_boundary`` can measure it from its boundary). Other
     relations matching a type (e.g. ``type=site``) are skipped and logged. A facility mapped
     twice (a node and a polygon) appears twice.
 
@@ -653,9 +656,9 @@ def read_osm_facilities(
     Returns
     -------
     geopandas.GeoDataFrame
-        Points, EPSG:4326, sorted by ``facility_id`` (``osm:n123``, ``osm:w456``,
-        ``osm:r789``); columns ``facility_id, type`` (facility code), ``name`` (OSM ``name``),
-        ``osm_kind`` (``node``/``way``/``relation``).
+        Points and (Multi)Polygons, EPSG:4326, sorted by ``facility_id`` (``osm:n123``,
+        ``osm:w456``, ``osm:r789``); columns ``facility_id, type`` (facility code), ``name``
+        (OSM ``name``), ``osm_kind`` (``node``/``way``/``relation``).
 
     Raises
     ------

@@ -570,6 +570,8 @@ def test_osm_extracts_match_networkx(osm_dir, name) -> None:
     net = to_metric(read_osm_network(path), datum="WGS84")
     crs = net.crs
     fac = to_metric(read_osm_facilities(path), datum="WGS84", target=crs)
+    # areas as their representative point, as the engine measures them by default
+    fac = fac.set_geometry(fac.representative_point())
     com = to_metric(read_osm_communities(path), datum="WGS84", target=crs)
     g = build_graph(net)
     origins = community_origins(com, g)

@@ -113,6 +113,7 @@ def test_init_from_osm_writes_a_scenario_that_runs(tmp_path: Path) -> None:
     text = scenario.read_text(encoding="utf-8")
     assert "估算" in text
     assert "../src/hand.osm" in text  # referenced, not copied
+    assert "  polygon_boundary: true" in text  # OSM areas measured from their boundary
     assert not list(folder.glob("*.osm"))
     sheet = load_workbook(folder / "survey_households.xlsx")["小区"]
     rows = list(sheet.iter_rows(values_only=True))

@@ -906,25 +906,32 @@ def test_points_where_polygons_expected(tmp_path: Path) -> None:
 
 
 def test_facility_polygons_and_multipoints() -> None:
+    # facilities may be areas (a school campus), kept as polygons for polygon_boundary
     gdf = gpd.GeoDataFrame(
         {"facility_id": ["F1", "F2", "F3"], "type": ["kindergarten"] * 3},
         geometry=[square(0), MultiPoint([(X0, Y0), (X0 + 5, Y0)]), Point(X0, Y0)],
         crs=CRS,
     )
     clean, report = check_layer(gdf, "facilities")
+    assert clean.geometry.iloc[0].equals(square(0))
+    assert warns(report) == []
+    assert errors(report) == [
+        (
+            "[error] facilities · F2: MultiPoint where a point or polygon is expected → draw the "
+            "设施 as a point or polygon"
+        )
+    ]
+
+
+def test_entrance_polygon_becomes_its_representative_point() -> None:
+    gdf = gpd.GeoDataFrame({"community_id": ["C1"]}, geometry=[square(0)], crs=CRS)
+    clean, report = check_layer(gdf, "entrances")
     assert clean.geometry.iloc[0].geom_type == "Point"
     assert square(0).contains(clean.geometry.iloc[0])
     assert warns(report) == [
         (
-            "[warning] facilities · F1: 设施 given as a Polygon; its representative point is used "
-            "→ nothing to do, or give the layer as points"
-        )
-    ]
-    assert errors(report) == [
-        (
-            "[error] facilities · F2: MultiPoint where a point is expected → split it into one "
-            "设施 "
-            "per row (one point each)"
+            "[warning] entrances · row 1: 出入口 given as a Polygon; its representative point is "
+            "used → nothing to do, or give the layer as points"
         )
     ]
 
@@ -1568,7 +1575,9 @@ def test_osm_network_and_facilities(osm_dir: Path) -> None:
     assert report.ok, report.format()
     assert facilities is not None
     assert facilities["facility_id"].is_unique
-    assert set(facilities.geom_type) == {"Point"}
+    # nodes and open ways are points; closed ways and multipolygons keep their area
+    assert set(facilities.geom_type) <= {"Point", "Polygon", "MultiPolygon"}
+    assert "Polygon" in set(facilities.geom_type)
 
 
 @pytest.mark.osm

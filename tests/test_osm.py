@@ -272,10 +272,12 @@ def test_facilities_fixture(facility_osm: Path) -> None:
     assert fac["osm_kind"].tolist() == ["node", "node", "relation", "way"]
     assert fac["name"].tolist() == ["清华幼儿园", "五道口", "某社区医院", "某某小学"]
     assert fac.geometry.iloc[0].coords[0] == pytest.approx((116.3005, 39.9905))
-    school = fac.geometry.iloc[3]
+    # areas stay areas (polygon_boundary measures them from their boundary)
+    assert fac.geom_type.tolist() == ["Point", "Point", "Polygon", "Polygon"]
+    school = fac.geometry.iloc[3].representative_point()
     assert 116.305 < school.x < 116.306
     assert 39.990 < school.y < 39.991
-    hospital = fac.geometry.iloc[2]
+    hospital = fac.geometry.iloc[2].representative_point()
     assert 116.307 < hospital.x < 116.308
 
 
@@ -631,7 +633,10 @@ def test_real_facilities_sorted_and_inside(real: tuple[str, Path, OsmLayers]) ->
     assert fac["facility_id"].is_unique
     assert fac["facility_id"].tolist() == sorted(fac["facility_id"])
     assert fac["facility_id"].str.match(r"^osm:[nwr]\d+$").all()
-    assert (fac.geometry.geom_type == "Point").all()
+    kinds = fac.geometry.geom_type
+    assert set(kinds) == {"Point", "Polygon"} | (set(kinds) & {"MultiPolygon"})
+    # nodes are points; areas (closed ways, multipolygons) keep their polygon
+    assert (kinds[fac["osm_kind"] == "node"] == "Point").all()
 
 
 # ----------------------------------------------------------------------------- Helsinki PBF
