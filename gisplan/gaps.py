@@ -73,6 +73,7 @@ __all__ = [
     "gap_table",
     "two_step_fca",
     "with_edge_effect",
+    "with_pieces",
 ]
 
 logger = logging.getLogger(__name__)
@@ -978,6 +979,53 @@ def with_edge_effect(table: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     position = list(out.columns).index(at) if at is not None else len(out.columns)
     out.insert(position, "edge_effect", flag)
     out.insert(position + 1, "edge_effect_zh", label)
+    result: pd.DataFrame = out
+    return result
+
+
+def with_pieces(table: pd.DataFrame, origins: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``table`` with the network ``piece`` and ``snap_m`` of each community.
+
+    A community's piece is the main piece (0) when any of its origins is snapped to it, else
+    the lowest (longest) minor piece its origins are on: a community on a minor piece reaches
+    only what that piece reaches. ``snap_m`` is the smallest snap distance of its origins.
+
+    Parameters
+    ----------
+    table
+        Any table with ``community_id`` (a GeoDataFrame stays one).
+    origins
+        Table of :func:`gisplan.access.community_origins` (``community_id, piece, snap_m``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``table`` with ``piece`` (nullable integer; missing when no origin was snapped, e.g.
+        straight-line distances) and ``snap_m`` added before ``edge_effect`` / ``note`` /
+        ``geometry`` when present; index and order kept.
+
+    Examples
+    --------
+    >>> o = pd.DataFrame({"community_id": ["c1", "c1", "c2"], "piece": [3, 0, 2],
+    ...                   "snap_m": [4.0, 9.0, 60.0]})
+    >>> t = with_pieces(pd.DataFrame({"community_id": ["c1", "c2"]}), o)
+    >>> t["piece"].tolist(), t["snap_m"].tolist()
+    ([0, 2], [4.0, 60.0])
+    """
+    piece = pd.to_numeric(origins["piece"], errors="coerce")
+    by_community = pd.DataFrame(
+        {
+            "community_id": origins["community_id"].to_numpy(),
+            "piece": piece.to_numpy(dtype=float, na_value=np.nan),
+            "snap_m": pd.to_numeric(origins["snap_m"], errors="coerce").to_numpy(dtype=float),
+        }
+    ).groupby("community_id", sort=False)
+    lowest = by_community["piece"].min()
+    out = table.copy()
+    at = next((c for c in ("edge_effect", "note", "geometry") if c in out.columns), None)
+    position = list(out.columns).index(at) if at is not None else len(out.columns)
+    out.insert(position, "piece", out["community_id"].map(lowest).astype("Int64"))
+    out.insert(position + 1, "snap_m", out["community_id"].map(by_community["snap_m"].min()))
     result: pd.DataFrame = out
     return result
 

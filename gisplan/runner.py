@@ -440,7 +440,10 @@ def _access(ctx: RunContext, _: Mapping[str, pd.DataFrame]) -> dict[str, pd.Data
         "origins": origins,
         "gaps": gaps.with_edge_effect(gap, edges),
         "community_gaps": gaps.with_edge_effect(
-            gaps.community_gaps(gap, communities, options=gap_options, standard=ctx.standard),
+            gaps.with_pieces(
+                gaps.community_gaps(gap, communities, options=gap_options, standard=ctx.standard),
+                origins,
+            ),
             edges,
         ),
         "coverage": gaps.coverage_by_type(gap),

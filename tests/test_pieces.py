@@ -23,6 +23,7 @@ from shapely.geometry import LineString, Point, Polygon, box
 
 from gisplan.access import AccessOptions, community_origins, nearest_facilities
 from gisplan.errors import LayerError, ScenarioError
+from gisplan.gaps import with_pieces
 from gisplan.network import build_graph, network_pieces, snap_points
 
 CRS = 4548
@@ -203,3 +204,21 @@ def test_polygon_facility_measured_from_its_boundary() -> None:
     assert _dist(inside, "C1", "school") == pytest.approx(10.0 + rep.x + rep.y)
     assert _dist(inside, "C1", "school") > 280.0
     assert _dist(inside, "C1", "shop") == pytest.approx(140.0)
+
+
+def test_community_gaps_get_the_piece_and_snap_of_their_origins() -> None:
+    # main piece when any origin is on it; else the lowest minor piece; smallest snap distance
+    origins = pd.DataFrame(
+        {
+            "community_id": ["a", "a", "b", "b", "c"],
+            "piece": pd.array([2, 0, 3, 1, pd.NA], dtype="Int64"),
+            "snap_m": [30.0, 45.0, 12.0, 80.0, np.nan],
+        }
+    )
+    table = pd.DataFrame({"community_id": ["c", "a", "b"], "gap_score": [0.1, 0.2, 0.3]})
+    table["edge_effect"] = False
+    out = with_pieces(table, origins)
+    assert list(out.columns) == ["community_id", "gap_score", "piece", "snap_m", "edge_effect"]
+    assert out["piece"].tolist() == [pd.NA, 0, 1]
+    assert out["snap_m"].tolist()[1:] == [30.0, 12.0]
+    assert np.isnan(out["snap_m"].iloc[0])
