@@ -1439,8 +1439,10 @@ def _check_wan_yuan(frame: pd.DataFrame, ctx: _Ctx) -> None:
         for pos, median in _others_median(values):
             value = values[pos]
             if value >= _YUAN_RATIO * median:
+                with np.errstate(over="ignore", divide="ignore"):  # a subnormal median
+                    ratio = np.float64(value) / np.float64(median)
                 ctx.add(
-                    f"{spec.name} ({spec.label_zh}) {value:,.10g} is {value / median:,.0f} times "
+                    f"{spec.name} ({spec.label_zh}) {value:,.10g} is {ratio:,.0f} times "
                     f"the median of the column's other values ({median:,.10g}): it looks like 元, "
                     "not 万元",
                     f"divide by 10,000 (write {value / 10_000:,.10g} 万元)",

@@ -59,7 +59,13 @@ def test_write_and_read_back_a_run(run: Path) -> None:
     assert result.title == "t"
     assert result.crs.to_epsg() == 4548
     assert set(result.layers) == {"communities", "facilities", "network", "entrances"}
-    assert set(result.results) == {"origins", "network_pieces", "gaps", "community_gaps", "coverage"}
+    assert set(result.results) == {
+        "origins",
+        "network_pieces",
+        "gaps",
+        "community_gaps",
+        "coverage",
+    }
     gaps = result.results["gaps"]
     assert list(gaps.columns) == pd.read_csv(run / "tables" / "gaps.csv").columns.tolist()
     assert isinstance(result.results["community_gaps"], gpd.GeoDataFrame)
