@@ -398,7 +398,7 @@ def init(
         typer.Option(
             "--from-poi",
             help="A Gaode/Baidu/Tencent POI export (CSV/Excel): facilities from it; "
-            "communities and network are yours to supply.",
+            "communities and network from --from-osm, or yours to supply.",
         ),
     ] = None,
     provider: Annotated[
@@ -413,22 +413,35 @@ def init(
 
     With --from-poi, write facilities.gpkg from a map provider's POI export (converted to
     WGS84, typed by gisplan/data/poi_typecodes.csv) and the templates for the communities
-    and the walking network, which a POI export does not hold.
+    and the walking network, which a POI export does not hold. With both --from-osm and
+    --from-poi, communities and the network come from the OSM file and the facilities
+    from the POI export: a ready scenario.
     """
-    if from_poi is not None:
-        _init_poi(directory, from_poi, provider, from_osm=from_osm, overwrite=overwrite)
+    if from_poi is not None and from_osm is None:
+        _init_poi(directory, from_poi, provider, overwrite=overwrite)
         return
     if from_osm is not None:
         from gisplan.estimate import EstimateAssumptions  # noqa: PLC0415
         from gisplan.templates import write_osm_scenario  # noqa: PLC0415
 
+        if from_poi is not None:
+            _check_provider(provider)
         rules = EstimateAssumptions(
             default_levels=default_levels,
             floor_area_per_household_m2=area_per_household,
             persons_per_household=persons_per_household,
         )
-        for path in write_osm_scenario(directory, from_osm, assumptions=rules, overwrite=overwrite):
+        for path in write_osm_scenario(
+            directory,
+            from_osm,
+            assumptions=rules,
+            poi_path=from_poi,
+            provider=provider,  # type: ignore[arg-type]
+            overwrite=overwrite,
+        ):
             typer.echo(f"  {path}")
+        if from_poi is not None:
+            typer.echo(f"设施来自 POI（{from_poi.name} → WGS84），小区和步行路网来自 OSM；")
         typer.echo(f"户数、人口为估算（{rules.text_zh()}），不是调查数据；")
         typer.echo(f"Run it: gisplan run {directory / 'scenario.yaml'}")
         return
@@ -439,21 +452,19 @@ def init(
     typer.echo(f"Fill in the templates, then: gisplan validate {directory / 'scenario.yaml'}")
 
 
-def _init_poi(
-    directory: Path, poi: Path, provider: str, *, from_osm: Path | None, overwrite: bool
-) -> None:
+def _check_provider(provider: str) -> None:
     from gisplan.errors import LayerError  # noqa: PLC0415
+    from gisplan.poi import PROVIDERS  # noqa: PLC0415
+
+    if provider not in PROVIDERS:
+        raise LayerError(f"--provider {provider!r} unknown; use one of {', '.join(PROVIDERS)}")
+
+
+def _init_poi(directory: Path, poi: Path, provider: str, *, overwrite: bool) -> None:
     from gisplan.poi import PROVIDERS  # noqa: PLC0415
     from gisplan.templates import write_poi_scenario  # noqa: PLC0415
 
-    if from_osm is not None:
-        raise LayerError(
-            "--from-poi and --from-osm together are not supported yet; run "
-            "gisplan init DIR --from-osm FILE, then point the scenario's facilities at the "
-            "facilities.gpkg of gisplan init OTHER_DIR --from-poi FILE"
-        )
-    if provider not in PROVIDERS:
-        raise LayerError(f"--provider {provider!r} unknown; use one of {', '.join(PROVIDERS)}")
+    _check_provider(provider)
     for path in write_poi_scenario(directory, poi, provider=provider, overwrite=overwrite):  # type: ignore[arg-type]
         typer.echo(f"  {path}")
     typer.echo(f"设施来自 POI（{PROVIDERS[provider]} → WGS84）；小区和步行路网须自行提供：")

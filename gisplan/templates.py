@@ -469,8 +469,8 @@ _OSM_SCENARIO = """\
 # gisplan 方案文件（由 gisplan init --from-osm 生成）/ scenario written by gisplan init --from-osm
 # 路径相对于本文件所在文件夹；运行 / run:  gisplan run scenario.yaml
 #
-# 注意：小区、设施、路网均来自 OpenStreetMap（{osm_name}，ODbL），数据可能不全：
-# 某类设施在 OSM 中缺失不等于实地缺失。
+# 注意：{sources}，数据可能不全：
+# 某类设施在数据中缺失不等于实地缺失。
 # 户数、人口为【估算】，不是调查数据（communities.gpkg 中 households_source = 估算）：
 #   {assumptions}
 #   {n} 个小区，估算共 {households} 户、{population} 人；
@@ -487,7 +487,7 @@ metric_crs: auto
 
 layers:
   communities: {{path: {communities}, layer: communities}}   # 小区（户数估算）
-  facilities: {{path: {osm}}}     # 设施，来自 OSM
+  facilities: {facilities}
   network: {{path: {osm}}}        # 步行路网，来自 OSM
 
 access:                        # 15 分钟生活圈：设施覆盖与缺口（按估算户数加权）
@@ -574,6 +574,8 @@ def write_osm_scenario(
     osm_path: str | Path,
     *,
     assumptions: EstimateAssumptions | None = None,
+    poi_path: str | Path | None = None,
+    provider: Provider = "gaode",
     overwrite: bool = False,
 ) -> list[Path]:
     """Write a ready scenario from one OSM file, with households estimated (估算).
@@ -585,6 +587,11 @@ def write_osm_scenario(
     and network from the OSM file — referenced, not copied — and an access step), so
     ``gisplan run DIR/scenario.yaml`` works without editing.
 
+    With ``poi_path``, the facilities come from a map provider's POI export instead of the
+    OSM file: :func:`gisplan.poi.read_poi` converts them to WGS84 and they are written to
+    ``facilities.gpkg``, which the scenario reads; communities and the walking network
+    still come from the OSM file.
+
     Parameters
     ----------
     directory
@@ -593,18 +600,24 @@ def write_osm_scenario(
         An ``.osm`` or ``.osm.pbf`` file.
     assumptions
         Estimate assumptions (default :class:`gisplan.estimate.EstimateAssumptions`).
+    poi_path
+        A POI export (CSV or Excel) for the facilities (default: the OSM file's).
+    provider
+        With ``poi_path``: ``gaode``, ``baidu`` or ``tencent``.
     overwrite
-        Replace the three files in an existing, non-empty folder.
+        Replace the files in an existing, non-empty folder.
 
     Returns
     -------
     list of pathlib.Path
-        The three files written.
+        The files written: ``communities.gpkg``, ``survey_households.xlsx``,
+        ``scenario.yaml``, and ``facilities.gpkg`` with ``poi_path``.
 
     Raises
     ------
     LayerError
-        If the OSM file is missing, unreadable or has no residential community.
+        If the OSM file is missing, unreadable or has no residential community; as
+        :func:`gisplan.poi.read_poi`, or if no POI maps to a life-circle type.
     OutputError
         As :func:`write_templates`.
     """
@@ -624,11 +637,30 @@ def write_osm_scenario(
             "buildings) in the file; choose a larger extract or start from gisplan init DIR "
             "and the survey workbook"
         )
+    facilities = None if poi_path is None else _poi_facilities(poi_path, provider)
     estimated = estimate_households(communities, read_osm_buildings(source), assumptions=rules)
     target = Path(directory).resolve()
     osm_ref = Path(os.path.relpath(source, target)).as_posix()
+    osm = json.dumps(osm_ref, ensure_ascii=False)
+    if facilities is None:
+        sources = f"小区、设施、路网均来自 OpenStreetMap（{source.name}，ODbL）"
+        facilities_line = f"{{path: {osm}}}     # 设施，来自 OSM"
+    else:
+        from gisplan.poi import PROVIDERS  # noqa: PLC0415
+
+        poi_name = Path(poi_path or "").name
+        sources = (
+            f"小区、路网来自 OpenStreetMap（{source.name}，ODbL），设施来自"
+            f"{_PROVIDER_ZH[provider]} POI 导出（{poi_name}，{PROVIDERS[provider]} 已转为 WGS84，"
+            f"{len(facilities)} 个设施）"
+        )
+        facilities_line = (
+            f"{{path: {POI_FACILITIES_FILE}, layer: facilities}}"
+            f"   # 设施，来自{_PROVIDER_ZH[provider]} POI（WGS84）"
+        )
     text = _OSM_SCENARIO.format(
-        osm_name=source.name,
+        sources=sources,
+        facilities=facilities_line,
         assumptions=rules.text_zh(),
         n=len(estimated),
         households=int(estimated["households"].sum()),
@@ -637,7 +669,7 @@ def write_osm_scenario(
         survey=OSM_SURVEY_FILE,
         name=re.sub(r"[^0-9A-Za-z_\u4e00-\u9fff-]+", "_", target.name) or "osm",
         communities=OSM_COMMUNITIES_FILE,
-        osm=json.dumps(osm_ref, ensure_ascii=False),
+        osm=osm,
     )
 
     def write(folder: Path) -> list[Path]:
@@ -645,6 +677,9 @@ def write_osm_scenario(
         pyogrio.write_dataframe(estimated, paths[0], layer="communities", driver="GPKG")
         _osm_survey(paths[1], estimated, rules.text_zh())
         paths[2].write_text(text, encoding="utf-8")
+        if facilities is not None:
+            paths.append(folder / POI_FACILITIES_FILE)
+            pyogrio.write_dataframe(facilities, paths[3], layer="facilities", driver="GPKG")
         return paths
 
     written = _staged(directory, write, overwrite=overwrite)
@@ -695,6 +730,20 @@ outputs:
 _PROVIDER_ZH = {"gaode": "高德", "baidu": "百度", "tencent": "腾讯"}
 
 
+def _poi_facilities(poi_path: str | Path, provider: Provider) -> gpd.GeoDataFrame:
+    """Read the life-circle facilities of a POI export (WGS84); refuse an export with none."""
+    from gisplan.poi import read_poi  # noqa: PLC0415
+
+    source = Path(poi_path).resolve()
+    facilities = read_poi(source, provider)
+    if not len(facilities):
+        raise LayerError(
+            f"{source}: no POI maps to a life-circle facility type; check --provider and "
+            "that the export holds the typecode/category column"
+        )
+    return facilities
+
+
 def write_poi_scenario(
     directory: str | Path,
     poi_path: str | Path,
@@ -732,15 +781,10 @@ def write_poi_scenario(
     OutputError
         As :func:`write_templates`.
     """
-    from gisplan.poi import PROVIDERS, read_poi  # noqa: PLC0415
+    from gisplan.poi import PROVIDERS  # noqa: PLC0415
 
     source = Path(poi_path).resolve()
-    facilities = read_poi(source, provider)
-    if not len(facilities):
-        raise LayerError(
-            f"{source}: no POI maps to a life-circle facility type; check --provider and "
-            "that the export holds the typecode/category column"
-        )
+    facilities = _poi_facilities(source, provider)
     target = Path(directory).resolve()
     counts = facilities["type"].value_counts()
     text = _POI_SCENARIO.format(

@@ -6,12 +6,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import yaml
 from openpyxl import load_workbook
 from pyproj import Geod
 from shapely.geometry import box
 
 from gisplan import run_scenario, validate_scenario
 from gisplan.cli import main
+from gisplan.crs import gcj02_to_wgs84
 from gisplan.errors import LayerError
 from gisplan.estimate import EstimateAssumptions, estimate_households, read_osm_buildings
 
@@ -136,3 +138,55 @@ def test_beijing_extract_runs_end_to_end(tmp_path: Path) -> None:
     assert (communities["households_source"] == "估算").all()
     assert validate_scenario(folder / "scenario.yaml").ok
     run_scenario(folder / "scenario.yaml", write=False)
+
+
+# Four Gaode POIs (GCJ-02) beside the footway of _OSM: their WGS84 positions are
+# (116.3005, 40.0011), (116.3010, 40.0009), (116.3018, 40.0011), (116.3024, 40.0009).
+_GAODE = """name,type,typecode,location
+城关幼儿园,科教文化服务;学校;幼儿园,141204,"116.306586,40.002365"
+海淀实验小学,科教文化服务;学校;小学,141203,"116.307087,40.002166"
+东升社区卫生服务中心,医疗保健服务;综合医院;综合医院,090100,"116.307889,40.002367"
+北京大学东门(公交站),交通设施服务;公交车站;普通公交站,150702,"116.308490,40.002168"
+"""
+
+
+def test_init_from_osm_and_poi_runs_with_the_poi_facilities(tmp_path: Path) -> None:
+    osm = _osm(tmp_path)
+    poi = tmp_path / "src" / "gaode.csv"
+    poi.write_text(_GAODE, encoding="utf-8")
+    folder = tmp_path / "osm_poi"
+    with pytest.raises(SystemExit) as done:
+        main(["init", str(folder), "--from-osm", str(osm), "--from-poi", str(poi)])
+    assert done.value.code in {0, None}
+    scenario = folder / "scenario.yaml"
+    layers = yaml.safe_load(scenario.read_text(encoding="utf-8"))["layers"]
+    assert layers["facilities"] == {"path": "facilities.gpkg", "layer": "facilities"}
+    assert layers["network"] == {"path": "../src/hand.osm"}
+    assert layers["communities"]["path"] == "communities.gpkg"
+    written = gpd.read_file(folder / "facilities.gpkg", layer="facilities")
+    assert written.crs == "EPSG:4326"
+    lon, lat = gcj02_to_wgs84(116.306586, 40.002365)
+    point = written.set_index("name").loc["城关幼儿园", "geometry"]
+    assert (point.x, point.y) == pytest.approx((float(lon), float(lat)), abs=1e-12)
+    assert (point.x, point.y) == pytest.approx((116.3005, 40.0011), abs=1e-6)
+    assert validate_scenario(scenario).ok
+    result = run_scenario(scenario, write=False)
+    facilities = result.layers["facilities"].set_index("name")
+    assert facilities["type"].to_dict() == {  # the POI ones; OSM's kindergarten node is not read
+        "城关幼儿园": "kindergarten",
+        "海淀实验小学": "primary_school",
+        "东升社区卫生服务中心": "community_health_center",
+        "北京大学东门(公交站)": "bus_stop",
+    }
+    assert facilities["facility_id"].str.startswith("gaode:").all()
+    network = result.layers["network"]
+    assert len(network) > 0
+    assert network.to_crs("EPSG:4326").total_bounds == pytest.approx(
+        [116.2990, 40.0010, 116.3030, 40.0010], abs=1e-9
+    )  # the OSM footway
+    gaps = result.results["gaps"].set_index("type")
+    assert gaps.loc["kindergarten", "facility_id"] == "gaode:1"
+    assert gaps["facility_id"].dropna().str.startswith("gaode:").all()
+    communities = result.layers["communities"]
+    assert communities["community_id"].tolist() == ["osm:w1"]
+    assert communities["households_source"].tolist() == ["估算"]
