@@ -11,7 +11,9 @@ A finished run folder holds::
 
 :func:`result_tables` is the registry of result tables (``gisplan/data/tables.csv``): key,
 the step that makes it, whether it is a layer (has geometry) or a table, its Chinese sheet
-name (none: GeoPackage and CSV only), the columns its 合计 row adds up, and a description.
+name (none: GeoPackage and CSV only), the columns its 合计 row adds up, the rates it
+weights there, and a description. The workbook opens on a 目录 (index) sheet and shows
+Chinese values only (:func:`for_people`).
 Column headers come from :mod:`gisplan.vocabulary`. :func:`write_results` writes the
 GeoPackage, the workbook and the CSV tables; :func:`read_run` is the one reader of a
 finished folder — the maps, the 公示 site and the command line all read through it, and it
@@ -43,13 +45,14 @@ from gisplan.errors import LayerError, OutputError
 from gisplan.layers import LAYER_KINDS
 from gisplan.report import FORMULA_PREFIXES, csv_safe, write_csv_tables, write_workbook
 from gisplan.validation import ValidationReport
-from gisplan.vocabulary import column_label
+from gisplan.vocabulary import column_label, labels
 
 if TYPE_CHECKING:
     from gisplan.scenario import Scenario
 
 __all__ = [
     "GPKG_NAME",
+    "INDEX_SHEET",
     "ISSUES_CSV",
     "MAPS_DIR",
     "RUN_JSON",
@@ -60,6 +63,7 @@ __all__ = [
     "RunResult",
     "TableSpec",
     "check_out",
+    "for_people",
     "info_table",
     "prepare_out",
     "read_run",
@@ -111,6 +115,10 @@ class TableSpec:
         (too long or only for maps).
     totals
         Columns the sheet's 合计 row adds up (money, areas, counts; never rates or shares).
+    weighted
+        Rate columns the 合计 row shows as a weighted figure, ``(rate, numerator,
+        denominator)``: the sum of the numerator over the sum of the denominator (元/m² =
+        total cost ÷ total floor area), never the sum of the rates.
     description_zh
         What the table holds, in one Chinese sentence.
     """
@@ -120,7 +128,15 @@ class TableSpec:
     kind: Literal["layer", "table"]
     sheet_zh: str | None
     totals: tuple[str, ...]
+    weighted: tuple[tuple[str, str, str], ...]
     description_zh: str
+
+
+def _weighted(spec: str) -> tuple[str, str, str]:
+    """``"rate=numerator/denominator"`` → ``(rate, numerator, denominator)``."""
+    rate, _, ratio = spec.partition("=")
+    numerator, _, denominator = ratio.partition("/")
+    return rate, numerator, denominator
 
 
 @functools.cache
@@ -148,6 +164,7 @@ def result_tables() -> Mapping[str, TableSpec]:
             kind=kind,
             sheet_zh=row["sheet_zh"] or None,
             totals=tuple(row["totals"].split()),
+            weighted=tuple(_weighted(spec) for spec in row["weighted"].split()),
             description_zh=row["description_zh"],
         )
     return specs
@@ -257,20 +274,98 @@ def _write_gpkg(frames: Mapping[str, pd.DataFrame], path: Path) -> None:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
 
 
+#: Code columns whose Chinese twin is not named ``<code>_zh``: the workbook shows the twin only.
+_CODE_TWINS = {
+    "reason_codes": "reasons_zh",
+    "selection_code": "selection_reason",
+    "target": "description_zh",
+    "uncovered_reason_code": "uncovered_reason",
+}
+#: Code columns without a Chinese twin: the workbook shows their codes' vocabulary labels.
+_VALUE_DOMAINS = {
+    "class": "scheme_class",
+    "payer": "payer",
+    "kind": "site_kind",
+    "mode": "financing_mode",
+    "status": "eligibility_status",
+    "data_status": "data_status",
+    "severity": "severity",
+}
+#: The index sheet, first in the workbook: each sheet, what it holds, its rows.
+INDEX_SHEET = "目录"
+_INDEX_LABELS = {"sheet_zh": "工作表", "description_zh": "内容说明", "rows": "行数"}
+
+
+def _value_domain(column: str) -> str | None:
+    """Return the vocabulary domain of a code column's values (``rule_*``: rule outcomes)."""
+    return "rule_outcome" if column.startswith("rule_") else _VALUE_DOMAINS.get(column)
+
+
+def for_people(table: pd.DataFrame) -> pd.DataFrame:
+    """Return a result table as the workbook shows it: Chinese values, no code twins.
+
+    A code column with a Chinese twin (``x`` and ``x_zh``, or one of the pairs of
+    ``_CODE_TWINS``) is left out; codes of a vocabulary domain (rule outcomes, scheme
+    classes, payers, financing modes …) become their labels. Booleans become 是/否 when the
+    workbook is written. The GeoPackage and the CSV tables keep the codes.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"mode": ["large_area"], "status": ["x"], "status_zh": ["某"]})
+    >>> gisplan.outputs.for_people(t).to_numpy().tolist()
+    [['大片区统筹平衡', '某']]
+    """
+    columns = [str(c) for c in table.columns]
+    twins = {c for c in columns if f"{c}_zh" in columns or _CODE_TWINS.get(c) in columns}
+    out: pd.DataFrame = table.drop(columns=sorted(twins))
+    for column in out.columns:
+        domain = _value_domain(str(column))
+        if domain is None:
+            continue
+        names = labels(domain)
+        out[column] = out[column].map(lambda v, n=names: n.get(v, v) if isinstance(v, str) else v)
+    return out
+
+
+def _header(column: str) -> str:
+    """Header of a workbook column; a translated code column takes its Chinese twin's label."""
+    if _value_domain(column) is not None:
+        twin = column_label(f"{column}_zh")
+        if twin != f"{column}_zh":
+            return twin
+    return column_label(column)
+
+
 def _write_workbook(results: Mapping[str, pd.DataFrame], path: Path) -> None:
-    """One sheet per registered table that has a sheet name, in registry order."""
+    """Write the 目录 sheet, then one sheet per registered table that has a sheet name."""
     specs = [s for s in result_tables().values() if s.sheet_zh and s.key in results]
-    sheets = {str(s.sheet_zh): results[s.key] for s in specs}
-    labels = {
-        str(s.sheet_zh): {str(c): column_label(str(c)) for c in results[s.key].columns}
-        for s in specs
-    }
+    tables = {str(s.sheet_zh): for_people(results[s.key]) for s in specs}
+    index = pd.DataFrame(
+        {
+            "sheet_zh": [str(s.sheet_zh) for s in specs],
+            "description_zh": [s.description_zh for s in specs],
+            "rows": [len(results[s.key]) for s in specs],
+        }
+    )
+    sheets = {INDEX_SHEET: index, **tables}
+    headers = {name: {str(c): _header(str(c)) for c in t.columns} for name, t in tables.items()}
     totals = {
-        str(s.sheet_zh): [c for c in s.totals if c in results[s.key].columns]
+        str(s.sheet_zh): [c for c in s.totals if c in tables[str(s.sheet_zh)].columns]
         for s in specs
         if s.totals
     }
-    write_workbook(path, sheets, labels=labels, totals=totals)
+    weighted = {
+        str(s.sheet_zh): {rate: (num, den) for rate, num, den in s.weighted}
+        for s in specs
+        if s.weighted
+    }
+    write_workbook(
+        path,
+        sheets,
+        labels={INDEX_SHEET: _INDEX_LABELS, **headers},
+        totals=totals,
+        weighted=weighted,
+    )
 
 
 def write_results(

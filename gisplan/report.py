@@ -3,7 +3,9 @@
 Bureaus exchange results as Excel files. :func:`write_workbook` writes one sheet per table
 with Chinese column headers (units in the header), a bold frozen header row, sensible
 column widths and number formats (percentages for ``share_*``, thousands separators for
-counts, whole metres for ``*_m``). Geometry columns are left out.
+counts, whole metres for ``*_m``), booleans as 是/否, a 合计 row that sums amounts and
+weights rates (never sums them), and A4-landscape print set-up one page wide with the
+header row repeated on every page. Geometry columns are left out.
 
 Both writers are safe to open: text that starts like a formula (``=``, ``+``, ``-``, ``@``,
 tab, carriage return — OWASP's CSV-injection list) is written as a text cell in the
@@ -31,7 +33,14 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
-__all__ = ["FORMULA_PREFIXES", "csv_safe", "number_format", "write_csv_tables", "write_workbook"]
+__all__ = [
+    "FORMULA_PREFIXES",
+    "csv_safe",
+    "is_rate",
+    "number_format",
+    "write_csv_tables",
+    "write_workbook",
+]
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -77,6 +86,47 @@ def _cell(value: object) -> object:
         return "、".join(map(str, value))
     item = getattr(value, "item", None)
     return item() if callable(item) else value
+
+
+def _shown(value: object) -> object:
+    """Workbook cell: as :func:`_cell`, with booleans as 是/否 (a reader sees no TRUE/FALSE)."""
+    value = _cell(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return value
+
+
+def is_rate(column: str) -> bool:
+    """Whether a column is a rate or a share, which a 合计 row must never add up.
+
+    Examples
+    --------
+    >>> [is_rate(c) for c in ("cost_per_m2_yuan", "share_households", "cost_yuan")]
+    [True, True, False]
+    """
+    return (
+        "_per_" in column
+        or column.startswith("share_")
+        or column.endswith(("_share", "_ratio"))
+        or "_share_" in column
+    )
+
+
+def _weighted_totals(
+    table: pd.DataFrame, rates: Mapping[str, tuple[str, str]]
+) -> dict[str, float | None]:
+    """Rate → sum of its numerator ÷ sum of its denominator (None without both or with 0)."""
+    out: dict[str, float | None] = {}
+    for rate, (numerator, denominator) in rates.items():
+        if rate not in table.columns:
+            continue
+        if numerator not in table.columns or denominator not in table.columns:
+            out[rate] = None
+            continue
+        below = float(pd.to_numeric(table[denominator]).sum())
+        above = float(pd.to_numeric(table[numerator]).sum())
+        out[rate] = round(above / below, 2) if below else None
+    return out
 
 
 def csv_safe(value: object) -> object:
@@ -130,6 +180,7 @@ def write_workbook(
     *,
     labels: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
     totals: Mapping[str, Sequence[str]] | None = None,
+    weighted: Mapping[str, Mapping[str, tuple[str, str]]] | None = None,
 ) -> None:
     """Write tables to one Excel workbook, one sheet each.
 
@@ -145,10 +196,19 @@ def write_workbook(
         a mapping (the same column can need another header on another sheet); unlabelled
         columns keep their name.
     totals
-        Sheet name → columns summed in a bold 合计 (total) row under the table.
+        Sheet name → columns summed in a bold 合计 (total) row under the table. A rate
+        (``*_per_*``, ``share_*``, ``*_share``, ``*_ratio``) is never summed: its cell stays
+        empty unless ``weighted`` gives it.
+    weighted
+        Sheet name → rate column → ``(numerator, denominator)``: the 合计 row shows the sum
+        of the numerator over the sum of the denominator (元/m² = total cost ÷ total floor
+        area), empty when the denominator sums to zero.
+
+    True and False are written as 是 and 否.
     """
     labels = labels or {}
     totals = totals or {}
+    weighted = weighted or {}
     book = Workbook()
     default = book.active
     if default is not None:
@@ -160,9 +220,14 @@ def write_workbook(
         headers = [str(sheet_labels.get(str(c), str(c))) for c in table.columns]  # type: ignore[union-attr]
         ws.append(headers)
         for row in table.itertuples(index=False):
-            _append_text_safe(ws, [_cell(v) for v in row])
+            _append_text_safe(ws, [_shown(v) for v in row])
         if name in totals and len(table):
-            summed = {c: round(float(pd.to_numeric(table[c]).sum()), 2) for c in totals[name]}
+            summed: dict[str, float | None] = {
+                c: round(float(pd.to_numeric(table[c]).sum()), 2)
+                for c in totals[name]
+                if not is_rate(c)
+            }
+            summed.update(_weighted_totals(table, weighted.get(name, {})))
             ws.append(["合计", *(summed.get(str(c)) for c in table.columns[1:])])
             for cell in ws[ws.max_row]:
                 cell.font = _HEADER_FONT

@@ -25,16 +25,53 @@ def demo(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_demo_workbook_reads_back(demo: Path) -> None:
     book = openpyxl.load_workbook(demo / "results.xlsx")
-    assert book.sheetnames[:3] == ["改造资格", "改造方案造价", "改造方案明细"]
+    assert book.sheetnames[:4] == ["目录", "改造资格", "改造方案造价", "改造方案明细"]
     assert {"资金来源", "年度计划", "分年度推进", "公示安排", "覆盖率"} <= set(book.sheetnames)
     plan = book["年度计划"]
     header = [c.value for c in plan[1]]
     selected = header.index("是否纳入计划")
     chosen = [row[selected] for row in plan.iter_rows(min_row=2, values_only=True)]
-    assert sum(1 for v in chosen if v) == 9  # the utilities' 2027 money binds in the demo
+    assert sum(1 for v in chosen if v == "是") == 9  # the utilities' 2027 money binds in the demo
     costs = book["改造方案造价"]
     assert costs.cell(row=costs.max_row, column=1).value == "合计"
     assert costs.freeze_panes == "A2"
+
+
+def test_demo_workbook_is_for_people(demo: Path) -> None:
+    """Issue 17: an index, Chinese values only, weighted rates in 合计, A4 landscape."""
+    book = openpyxl.load_workbook(demo / "results.xlsx")
+    index = {r[0]: r for r in book["目录"].iter_rows(min_row=2, values_only=True)}
+    assert list(index) == book.sheetnames[1:]  # every sheet, in order
+    assert index["年度计划"][2] == 150  # one row per community
+    assert all(str(r[1]) and not str(r[1]).isascii() for r in index.values())
+    codes = {"pass", "fail", "unknown", "basic", "complete", "improve", "government", "utility"}
+    for ws in book:
+        for row in ws.iter_rows(min_row=2, values_only=True):
+            assert not any(isinstance(v, bool) for v in row), ws.title  # 是/否, no TRUE/FALSE
+            assert not codes & set(row), ws.title
+        ps = ws.page_setup
+        assert (ps.orientation, int(ps.paperSize), ps.fitToWidth, ps.fitToHeight) == (
+            "landscape",
+            9,
+            1,
+            0,
+        )
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_rows == "$1:$1"
+    # no column both as code and in Chinese: 资格状态代码 beside 改造资格 is gone
+    eligibility = [c.value for c in book["改造资格"][1]]
+    assert "资格状态代码" not in eligibility
+    assert "改造资格" in eligibility
+    plan = [c.value for c in book["年度计划"][1]]
+    assert "纳入或未纳入原因代码" not in plan
+    # 合计 of the scheme costs: total 元 over total m², by hand from the same row
+    costs = book["改造方案造价"]
+    head = [c.value for c in costs[1]]
+    total = [c.value for c in costs[costs.max_row]]
+    rate = total[head.index("单位面积费用（元/m²）")]
+    cost, area = total[head.index("费用（元）")], total[head.index("建筑面积（m²）")]
+    assert rate == pytest.approx(cost / area, abs=0.01)
+    assert rate == pytest.approx(97.84)  # 220,457,232.11 元 / 2,253,316.57 m²
 
 
 def test_demo_publicity_over_national_day(demo: Path) -> None:
@@ -99,7 +136,7 @@ def test_demo_bundles_balance_and_feed_the_funding(demo: Path) -> None:
     balance = head.index("收支结余（万元）")
     assert all(r[balance] >= 0 for r in rows)  # every bundle pays for itself
     modes = {r[0]: r for r in book["资金平衡方式汇总"].iter_rows(min_row=2, values_only=True)}
-    assert {"大片区统筹平衡", "跨片区组合平衡"} <= {r[1] for r in modes.values()}
+    assert {"大片区统筹平衡", "跨片区组合平衡"} <= set(modes)  # the code column is left out
     assert (demo / "maps" / "bundles.html").is_file()
 
 

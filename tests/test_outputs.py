@@ -15,6 +15,7 @@ import pytest
 from gisplan import outputs, run_scenario
 from gisplan.errors import LayerError, OutputError
 from gisplan.layers import LAYER_KINDS
+from gisplan.report import is_rate
 from gisplan.vocabulary import column_label
 
 from _fixtures import write_access_project
@@ -50,6 +51,45 @@ def test_registry_is_complete_and_consistent() -> None:
         # 合计 adds money, areas and counts — never a rate, share or score
         assert not [c for c in spec.totals if "per_" in c or "share" in c], spec.key
     assert "cost_per_m2_yuan" not in tables["scheme_costs"].totals
+    assert not [c for spec in tables.values() for c in spec.totals if is_rate(c)]
+    # the scheme-cost rate is weighted in 合计: total cost over total floor area
+    assert tables["scheme_costs"].weighted == (("cost_per_m2_yuan", "cost_yuan", "floor_area_m2"),)
+
+
+def test_for_people_drops_code_twins_and_shows_labels() -> None:
+    table = pd.DataFrame(
+        {
+            "community_id": ["C1"],
+            "status": ["eligible"],
+            "status_zh": ["符合条件"],
+            "rule_land": ["fail"],
+            "class": ["basic"],
+            "mode": ["large_area"],
+            "selection_code": ["over_budget"],
+            "selection_reason": ["超出预算"],
+            "payer": ["someone_else"],  # not a code of the domain: kept as it is
+        }
+    )
+    shown = outputs.for_people(table)
+    assert list(shown.columns) == [
+        "community_id",
+        "status_zh",
+        "rule_land",
+        "class",
+        "mode",
+        "selection_reason",
+        "payer",
+    ]
+    assert shown.iloc[0].tolist() == [
+        "C1",
+        "符合条件",
+        "不符合",
+        "基础类",
+        "大片区统筹平衡",
+        "超出预算",
+        "someone_else",
+    ]
+    assert table["status"].tolist() == ["eligible"]  # the input is left alone
 
 
 def test_write_and_read_back_a_run(run: Path) -> None:
@@ -92,11 +132,19 @@ def test_read_run_reads_a_layer_only_when_used(run: Path, monkeypatch: pytest.Mo
 
 def test_workbook_and_csv_follow_the_registry(run: Path) -> None:
     book = openpyxl.load_workbook(run / "results.xlsx")
-    assert book.sheetnames == ["覆盖率", "小区缺口", "缺口明细"]  # registry order, sheets only
+    assert book.sheetnames == ["目录", "覆盖率", "小区缺口", "缺口明细"]  # index, registry order
     header = [c.value for c in book["缺口明细"][1]]
-    assert header[:3] == ["小区编号", "小区名称", "设施类型代码"]
+    assert header[:3] == ["小区编号", "小区名称", "设施类型"]  # the code has a Chinese twin
     assert "步行距离（m）" in header
     assert all(not str(h).isascii() for h in header)  # no English header left
+    index = list(book["目录"].iter_rows(values_only=True))
+    assert index[0] == ("工作表", "内容说明", "行数")
+    specs = outputs.result_tables()
+    gpkg_rows = {k: len(gpd.read_file(run / "results.gpkg", layer=k)) for k in ("coverage",)}
+    assert [r[0] for r in index[1:]] == book.sheetnames[1:]  # every sheet listed, in order
+    assert index[1] == ("覆盖率", specs["coverage"].description_zh, gpkg_rows["coverage"])
+    for name, _, rows in index[1:]:
+        assert book[name].max_row - 1 == rows  # no 合计 row on these sheets
     # origins have no sheet (for maps) but a CSV and a GeoPackage layer
     assert (run / "tables" / "origins.csv").is_file()
     with (run / "tables" / "coverage.csv").open(encoding="utf-8-sig") as f:

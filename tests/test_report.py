@@ -57,3 +57,53 @@ def test_labels_per_sheet(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(path)
     assert book["方案"]["A1"].value == "费用（万元）"
     assert book["资金"]["A1"].value == "总成本（万元）"
+
+
+def test_totals_weight_rates_and_never_sum_them(tmp_path: Path) -> None:
+    costs = pd.DataFrame(
+        {
+            "community_id": ["C1", "C2"],
+            "cost_yuan": [100_000.0, 300_000.0],
+            "floor_area_m2": [1_000.0, 3_000.0],
+            "cost_per_m2_yuan": [100.0, 100.0],
+            "share_households": [0.5, 0.5],
+            "safety": [True, False],
+        }
+    )
+    path = tmp_path / "t.xlsx"
+    write_workbook(
+        path,
+        {"造价": costs},
+        totals={"造价": ["cost_yuan", "floor_area_m2", "cost_per_m2_yuan", "share_households"]},
+        weighted={"造价": {"cost_per_m2_yuan": ("cost_yuan", "floor_area_m2")}},
+    )
+    ws = openpyxl.load_workbook(path)["造价"]
+    assert [c.value for c in ws[2]][-1] == "是"  # no TRUE/FALSE for a reader
+    assert [c.value for c in ws[3]][-1] == "否"
+    # 合计: 400,000 元 over 4,000 m² = 100 元/m² (the sum of the rates would be 200); the
+    # share is a rate listed by mistake: left empty, never added up
+    assert [c.value for c in ws[4]] == ["合计", 400_000, 4_000, 100, None, None]
+
+
+def test_weighted_rate_without_its_columns_stays_empty(tmp_path: Path) -> None:
+    table = pd.DataFrame({"id": ["a"], "cost_per_m2_yuan": [5.0], "floor_area_m2": [0.0]})
+    path = tmp_path / "t.xlsx"
+    write_workbook(
+        path,
+        {"表": table},
+        totals={"表": ["floor_area_m2"]},
+        weighted={"表": {"cost_per_m2_yuan": ("cost_yuan", "floor_area_m2")}},
+    )
+    assert [c.value for c in openpyxl.load_workbook(path)["表"][3]] == ["合计", None, 0]
+
+
+def test_print_setup_a4_landscape_one_page_wide(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    write_workbook(path, {"表": pd.DataFrame({"a": range(3)})})
+    ws = openpyxl.load_workbook(path)["表"]
+    assert ws.page_setup.orientation == "landscape"
+    assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4) == 9
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows == "$1:$1"  # the header row on every printed page
+    assert ws.freeze_panes == "A2"

@@ -229,7 +229,7 @@ def test_access_step_distances_gaps_and_outputs(tmp_path: Path) -> None:
     assert {"gaps", "coverage", "community_gaps", "origins"} <= set(layers)
     assert layers["community_gaps"] == "Polygon"
     book = openpyxl.load_workbook(out / "results.xlsx")
-    assert book.sheetnames == ["覆盖率", "小区缺口", "缺口明细"]
+    assert book.sheetnames == ["目录", "覆盖率", "小区缺口", "缺口明细"]
     assert "步行距离（m）" in [c.value for c in book["缺口明细"][1]]
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert record["steps"] == ["layers", "access"]
@@ -302,7 +302,7 @@ def test_eligibility_step(tmp_path: Path) -> None:
     assert table["scope"].tolist()[:2] == ["core", "core"]
     assert table.loc["c1", "rule_built_year"] == "pass"
     book = openpyxl.load_workbook(out / "results.xlsx")
-    assert book.sheetnames[0] == "改造资格"
+    assert book.sheetnames[:2] == ["目录", "改造资格"]
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert record["steps"] == ["layers", "eligibility"]
 
@@ -326,7 +326,12 @@ def test_schemes_step_after_eligibility(tmp_path: Path) -> None:
     # per household (1,500+1,500+600+1,200+800+150+400) x 120 + lump sums 375,000 元
     assert c1["cost_wan_yuan"] == pytest.approx((6_150 * 120 + 375_000) / 10_000)
     book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
-    assert book.sheetnames == ["改造资格", "改造方案造价", "改造方案明细", "方案待核实与不纳入内容"]
+    assert book.sheetnames[1:] == [
+        "改造资格",
+        "改造方案造价",
+        "改造方案明细",
+        "方案待核实与不纳入内容",
+    ]
     sheet = book["改造方案造价"]
     last = [c.value for c in sheet[sheet.max_row]]
     header = [c.value for c in sheet[1]]
@@ -543,4 +548,4 @@ def test_plan_step_fits_the_pool_money_and_shows_the_targets(tmp_path: Path) -> 
     assert record["targets"][1]["completed"] is None
     book = openpyxl.load_workbook(tmp_path / "out" / "results.xlsx")
     assert {"改造目标", "年度资金池"} <= set(book.sheetnames)
-    assert book["改造目标"]["B1"].value == "改造目标"  # description_zh's header
+    assert book["改造目标"]["A1"].value == "改造目标"  # description_zh's header, code left out
