@@ -830,6 +830,13 @@ def read_osm_communities(
     LayerError
         If the file is missing or unreadable, or ``group_distance_m`` is negative.
     """
+    return _communities_scanned(path, group_distance_m, review_rules=review_rules)[1]
+
+
+def _communities_scanned(
+    path: str | Path, group_distance_m: float, *, review_rules: bool
+) -> tuple[_Scan, gpd.GeoDataFrame]:
+    """Scan ``path`` for communities only; return the scan and the communities frame."""
     _check_distance(group_distance_m)
     scan = _scan(
         path,
@@ -839,7 +846,7 @@ def read_osm_communities(
         standard=None,
         review_rules=review_rules,
     )
-    return _community_frame(scan, path, group_distance_m)
+    return scan, _community_frame(scan, path, group_distance_m)
 
 
 def _entrance_frame(
@@ -899,16 +906,8 @@ def read_osm_entrances(
     LayerError
         If the file is missing or unreadable, or ``group_distance_m`` is negative.
     """
-    _check_distance(group_distance_m)
-    scan = _scan(
-        path,
-        network=False,
-        facilities=False,
-        communities=True,
-        standard=None,
-        review_rules=review_rules,
-    )
-    return _entrance_frame(scan, _community_frame(scan, path, group_distance_m), path)
+    scan, communities = _communities_scanned(path, group_distance_m, review_rules=review_rules)
+    return _entrance_frame(scan, communities, path)
 
 
 def read_osm(
