@@ -69,6 +69,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AccessSection",
     "BundlesSection",
+    "DocumentsSection",
     "EligibilitySection",
     "FinanceSection",
     "LayerSource",
@@ -786,6 +787,16 @@ class PlanSection(_Model):
         default=None, description="First day the schemes can be publicised (公示)."
     )
     publicity_working_days: int = Field(default=5, ge=1)
+    calendar: Path | None = Field(
+        default=None,
+        description="Your own programme calendar CSV (columns of gisplan/data/calendar.csv); "
+        "default: the packaged calendar of the eligibility preset.",
+    )
+
+    @field_validator("calendar")
+    @classmethod
+    def _calendar_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return None if value is None else _resolve_existing(value, info)
 
     @field_validator("weights")
     @classmethod
@@ -921,6 +932,39 @@ class PublishSection(_Model):
         return options
 
 
+class DocumentsSection(_Model):
+    """The documents a bureau hands in (``documents:``).
+
+    Official tables (报送表格.xlsx), the drafted implementation plan
+    (实施方案（草案）.docx), the Gantt charts of the programme calendar
+    and the 项目储备库 register. Needs the plan section.
+    """
+
+    project_package: Literal["street", "bundle"] = Field(
+        default="street",
+        description="How communities are packaged into 立项 projects for approval and tender "
+        "(Linxia 2020 打捆): one project per street, or per financing bundle.",
+    )
+    district: str | None = Field(
+        default=None,
+        description="县区 name for communities without a district column (default: the title).",
+    )
+    layouts: Path | None = Field(
+        default=None,
+        description="Folder of your province's table layouts (CSV files named like those in "
+        "gisplan/data/layouts/); default: the packaged layouts.",
+    )
+    implementation_plan: bool = Field(
+        default=True, description="Write the drafted 实施方案（草案）.docx."
+    )
+    project_register: bool = Field(default=True, description="Write the 项目储备库 register.")
+
+    @field_validator("layouts")
+    @classmethod
+    def _layouts_exist(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        return None if value is None else _resolve_existing(value, info)
+
+
 class Outputs(_Model):
     """What the run writes and where."""
 
@@ -989,6 +1033,11 @@ class Scenario(_Model):
     )
     publish: PublishSection | None = Field(
         default=None, description="Public-consultation site of the plan (site/)."
+    )
+    documents: DocumentsSection | None = Field(
+        default=None,
+        description="Official tables, the drafted implementation plan and the register "
+        "(needs plan).",
     )
     outputs: Outputs = Field(default_factory=Outputs)
     source: Path | None = Field(default=None, description="The YAML file (set by load_scenario).")
@@ -1102,6 +1151,12 @@ class Scenario(_Model):
         if self.bundles is not None and (self.finance is None or self.layers.projects is None):
             msg = "bundles: needs a finance section and a projects layer; add them"
             raise ValueError(msg)
+        if self.documents is not None and self.plan is None:
+            msg = (
+                "documents: the official tables and the implementation plan are those of the "
+                "annual plan; add a plan section"
+            )
+            raise ValueError(msg)
         if self.siting is not None and self.layers.network is None:
             msg = (
                 "siting: needs walking distances (straight-line estimates are not used to "
@@ -1115,6 +1170,10 @@ class Scenario(_Model):
         named = [self.source, self.standards, *(s.path for _, s in self.layers.items())]
         if self.access is not None and self.access.boundary is not None:
             named.append(self.access.boundary.path)
+        if self.plan is not None:
+            named.append(self.plan.calendar)
+        if self.documents is not None and self.documents.layouts is not None:
+            named.extend(sorted(self.documents.layouts.glob("*.csv")))
         return [p for p in named if p is not None]
 
     def layer_datum(self, kind: str) -> str | None:
