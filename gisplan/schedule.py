@@ -544,6 +544,16 @@ def gantt_figure(calendar: pd.DataFrame, year: int, path: Path, *, title: str) -
     ------
     ScenarioError
         If no community starts works in ``year``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> starts = pd.DataFrame({"community_id": ["C1", "C2"], "start_year": [2026, 2026]})
+    >>> cal = gisplan.schedule.programme_calendar(starts, preset="litong")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     png = pathlib.Path(folder) / "实施计划.png"
+    ...     gisplan.schedule.gantt_figure(cal, 2026, png, title="实施计划").read_bytes()[1:4]
+    b'PNG'
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
     from matplotlib.figure import Figure  # noqa: PLC0415

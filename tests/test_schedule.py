@@ -185,3 +185,38 @@ def test_gantt_is_byte_identical(tmp_path: Path) -> None:
         ScenarioError, match="no community starts works in 2030; years in the table: 2026"
     ):
         gantt_figure(table, 2030, tmp_path / "x.png", title="x")
+
+
+def _write(table: pd.DataFrame, path: Path) -> Path:
+    table.to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+def test_calendar_error_paths(tmp_path: Path) -> None:
+    starts = pd.DataFrame({"community_id": ["A"], "start_year": [2026]})
+    with pytest.raises(ScenarioError, match="not found"):
+        read_calendar(tmp_path / "无.csv")
+    own = read_calendar()
+    only_linyi = _write(own[own["preset"] == "linyi"], tmp_path / "linyi.csv")
+    with pytest.raises(
+        ScenarioError, match=r"no rows for preset 'tongnan'.*presets in the file: linyi"
+    ):
+        programme_calendar(starts, preset="tongnan", calendar=only_linyi)
+    # linyi's own rows point at milestones only the default rows define
+    with pytest.raises(ScenarioError, match=r"publicity: by:submission names an unknown milestone"):
+        programme_calendar(
+            starts,
+            preset="linyi",
+            calendar=_write(own[own["milestone"] != "submission"], tmp_path / "a.csv"),
+        )
+    circle = own[own["preset"] == "default"].copy()
+    circle.loc[
+        circle["milestone"] == "acceptance",
+        ["start_anchor", "start_md", "end_anchor", "end_md", "offset", "unit"],
+    ] = ["after:filing", "", "", "", "30", "days"]
+    with pytest.raises(ScenarioError, match=r"circle \(acceptance -> filing -> acceptance\)"):
+        programme_calendar(starts, preset="default", calendar=_write(circle, tmp_path / "c.csv"))
+    with pytest.raises(ScenarioError, match="build_years must be 1 or more"):
+        programme_calendar(starts, preset="linyi", build_years=0)
+    with pytest.raises(ScenarioError, match="publicity_working_days must be 1 or more"):
+        programme_calendar(starts, preset="linyi", publicity_working_days=0)
