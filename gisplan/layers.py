@@ -104,6 +104,9 @@ LAYER_KINDS: tuple[str, ...] = (
 )
 #: The layer kinds that are plain tables (no geometry): read as pandas DataFrames.
 TABLE_KINDS: tuple[str, ...] = ("commitments", "revenues")
+#: Tables gisplan writes and reads back that are not scenario layers: the 项目储备库
+#: (:mod:`gisplan.register`). They have a schema (headers, aliases, 是/否) like the table kinds.
+RECORD_KINDS: tuple[str, ...] = ("register",)
 
 GeometryKind = Literal["polygon", "point", "line", "point_or_polygon", "line_or_polygon", "table"]
 
@@ -118,6 +121,7 @@ _GEOMETRY: dict[str, GeometryKind] = {
     "barriers": "line_or_polygon",
     "commitments": "table",
     "revenues": "table",
+    "register": "table",
 }
 _ID_COLUMN: dict[str, str | None] = {
     "communities": "community_id",
@@ -130,6 +134,7 @@ _ID_COLUMN: dict[str, str | None] = {
     "barriers": None,
     "commitments": "commitment_id",
     "revenues": "revenue_id",
+    "register": "community_id",
 }
 #: What one feature of each kind is called in Chinese (used in fix hints).
 _FEATURE_ZH: dict[str, str] = {
@@ -143,6 +148,7 @@ _FEATURE_ZH: dict[str, str] = {
     "barriers": "障碍（河流、铁路、快速路）",
     "commitments": "资金落实记录",
     "revenues": "经营性设施",
+    "register": "储备库小区",
 }
 #: Enum columns whose values are the codes of a vocabulary domain (its Chinese labels are
 #: accepted too and mapped to the code): (kind, column) -> domain.
@@ -312,7 +318,7 @@ def _split(value: str) -> tuple[str, ...]:
 @cache
 def _schema_table() -> dict[str, LayerSchema]:
     text = resources.files("gisplan").joinpath("data/layer_schema.csv").read_text("utf-8")
-    columns: dict[str, list[ColumnSpec]] = {kind: [] for kind in LAYER_KINDS}
+    columns: dict[str, list[ColumnSpec]] = {kind: [] for kind in (*LAYER_KINDS, *RECORD_KINDS)}
     reader = csv.DictReader(io.StringIO(text))
     for rec in reader:
         if None in rec or None in rec.values():  # more or fewer cells than the header
@@ -1885,6 +1891,7 @@ _OSM_KINDS = ("network", "facilities", "communities")
 _TABLE_NAMES: dict[str, tuple[str, ...]] = {
     "commitments": ("commitments", "资金落实"),
     "revenues": ("revenues", "经营性设施"),
+    "register": ("register", "项目储备库"),
 }
 
 
