@@ -30,6 +30,8 @@ from gisplan._version import __version__
 from gisplan.errors import GisplanError, ScenarioError, StandardsError
 from gisplan.layers import TABLE_KINDS, layer_schema, validate_layer
 from gisplan.outputs import (
+    FIGURES_DIR,
+    OFFICIAL_NAME,
     RUN_JSON,
     RUN_LOG,
     SITE_DIR,
@@ -105,6 +107,7 @@ def _check_layers(
         report.extend(layer_report)
         if gdf is not None:
             layers[kind] = gdf
+    _apply_register(scenario, layers, report)
     try:
         _check_references(layers, report)
         _check_study_area(scenario, layers, report)
@@ -113,6 +116,30 @@ def _check_layers(
         _report_fault(report, "layers", "the layers could not be checked together", err)
     _check_budgets(scenario, report)
     return layers, report, standard
+
+
+def _apply_register(
+    scenario: Scenario,
+    layers: dict[str, gpd.GeoDataFrame | pd.DataFrame],
+    report: ValidationReport,
+) -> None:
+    """Start from last year's 项目储备库 (``plan.register_file``), if the scenario names one.
+
+    Its statuses, years, votes and readiness replace those of the communities layer
+    (:func:`gisplan.register.apply_register`); a bad register is a report line.
+    """
+    path = scenario.plan.register_file if scenario.plan is not None else None
+    if path is None or "communities" not in layers:
+        return
+    from gisplan.register import apply_register, read_register  # noqa: PLC0415
+
+    try:
+        register = read_register(path)
+        layers["communities"] = apply_register(layers["communities"], register)
+    except GisplanError as err:
+        report.add("register", str(err), f"correct the register {path} (plan.register_file)")
+        return
+    logger.info("register %s: %d communities applied", path, len(register))
 
 
 #: A scenario budget above this (万元; 100 亿元) is more than any county's renovation money.
@@ -700,12 +727,65 @@ def _plan(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.
             out["targets"] = targets_table(out["rollout_years"])
         if "pools" in out["rollout_years"].attrs:
             out["rollout_pools"] = pd.DataFrame.from_records(out["rollout_years"].attrs["pools"])
+    selected = table.loc[table["selected"], "community_id"]
+    out["calendar"] = _calendar(ctx, selected, out.get("rollout"))
     if section.publicity_start is not None:
-        selected = table.loc[table["selected"], "community_id"]
         out["publicity"] = publicity_schedule(
             selected, section.publicity_start, working_days=section.publicity_working_days
         )
+    else:
+        out["publicity"] = _publicity_from_calendar(out["calendar"], year)
     return out
+
+
+def _calendar(
+    ctx: RunContext, selected: pd.Series, rollout_table: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Return the programme calendar of every community this plan starts.
+
+    The plan year's communities, then the rollout's later starts; milestones from the
+    preset's packaged calendar or ``plan.calendar``.
+    """
+    from gisplan.schedule import programme_calendar  # noqa: PLC0415
+
+    section, eligibility = ctx.scenario.plan, ctx.scenario.eligibility
+    assert section is not None  # noqa: S101 - checked by _plan
+    assert eligibility is not None  # noqa: S101
+    year = int(eligibility.plan_year)
+    starts = pd.DataFrame({"community_id": selected.astype(str), "start_year": year})
+    if rollout_table is not None and "start_year" in rollout_table.columns:
+        later = rollout_table.loc[
+            rollout_table["start_year"].gt(year) & ~rollout_table["community_id"].isin(selected),
+            ["community_id", "start_year"],
+        ]
+        starts = pd.concat([starts, later.astype({"start_year": int})], ignore_index=True)
+    return programme_calendar(
+        starts,
+        preset=eligibility.preset,
+        calendar=section.calendar,
+        publicity_start=section.publicity_start,
+        publicity_working_days=section.publicity_working_days,
+        build_years=section.build_years,
+    )
+
+
+def _publicity_from_calendar(calendar: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Return the publicity table of the plan year's communities from their 公示 rows."""
+    rows = calendar.loc[
+        calendar["milestone"].eq("publicity") & calendar["start_year"].eq(year),
+        ["community_id", "start", "end", "working_days"],
+    ]
+    return pd.DataFrame(
+        {
+            "community_id": rows["community_id"].to_numpy(),
+            "publicity_start": rows["start"].to_numpy(),
+            "publicity_end": rows["end"].to_numpy(),
+            "working_days": rows["working_days"].astype(int).to_numpy(),
+            "calendar_days": [
+                (e - s).days + 1 for s, e in zip(rows["start"], rows["end"], strict=True)
+            ],
+        }
+    )
 
 
 #: The steps of a run, in order: each sees the results of the steps before it.
@@ -910,3 +990,83 @@ def _write_views(
         t = time.perf_counter()
         publish(folder, folder / SITE_DIR, options=scenario.publish.options())
         timings["publish"] = time.perf_counter() - t
+    if scenario.documents is not None:
+        t = time.perf_counter()
+        written = write_documents(scenario, result, folder)
+        logger.info("documents: %s", ", ".join(str(p.relative_to(folder)) for p in written))
+        timings["documents"] = time.perf_counter() - t
+
+
+def write_documents(scenario: Scenario, result: RunResult, folder: Path) -> list[Path]:
+    """Write the documents a bureau hands in into a run's folder; return the files written.
+
+    ``报送表格.xlsx`` (the official tables), ``figures/`` (the programme's Gantt chart per
+    year and the key maps), ``实施方案（草案）.docx`` and ``项目储备库.xlsx``. The run's
+    tables are read back from ``folder`` (as ``gisplan publish`` does), so the documents
+    show what the folder holds.
+    """
+    from gisplan.documents import official_tables, write_official_workbook  # noqa: PLC0415
+    from gisplan.outputs import read_run  # noqa: PLC0415
+    from gisplan.plan_document import (  # noqa: PLC0415
+        DOCX_NAME,
+        key_map_figures,
+        write_implementation_plan,
+    )
+    from gisplan.register import REGISTER_NAME, build_register, read_register, write_register  # noqa: PLC0415
+    from gisplan.schedule import gantt_figure  # noqa: PLC0415
+
+    section, eligibility = scenario.documents, scenario.eligibility
+    assert section is not None  # noqa: S101 - scenario checks
+    assert eligibility is not None  # noqa: S101
+    run = read_run(folder)
+    frames = run.frames()
+    communities = result.layers["communities"]
+    year = int(eligibility.plan_year)
+    title = run.title
+    catalogue = scenario.schemes.catalogue if scenario.schemes is not None else "linyi"
+    tables = official_tables(
+        frames,
+        communities,
+        plan_year=year,
+        title=title,
+        district=section.district or title,
+        project_package=section.project_package,
+        catalogue=str(catalogue),
+        layouts=section.layouts,
+    )
+    written = [folder / OFFICIAL_NAME]
+    write_official_workbook(tables, written[0], title=f"{title}{year}年城镇老旧小区改造")
+    figures_dir = folder / FIGURES_DIR
+    figures_dir.mkdir(exist_ok=True)
+    figures: list[tuple[Path, str]] = []
+    calendar = frames.get("calendar")
+    if calendar is not None and len(calendar):
+        for start_year in sorted({int(y) for y in calendar["start_year"]}):
+            caption = f"{start_year}年开工小区进度计划"
+            path = gantt_figure(
+                calendar,
+                start_year,
+                figures_dir / f"进度计划_{start_year}.png",
+                title=f"{title} {caption}",
+            )
+            figures.append((path, caption))
+    figures.extend(key_map_figures(run, figures_dir))
+    written.extend(path for path, _ in figures)
+    if section.implementation_plan:
+        written.append(
+            write_implementation_plan(
+                run,
+                folder / DOCX_NAME,
+                plan_year=year,
+                tables=tables,
+                figures=figures,
+                calendar=calendar,
+            )
+        )
+    if section.project_register:
+        previous_path = scenario.plan.register_file if scenario.plan is not None else None
+        previous = None if previous_path is None else read_register(previous_path)
+        register = build_register(communities, frames, previous=previous)
+        written.append(folder / REGISTER_NAME)
+        write_register(register, written[-1])
+    return written

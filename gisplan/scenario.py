@@ -793,7 +793,13 @@ class PlanSection(_Model):
         "default: the packaged calendar of the eligibility preset.",
     )
 
-    @field_validator("calendar")
+    register_file: Path | None = Field(
+        default=None,
+        description="Last year's 项目储备库.xlsx (or CSV/GeoPackage table): its statuses, "
+        "years, votes and readiness are applied to the communities before the run.",
+    )
+
+    @field_validator("calendar", "register_file")
     @classmethod
     def _calendar_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
         return None if value is None else _resolve_existing(value, info)
@@ -1171,7 +1177,7 @@ class Scenario(_Model):
         if self.access is not None and self.access.boundary is not None:
             named.append(self.access.boundary.path)
         if self.plan is not None:
-            named.append(self.plan.calendar)
+            named.extend([self.plan.calendar, self.plan.register_file])
         if self.documents is not None and self.documents.layouts is not None:
             named.extend(sorted(self.documents.layouts.glob("*.csv")))
         return [p for p in named if p is not None]
