@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from gisplan.outputs import RunResult
 
-__all__ = ["DOCX_NAME", "PLACEHOLDER", "key_map_figures", "write_implementation_plan"]
+__all__ = ["CHAPTERS", "DOCX_NAME", "PLACEHOLDER", "key_map_figures", "write_implementation_plan"]
 
 logger = logging.getLogger(__name__)
 
@@ -504,25 +504,61 @@ def _chapter_money(document: Document, frames: Mapping[str, pd.DataFrame]) -> No
         _placeholder(document, "融资模式")
 
 
+def _day(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
+        return ""
+    day = pd.Timestamp(str(value)).date()
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _milestones(document: Document, calendar: pd.DataFrame, plan_year: int) -> None:
+    """One paragraph per milestone: its span over the plan year's communities, its source.
+
+    ``calendar`` is :func:`gisplan.schedule.programme_calendar`'s table (``milestone_zh``,
+    ``seq``, ``start``, ``end``, ``source``, ``assumed``; per community and start year) or any
+    table with ``milestone_zh`` (or ``step``) and ``start``.
+    """
+    table = calendar.copy()
+    if "start_year" in table and (table["start_year"] == plan_year).any():
+        table = table[table["start_year"] == plan_year]
+    name = "milestone_zh" if "milestone_zh" in table else "step"
+    order = "seq" if "seq" in table else name
+    for column in ("end", "source", "assumed"):
+        if column not in table:
+            table[column] = None
+    table["start"] = pd.to_datetime(table["start"].astype(str))
+    table["end"] = pd.to_datetime(table["end"], errors="coerce")
+    spans = (
+        table.groupby([order, name], sort=True)
+        .agg(
+            start=("start", "min"),
+            end=("end", "max"),
+            source=("source", "first"),
+            assumed=("assumed", lambda s: bool(s.fillna(value=False).astype(bool).any())),
+        )
+        .reset_index()
+    )
+    for number, row in enumerate(spans.itertuples(index=False), start=1):
+        start, end = _day(row.start), _day(row.end)
+        when = f"{start}起" if not end else start if end == start else f"{start}至{end}"
+        paragraph = _para(document, f"（{_chinese_number(number)}）{getattr(row, name)}：{when}。")
+        cited = [str(row.source)] if isinstance(row.source, str) and row.source else []
+        if bool(row.assumed):
+            cited.append("时间为参照安排（假设），须核定")
+        if cited:
+            paragraph.add_run(f"（依据：{'；'.join(cited)}）").font.size = Pt(10.5)
+
+
 def _chapter_steps(
     document: Document,
     run: RunResult,
     frames: Mapping[str, pd.DataFrame],
     calendar: pd.DataFrame | None,
+    plan_year: int,
 ) -> None:
     document.add_heading(CHAPTERS[5], level=1)
     if calendar is not None and len(calendar):
-        for number, row in enumerate(calendar.itertuples(index=False), start=1):
-            start = pd.Timestamp(str(row.start)).date().isoformat()
-            end = getattr(row, "end", None)
-            when = (
-                start
-                if end is None or pd.isna(end)
-                else (f"{start}至{pd.Timestamp(str(end)).date().isoformat()}")
-            )
-            note = getattr(row, "description", "")
-            text = f"（{_chinese_number(number)}）{row.step}（{when}）"
-            _para(document, text + (f"。{note}" if isinstance(note, str) and note else "。"))
+        _milestones(document, calendar, plan_year)
         return
     publicity = frames.get("publicity")
     if publicity is not None and len(publicity):
@@ -534,7 +570,7 @@ def _chapter_steps(
         for start, end, days, n in groups.itertuples(index=False, name=None):
             _para(
                 document,
-                f"方案公示：{start}至{end}（{days}个工作日），涉及{int(n)}个小区。",
+                f"方案公示：{_day(start)}至{_day(end)}（{days}个工作日），涉及{int(n)}个小区。",
             )
     plan = run.section("plan")
     if plan.get("build_years"):
@@ -615,8 +651,10 @@ def write_implementation_plan(
     figures
         ``(png, caption)`` pairs for the annex (e.g. :func:`key_map_figures`).
     calendar
-        Milestones with columns ``step``, ``start`` and optional ``end``, ``description``;
-        without it the publicity dates are listed and the other steps left 【待填写】.
+        Dated milestones: :func:`gisplan.schedule.programme_calendar`'s table (the plan
+        year's rows are used), or any table with ``milestone_zh`` (or ``step``), ``start`` and
+        optional ``end``, ``seq``, ``source``, ``assumed``; without it the publicity dates
+        are listed and the other steps left 【待填写】.
 
     Returns
     -------
@@ -676,7 +714,7 @@ def write_implementation_plan(
     _chapter_content(document, frames)
     _chapter_year(document, frames, plan_year)
     _chapter_money(document, frames)
-    _chapter_steps(document, run, frames, calendar)
+    _chapter_steps(document, run, frames, calendar, plan_year)
     _chapter_safeguards(document)
     _annexes(document, tables or {}, figures)
 

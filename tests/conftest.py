@@ -29,6 +29,19 @@ def repo_root() -> Path:
     return REPO
 
 
+@pytest.fixture(scope="session")
+def demo(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Output folder of the bundled demo scenario, run once per session (it takes ~30 s).
+
+    Tests using it open maps the demo writes: mark them ``assets``.
+    """
+    from gisplan import run_scenario  # noqa: PLC0415 - only sessions that use the demo pay
+
+    out = tmp_path_factory.mktemp("demo") / "out"
+    run_scenario(repo_root / "scenarios" / "demo.yaml", out=out)
+    return out
+
+
 def assets_missing_reason() -> str | None:
     """Why tests that embed the map scripts cannot run here (``None``: they can)."""
     from gisplan.assets import missing_files  # noqa: PLC0415 - read once per session

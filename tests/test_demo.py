@@ -16,13 +16,6 @@ from _manifest import manifest
 pytestmark = pytest.mark.assets
 
 
-@pytest.fixture(scope="module")
-def demo(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo") / "out"
-    run_scenario(repo_root / "scenarios" / "demo.yaml", out=out)
-    return out
-
-
 def test_demo_workbook_reads_back(demo: Path) -> None:
     book = openpyxl.load_workbook(demo / "results.xlsx")
     assert book.sheetnames[:4] == ["目录", "改造资格", "改造方案造价", "改造方案明细"]
