@@ -711,6 +711,7 @@ def official_tables(
 _THIN = Side(style="thin")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _FONT = "宋体"
+_WRAP = Alignment(vertical="center", wrap_text=True)
 _MAX_WIDTH = 40
 
 
@@ -773,6 +774,7 @@ def write_official_workbook(
             for cell in ws[ws.max_row]:
                 cell.border = _BORDER
                 cell.font = Font(name=_FONT, size=11, bold=bool(bold))
+                cell.alignment = _WRAP  # long item lists wrap inside the capped column width
                 if isinstance(cell.value, float):
                     cell.number_format = "#,##0.00"
         for cell in ws[3]:
