@@ -511,6 +511,11 @@ def _day(value: object) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def _yes(value: object) -> bool:
+    """Return whether a calendar's ``assumed`` cell says yes (True, yes, 是, true, 1)."""
+    return value is True or str(value).strip().lower() in {"yes", "true", "是", "1", "1.0"}
+
+
 def _milestones(document: Document, calendar: pd.DataFrame, plan_year: int) -> None:
     """One paragraph per milestone: its span over the plan year's communities, its source.
 
@@ -534,7 +539,7 @@ def _milestones(document: Document, calendar: pd.DataFrame, plan_year: int) -> N
             start=("start", "min"),
             end=("end", "max"),
             source=("source", "first"),
-            assumed=("assumed", lambda s: bool(s.fillna(value=False).astype(bool).any())),
+            assumed=("assumed", lambda s: bool(s.map(_yes).any())),
         )
         .reset_index()
     )
