@@ -323,7 +323,7 @@ def _community_base(
             ["community_id", "item"], kind="stable"
         )
         joined = rows.groupby("community_id")["name_zh"].agg(lambda s: "、".join(map(str, s)))
-        base[key] = base["community_id"].map(joined).fillna("")
+        base[key] = [str(joined.get(c, "")) for c in base["community_id"]]
     costs = frames.get("scheme_costs", pd.DataFrame(columns=["community_id", "cost_wan_yuan"]))
     cost = costs.assign(community_id=costs["community_id"].astype(str)).set_index("community_id")
     base["cost_wan_yuan"] = (
@@ -623,6 +623,15 @@ def official_tables(
     ScenarioError
         A layout file is missing, lacks a column or names an unknown source; a plan
         community is not in ``communities``; ``project_package`` or ``catalogue`` unknown.
+
+    Examples
+    --------
+    >>> f = {"plan": pd.DataFrame({"community_id": ["c1"], "selected": [True]}),
+    ...      "scheme_costs": pd.DataFrame({"community_id": ["c1"], "cost_wan_yuan": [50.0]})}
+    >>> c = pd.DataFrame({"community_id": ["c1"], "name": ["甲小区"], "households": [10]})
+    >>> t = official_tables(f, c, plan_year=2027, title="示范县")["年度改造计划表"]
+    >>> t.iloc[-1]["总投资（万元）"], t.iloc[0]["小区名称"]
+    (50.0, '甲小区')
     """
     if project_package not in PACKAGES:
         raise ScenarioError(

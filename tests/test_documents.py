@@ -179,6 +179,8 @@ def test_central_subsidy_table_is_marked_reconstructed(frames, communities) -> N
     table = _tables(frames, communities)["中央补助支持计划表"]
     assert _total(table)["申请中央补助资金（万元）"] == pytest.approx(50.0)
     assert _total(table)["单位/管线出资（万元）"] == pytest.approx(6.0)
+    assert _total(table)["社会资本（万元）"] == pytest.approx(0.0)
+    assert _total(table)["片区统筹及经营收益（万元）"] == pytest.approx(20.0)  # B1's bundle
     assert any("重构" in n for n in table.attrs["notes"])
 
 
