@@ -38,7 +38,7 @@ from openpyxl.utils import get_column_letter
 
 from gisplan._text import display_width
 from gisplan.errors import ScenarioError
-from gisplan.report import _fixed_dates
+from gisplan.report import fixed_dates
 from gisplan.vocabulary import labels
 
 if TYPE_CHECKING:
@@ -809,4 +809,4 @@ def write_official_workbook(
         ws.print_title_rows = "1:3"
     buffer = io.BytesIO()
     book.save(buffer)
-    path.write_bytes(_fixed_dates(buffer.getvalue()))
+    path.write_bytes(fixed_dates(buffer.getvalue()))

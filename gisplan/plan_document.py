@@ -20,8 +20,6 @@ import io
 import json
 import logging
 import math
-import re
-import zipfile
 from typing import TYPE_CHECKING, Any
 
 import docx
@@ -37,6 +35,7 @@ from gisplan._atomic import atomic_write
 from gisplan.eligibility import PRESETS, RULE_SOURCES
 from gisplan.errors import OutputError
 from gisplan.outputs import RUN_JSON
+from gisplan.report import fixed_dates
 from gisplan.vocabulary import column_label, labels
 
 if TYPE_CHECKING:
@@ -79,7 +78,6 @@ _SEEDS = {
     "linyi": "linyi_2020_implementation_plan.txt",
     "litong": "litong_2023_implementation_plan_draft.txt",
 }
-_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 
 # --------------------------------------------------------------------------- formatting
@@ -246,26 +244,6 @@ def _caption(document: Document, text: str) -> None:
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
-def _normalise(data: bytes, when: dt.datetime) -> bytes:
-    """Rewrite the .docx zip so its bytes depend only on its content and the run's time."""
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    date_time = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for info in src.infolist():
-            body = src.read(info)
-            if info.filename == "docProps/core.xml":
-                body = _CORE_DATES.sub(rb"\g<1>" + stamp + rb"\g<2>", body)
-            entry = zipfile.ZipInfo(info.filename, date_time=date_time)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = info.external_attr
-            dst.writestr(entry, body)
-    return out.getvalue()
-
-
 # --------------------------------------------------------------------------- run facts
 
 
@@ -274,17 +252,6 @@ def _record(run: RunResult) -> dict[str, Any]:
         return {}
     record = json.loads((run.out_dir / RUN_JSON).read_text(encoding="utf-8"))
     return record if isinstance(record, dict) else {}
-
-
-def _run_time(record: Mapping[str, Any]) -> dt.datetime:
-    """Return the run's start (UTC) from run.json; 2000-01-01 when unknown (a fixed stamp)."""
-    text = record.get("started_utc")
-    if isinstance(text, str):
-        try:
-            return dt.datetime.fromisoformat(text).astimezone(dt.timezone.utc).replace(tzinfo=None)
-        except ValueError:
-            logger.info("run.json started_utc %r unreadable; stamping 2000-01-01", text)
-    return dt.datetime(2000, 1, 1)  # noqa: DTZ001 - a naive UTC stamp for the docx
 
 
 def _plan_info(frames: Mapping[str, pd.DataFrame]) -> dict[str, str]:
@@ -688,9 +655,7 @@ def write_implementation_plan(
             f"{run.out_dir}: the run planned {int(float(planned))}, not {plan_year}; pass "
             f"plan_year={int(float(planned))} or re-run with eligibility.plan_year: {plan_year}"
         )
-    record = _record(run)
-    when = _run_time(record)
-    version = str(record.get("gisplan_version", "?"))
+    version = str(_record(run).get("gisplan_version", "?"))
 
     document = docx.Document()
     _styles(document)
@@ -700,14 +665,14 @@ def write_implementation_plan(
     title = f"{run.title}{plan_year}年城镇老旧小区改造实施方案（草案）"
     core.title = title
     core.author = core.last_modified_by = "gisplan"
-    core.created = core.modified = when
+    core.created = core.modified = dt.datetime(2000, 1, 1)  # noqa: DTZ001 - fixed_dates sets it too
     core.revision = 1
 
     heading = document.add_paragraph(title, style="Title")
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     note = document.add_paragraph(
-        f"本草案由 gisplan {version} 根据{when:%Y年%m月%d日}的运行结果"
-        f"（{run.out_dir.name if run.out_dir else run.title}）自动生成，数字均取自该次运行；"
+        f"本草案由 gisplan {version} 根据“{run.title}”的运行结果自动生成，"
+        "数字均取自该次运行；"
         "标注【待填写】的部分由主管部门填写。"
     )
     note.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -726,7 +691,7 @@ def write_implementation_plan(
     target = path / DOCX_NAME if path.is_dir() else path
     buffer = io.BytesIO()
     document.save(buffer)
-    atomic_write(target, _normalise(buffer.getvalue(), when))
+    atomic_write(target, fixed_dates(buffer.getvalue()))
     logger.info("implementation plan written: %s", target)
     return target
 

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORMULA_PREFIXES",
     "csv_safe",
+    "fixed_dates",
     "is_rate",
     "number_format",
     "write_csv_tables",
@@ -142,8 +143,12 @@ def csv_safe(value: object) -> object:
     return value
 
 
-def _fixed_dates(data: bytes) -> bytes:
-    """Rewrite an ``.xlsx`` so its bytes depend only on its content (no save time inside)."""
+def fixed_dates(data: bytes) -> bytes:
+    """Rewrite an Office zip (``.xlsx``, ``.docx``) so its bytes depend only on its content.
+
+    The document properties and every zip entry get one fixed date (2000-01-01), not the
+    time of saving.
+    """
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as src,
@@ -253,7 +258,7 @@ def write_workbook(
         ws.print_title_rows = "1:1"
     buffer = io.BytesIO()
     book.save(buffer)
-    path.write_bytes(_fixed_dates(buffer.getvalue()))
+    path.write_bytes(fixed_dates(buffer.getvalue()))
 
 
 def write_csv_tables(folder: Path, tables: Mapping[str, pd.DataFrame]) -> list[Path]:

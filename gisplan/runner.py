@@ -744,7 +744,9 @@ def _calendar(
     """Return the programme calendar of every community this plan starts.
 
     The plan year's communities, then the rollout's later starts; milestones from the
-    preset's packaged calendar or ``plan.calendar``.
+    preset's packaged calendar or ``plan.calendar``. A working-day milestone of the plan
+    year in a year without an official holiday schedule is an error (raised); for a later
+    rollout year it is a warning and that year has no calendar yet.
     """
     from gisplan.schedule import programme_calendar  # noqa: PLC0415
 
@@ -752,21 +754,38 @@ def _calendar(
     assert section is not None  # noqa: S101 - checked by _plan
     assert eligibility is not None  # noqa: S101
     year = int(eligibility.plan_year)
-    starts = pd.DataFrame({"community_id": selected.astype(str), "start_year": year})
+    groups = [pd.DataFrame({"community_id": selected.astype(str), "start_year": year})]
     if rollout_table is not None and "start_year" in rollout_table.columns:
         later = rollout_table.loc[
             rollout_table["start_year"].gt(year) & ~rollout_table["community_id"].isin(selected),
             ["community_id", "start_year"],
-        ]
-        starts = pd.concat([starts, later.astype({"start_year": int})], ignore_index=True)
-    return programme_calendar(
-        starts,
-        preset=eligibility.preset,
-        calendar=section.calendar,
-        publicity_start=section.publicity_start,
-        publicity_working_days=section.publicity_working_days,
-        build_years=section.build_years,
-    )
+        ].astype({"start_year": int})
+        groups.extend(group for _, group in later.groupby("start_year", sort=True))
+    tables = []
+    for group in groups:
+        start_year = int(group["start_year"].iloc[0]) if len(group) else year
+        try:
+            tables.append(
+                programme_calendar(
+                    group,
+                    preset=eligibility.preset,
+                    calendar=section.calendar,
+                    publicity_start=section.publicity_start if start_year == year else None,
+                    publicity_working_days=section.publicity_working_days,
+                    build_years=section.build_years,
+                )
+            )
+        except ScenarioError as err:
+            if start_year == year:
+                raise
+            ctx.report.add(
+                "plan",
+                f"no programme calendar yet for the {len(group)} communities starting in "
+                f"{start_year}: {err}",
+                "re-run once the chinesecalendar package covers that year",
+                severity="warning",
+            )
+    return pd.concat(tables, ignore_index=True)
 
 
 def _publicity_from_calendar(calendar: pd.DataFrame, year: int) -> pd.DataFrame:

@@ -514,6 +514,15 @@ def _cjk_fonts() -> list[str]:
     return [*found, "DejaVu Sans"]
 
 
+def _as_date(value: object) -> dt.date:
+    """Return a calendar date from a ``date``, a ``Timestamp`` or ISO text (``2026-09-30``)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
 def gantt_figure(calendar: pd.DataFrame, year: int, path: Path, *, title: str) -> Path:
     """Draw the programme of the communities whose works start in ``year`` as a Gantt PNG.
 
@@ -559,7 +568,9 @@ def gantt_figure(calendar: pd.DataFrame, year: int, path: Path, *, title: str) -
     from matplotlib.figure import Figure  # noqa: PLC0415
     from matplotlib.patches import Patch  # noqa: PLC0415
 
-    rows = calendar[calendar["start_year"] == year]
+    rows = calendar[calendar["start_year"].astype(int) == year].copy()
+    for column in ("start", "end"):  # dates, or ISO text as read back from a run's files
+        rows[column] = [None if pd.isna(v) else _as_date(v) for v in rows[column]]
     if rows.empty:
         have = sorted({int(y) for y in calendar["start_year"]})
         raise ScenarioError(
