@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 import docx
@@ -74,10 +75,51 @@ _HEADING_FONT = "黑体"
 _TITLE_FONT = "宋体"
 _LATIN_FONT = "Times New Roman"
 _WIDE_COLUMNS = 7  # more columns than this: the table goes in a landscape section
-_SEEDS = {
-    "linyi": "linyi_2020_implementation_plan.txt",
-    "litong": "litong_2023_implementation_plan_draft.txt",
+#: The seeds by the short Chinese names the project cites them with (calendar.csv, reasons).
+_SEED_NAMES = {
+    "linyi_2020_implementation_plan.txt": "临沂2020",
+    "linxia_2020_implementation_plan.txt": "临夏2020",
+    "tongnan_2021_implementation_plan.txt": "潼南2021",
+    "litong_2023_implementation_plan_draft.txt": "利通区2023",
+    "mohurd_2021_requirements_notice.txt": "住建部2021",
 }
+_SEEDS = {"linyi": "临沂2020", "litong": "利通区2023"}
+_SEED_FILE = re.compile("|".join(re.escape(name) for name in _SEED_NAMES))
+#: A parenthesis or clause with no Chinese in it (e.g. "(hard)", "(counted)"): a code note.
+_ASCII_NOTE = re.compile(r"\s*[(（][^()（）]*[A-Za-z]{3,}[^()（）]*[)）]")
+#: "→ national": the preset a rule falls back to (a code).
+_FALLBACK = re.compile(r"\s*→\s*[a-z_]+$")
+
+
+def _cite_zh(source: str) -> str:
+    """Return a rule's citation for people: seeds by their Chinese short names, no code notes.
+
+    The eligibility rules cite their seed by file name with notes for programmers
+    (``RULE_SOURCES``); a reader of the plan sees e.g. ``临夏2020 三(一)：…``, and a rule a
+    preset's own seed lacks is said to be taken from another seed.
+
+    Examples
+    --------
+    >>> _cite_zh("linxia_2020_implementation_plan.txt 三(一): 重点改造2000年底前建成 (priority)")
+    '临夏2020 三(一)：重点改造2000年底前建成'
+    >>> _cite_zh("not in this seed; kept from linxia_2020_implementation_plan.txt 三(一) (abc)")
+    '本地方案未作规定，沿用临夏2020 三(一)'
+    """
+    borrowed = source.startswith("not in this seed")
+    text = _SEED_FILE.sub(lambda m: _SEED_NAMES[m.group(0)], source)
+    if borrowed:
+        found = _SEED_FILE.search(source)
+        kept = re.search(r"kept from (.+?)(?: —|$)", text)
+        where = kept.group(1) if kept else (_SEED_NAMES[found.group(0)] if found else "")
+        where = where.replace("Linyi", "临沂2020")
+        return "本地方案未作规定，沿用" + _ASCII_NOTE.sub("", where).strip()
+    text = _FALLBACK.sub("", _ASCII_NOTE.sub("", text))
+    text = re.sub(r"\s*\(not a seed\)", "", text)
+    text = re.sub(r", as quoted by ", "，见", text)
+    text = re.sub(r" and (?=\S+20\d\d)", "、", text)
+    text = re.sub(r"\s+definition:?.*$", "（定义）", text)
+    text = re.sub(r":\s*(priority|counted|hard)\b.*$", "", text)
+    return text.replace(": ", "：").strip()
 
 
 # --------------------------------------------------------------------------- formatting
@@ -307,13 +349,13 @@ def _chapter_scope(document: Document, run: RunResult, frames: Mapping[str, pd.D
     cutoff = dt.date.fromisoformat(str(cutoff_text)) if cutoff_text else rules.cutoff
     _para(
         document,
-        f"按照{rules.source_zh}确定的改造范围（规则集：{preset}），"
+        f"按照{rules.source_zh}确定的改造范围，"
         f"{cutoff.year}年{cutoff.month}月{cutoff.day}日前建成的住宅小区纳入改造范围，"
         "并逐项核对以下条件：",
     )
     for number, (column, source) in enumerate(RULE_SOURCES.get(preset, {}).items(), start=1):
         paragraph = _para(document, f"{number}. {column_label(column)}")
-        paragraph.add_run(f"（依据：{source}）").font.size = Pt(10.5)
+        paragraph.add_run(f"（依据：{_cite_zh(source)}）").font.size = Pt(10.5)
     document.add_heading("（二）改造对象", level=2)
     eligibility = frames["eligibility"]
     counts = eligibility["status"].value_counts()
@@ -328,7 +370,10 @@ def _chapter_scope(document: Document, run: RunResult, frames: Mapping[str, pd.D
         f"本次摸底调查小区{len(eligibility)}个，其中{'，'.join(parts)}。"
         "待居民同意的小区，居民参与率、同意率达到规定比例后方可纳入改造计划。",
     )
-    _source(document, RULE_SOURCES.get(preset, {}).get("rule_consent", "住建部2021 底线要求(七)"))
+    _source(
+        document,
+        _cite_zh(RULE_SOURCES.get(preset, {}).get("rule_consent", "住建部2021 底线要求(七)")),
+    )
     plan = frames["plan"]
     under_way = plan.loc[plan["selection_code"] == "under_way", "project_status"].value_counts()
     if len(under_way):

@@ -1054,7 +1054,7 @@ def write_documents(scenario: Scenario, result: RunResult, folder: Path) -> list
         layouts=section.layouts,
     )
     written = [folder / OFFICIAL_NAME]
-    write_official_workbook(tables, written[0], title=f"{title}{year}年城镇老旧小区改造")
+    write_official_workbook(tables, written[0], title=f"{title}{year}年城镇老旧小区")
     figures_dir = folder / FIGURES_DIR
     figures_dir.mkdir(exist_ok=True)
     figures: list[tuple[Path, str]] = []
