@@ -35,7 +35,7 @@ from gisplan._text import cell_text, printable, read_text_table
 from gisplan.errors import LayerError, ScenarioError, SchemaError
 from gisplan.standards import gap_services
 from gisplan.validation import ValidationReport
-from gisplan.vocabulary import codes, labels
+from gisplan.vocabulary import codes, column_label, labels
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -855,7 +855,8 @@ def _menu_row(
     texts = list(dict.fromkeys(entry.reasons))
     texts += [t for t in (entry.verify, entry.blocked) if t]
     if math.isnan(quantity):
-        texts.append(f"工程量未知：缺少调查字段 {quantity_field}")
+        field = column_label(quantity_field, layer="communities")
+        texts.append(f"工程量未知：缺少调查字段「{field}」")
     cost = quantity * float(row["unit_cost_yuan"])
     role = next((r for r in _ROLE_ORDER if r in entry.roles), "required")
     return {
@@ -1169,9 +1170,9 @@ def scheme_costs(schemes: pd.DataFrame, review: pd.DataFrame | None = None) -> p
         unpriced = part.loc[cost.isna(), "item"].tolist()
         row["n_unpriced"] = len(unpriced)
         row["note"] = (
-            f"unpriced (survey field missing): items {', '.join(map(str, unpriced))}"
+            f"未计价（缺少调查字段）：第{'、'.join(map(str, unpriced))}项"
             if unpriced
-            else ("no item decided yet (方案内容待核实)" if part.empty else "")
+            else ("方案内容待核实（尚无确定的改造内容）" if part.empty else "")
         )
         rows.append(row)
     columns = [

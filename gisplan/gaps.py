@@ -24,7 +24,7 @@ Administrative types (group ``administrative`` of the standards table: 街道办
 社区服务中心) are one per 街道 and should be checked for existence within the sub-district
 (LIFE_CIRCLE.md §3); they are still measured by walking distance here, and their rows carry
 the note
-``"administrative: check existence per 街道"``.
+``"行政管理设施：按街道核实是否设置"``.
 
 Residents (``population``) may be unknown for some communities: population-based figures
 then leave those communities out of both numerator and denominator, and
@@ -86,7 +86,7 @@ DEFAULT_WEIGHT = 1.0
 
 #: Note added to every row of an administrative type (one per 街道, LIFE_CIRCLE.md §3:
 #: existence within the sub-district matters, not walking).
-ADMINISTRATIVE_NOTE = "administrative: check existence per 街道"
+ADMINISTRATIVE_NOTE = "行政管理设施：按街道核实是否设置"
 
 #: Data-coverage codes of a facility type (vocabulary domain ``data_status``): at least one
 #: facility within the study area + the type's radius; objects of the type in the data but
@@ -471,7 +471,7 @@ def gap_table(
         else _blank_text(out)
     )
     no_row = pd.Series(
-        np.where(out["_merge"] == "left_only", "no distance for this community and type", ""),
+        np.where(out["_merge"] == "left_only", "该小区无此类设施的步行距离", ""),
         index=out.index,
         dtype=str,
     )
@@ -1195,12 +1195,17 @@ def two_step_fca(
     for col in ("n_facilities_within", "n_facilities_without_capacity"):
         out[col] = out[col].fillna(0).astype("Int64")
     need = pd.to_numeric(communities[demand], errors="coerce")
+    demand_zh = vocabulary.column_label(demand, layer="communities").split("（")[0]
     demand_unknown = out["community_id"].map(
         pd.Series(need.isna().to_numpy(), index=communities["community_id"].to_numpy())
     )
     out["note"] = _join_notes(
         pd.Series(
-            np.where(demand_unknown, f"{demand} unknown: left out of facility ratios", ""),
+            np.where(
+                demand_unknown,
+                f"{demand_zh}未知：不计入设施容量比",
+                "",
+            ),
             index=out.index,
             dtype=str,
         ),

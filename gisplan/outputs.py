@@ -39,6 +39,7 @@ import pandas as pd
 import pyogrio
 import pyproj
 
+from gisplan import standards
 from gisplan._atomic import FolderLock, atomic_write, check_replaceable, file_sha256
 from gisplan._version import __version__
 from gisplan.errors import LayerError, OutputError
@@ -85,6 +86,8 @@ ISSUES_CSV = "validation_issues.csv"
 TABLES_DIR = "tables"
 MAPS_DIR = "maps"
 SITE_DIR = "site"
+FIGURES_DIR = "figures"  # the Gantt charts and key maps of the documents (static PNG)
+OFFICIAL_NAME = "报送表格.xlsx"  # the official tables a bureau hands in
 
 #: Fixed GeoPackage timestamp, so the same inputs give byte-identical files.
 _GPKG_DATE = "2000-01-01T00:00:00.000Z"
@@ -290,7 +293,23 @@ _VALUE_DOMAINS = {
     "status": "eligibility_status",
     "data_status": "data_status",
     "severity": "severity",
+    "unit_kind": "unit_kind",
+    "level": "life_circle_level",
+    "radius_source": "radius_source",
+    "cover_rule": "cover_rule",
+    "model": "siting_model",
+    "solver_status": "solver_status",
+    "plan_status": "solver_status",
 }
+#: Columns of facility type codes (one code, or several joined by 、) without a Chinese twin.
+_TYPE_COLUMNS = ("type", "solved_with")
+#: Keys of an information table whose header is another column's (``status`` of a solve).
+_INFO_KEYS = {"status": "solver_status"}
+#: Values of an information table: the vocabulary domains tried in order.
+_INFO_DOMAINS = ("solver_status", "solve_method", "financing_mode")
+#: Keys of an information table left out of the workbook: the solver's own English message
+#: (its status is the row above, in Chinese); the GeoPackage and CSV keep it.
+_INFO_HIDDEN = frozenset({"solver_message"})
 #: The index sheet, first in the workbook: each sheet, what it holds, its rows.
 INDEX_SHEET = "目录"
 _INDEX_LABELS = {"sheet_zh": "工作表", "description_zh": "内容说明", "rows": "行数"}
@@ -301,13 +320,16 @@ def _value_domain(column: str) -> str | None:
     return "rule_outcome" if column.startswith("rule_") else _VALUE_DOMAINS.get(column)
 
 
-def for_people(table: pd.DataFrame) -> pd.DataFrame:
+def for_people(table: pd.DataFrame, *, type_names: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Return a result table as the workbook shows it: Chinese values, no code twins.
 
     A code column with a Chinese twin (``x`` and ``x_zh``, or one of the pairs of
     ``_CODE_TWINS``) is left out; codes of a vocabulary domain (rule outcomes, scheme
-    classes, payers, financing modes …) become their labels. Booleans become 是/否 when the
-    workbook is written. The GeoPackage and the CSV tables keep the codes.
+    classes, payers, financing modes, solver statuses, life-circle levels …) become their
+    labels; facility type codes without a ``type_zh`` twin become the names of
+    ``type_names`` (code → name, e.g. from the life-circle standard). An information table
+    (``key, value``) gets Chinese keys (``columns.csv``) and values. Booleans become 是/否
+    when the workbook is written. The GeoPackage and the CSV tables keep the codes.
 
     Examples
     --------
@@ -316,14 +338,67 @@ def for_people(table: pd.DataFrame) -> pd.DataFrame:
     [['大片区统筹平衡', '某']]
     """
     columns = [str(c) for c in table.columns]
+    if columns == ["key", "value"]:
+        return _info_for_people(table)
     twins = {c for c in columns if f"{c}_zh" in columns or _CODE_TWINS.get(c) in columns}
     out: pd.DataFrame = table.drop(columns=sorted(twins))
     for column in out.columns:
         domain = _value_domain(str(column))
-        if domain is None:
-            continue
+        if domain is not None:
+            out[column] = out[column].map(functools.partial(_label, labels(domain)))
+        elif column in _TYPE_COLUMNS and (type_names is not None or column == "solved_with"):
+            names = type_names or {}
+            out[column] = out[column].map(functools.partial(_type_label, names))
+    return out
+
+
+def _label(names: Mapping[str, str], value: object) -> object:
+    """Return the label of a code (a text that is no code of the domain stays as it is)."""
+    return names.get(value, value) if isinstance(value, str) else value
+
+
+def _type_label(names: Mapping[str, str], value: object) -> object:
+    """Return the facility type names of a code, or of codes joined by 、."""
+    if not isinstance(value, str):
+        return value
+    return "、".join(names.get(code, code) for code in value.split("、"))
+
+
+def _info_value(value: object) -> object:
+    """Return a value of an information table for people: 是/否, blanks, labels."""
+    text = str(value)
+    if text in {"True", "False"}:
+        return "是" if text == "True" else "否"
+    if text in {"None", "nan", "[]", "{}"}:
+        return ""
+    for domain in _INFO_DOMAINS:
         names = labels(domain)
-        out[column] = out[column].map(lambda v, n=names: n.get(v, v) if isinstance(v, str) else v)
+        parts = [p.strip() for p in text.split(",")]
+        if text in names:
+            return names[text]
+        if len(parts) > 1 and all(p in names for p in parts):
+            return "、".join(names[p] for p in parts)
+    return value
+
+
+def _info_key(key: str) -> str:
+    """Return the Chinese name of an information key (``pool_<source>_…``: by source)."""
+    for end, what in (("_available_wan_yuan", "可用资金"), ("_used_wan_yuan", "已用资金")):
+        source = key.removeprefix("pool_").removesuffix(end)
+        if key.startswith("pool_") and key.endswith(end) and source in labels("funding_source"):
+            return f"资金池{labels('funding_source')[source]}{what}（万元）"
+    return column_label(_INFO_KEYS.get(key, key))
+
+
+def _info_for_people(table: pd.DataFrame) -> pd.DataFrame:
+    """Return an information table (``key, value``) with Chinese keys and values."""
+    kept: pd.DataFrame = table[~table["key"].isin(_INFO_HIDDEN)]
+    out: pd.DataFrame = pd.DataFrame(
+        {
+            "key": [_info_key(str(k)) for k in kept["key"]],
+            "value": [_info_value(v) for v in kept["value"]],
+        }
+    )
     return out
 
 
@@ -336,10 +411,74 @@ def _header(column: str) -> str:
     return column_label(column)
 
 
-def _write_workbook(results: Mapping[str, pd.DataFrame], path: Path) -> None:
-    """Write the 目录 sheet, then one sheet per registered table that has a sheet name."""
+def _lookup(layer: pd.DataFrame | None, key: str, column: str) -> dict[str, str]:
+    """``key`` → ``column`` of an input layer, as text (missing layer or column: empty)."""
+    if layer is None or key not in layer.columns or column not in layer.columns:
+        return {}
+    pairs = layer[[key, column]].dropna()
+    return {str(k): str(v) for k, v in zip(pairs[key], pairs[column], strict=True)}
+
+
+def _with_names(table: pd.DataFrame, layers: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Put the name and 街道 right after the id of a table keyed by community (or unit).
+
+    ``community_id`` gets ``community_name`` and ``street`` from the communities layer (a
+    ``name`` column copied from it is replaced: a ``name``/``name_zh`` pair would read as a
+    code and its twin); ``unit_id``
+    (a bundle member or a debt-tested unit: a community or a project) gets ``unit_name``,
+    the community's or else the project's name, and the community's ``street`` (a project
+    has none: blank).
+    """
+    key = next((c for c in ("community_id", "unit_id") if c in table.columns), None)
+    if key is None:
+        return table
+    communities, projects = layers.get("communities"), layers.get("projects")
+    names = _lookup(communities, "community_id", "name")
+    if key == "unit_id":
+        names = {**_lookup(projects, "project_id", "name"), **names}
+    streets = _lookup(communities, "community_id", "street")
+    name_col = "community_name" if key == "community_id" else "unit_name"
+    copied = ("name", name_col, "street")  # ``name`` of a community table: its copied name
+    out: pd.DataFrame = table.drop(columns=[c for c in copied if c in table])
+    ids = out[key].map(lambda v: str(v) if pd.notna(v) else "")
+    at = list(out.columns).index(key) + 1
+    out.insert(at, name_col, ids.map(lambda v: names.get(v, "")))
+    out.insert(at + 1, "street", ids.map(lambda v: streets.get(v, "")))
+    return out
+
+
+def _type_names(results: Mapping[str, pd.DataFrame]) -> dict[str, str]:
+    """Facility type code → Chinese name: the life-circle standard, then the run's own names.
+
+    A run with its own standard table carries its names in the ``type``/``type_zh`` columns
+    of its results; those win over the packaged table's.
+    """
+    names = {
+        str(code): str(name) for code, name in standards.standard_table(None)["name_zh"].items()
+    }
+    for table in results.values():
+        if {"type", "type_zh"} <= set(table.columns):
+            pairs = table[["type", "type_zh"]].dropna().drop_duplicates()
+            names.update(zip(pairs["type"].astype(str), pairs["type_zh"].astype(str), strict=True))
+    return names
+
+
+def _write_workbook(
+    results: Mapping[str, pd.DataFrame],
+    path: Path,
+    layers: Mapping[str, pd.DataFrame] | None = None,
+) -> None:
+    """Write the 目录 sheet, then one sheet per registered table that has a sheet name.
+
+    Rows keyed by community (or bundle unit) show its name and 街道 from ``layers``
+    (the communities and projects layers), in the workbook only.
+    """
     specs = [s for s in result_tables().values() if s.sheet_zh and s.key in results]
-    tables = {str(s.sheet_zh): for_people(results[s.key]) for s in specs}
+    names = _type_names(results)
+    tables = {
+        str(s.sheet_zh): for_people(_with_names(results[s.key], layers or {}), type_names=names)
+        for s in specs
+    }
     index = pd.DataFrame(
         {
             "sheet_zh": [str(s.sheet_zh) for s in specs],
@@ -382,7 +521,7 @@ def write_results(
     _write_gpkg({**layers, **results}, folder / GPKG_NAME)
     report.to_frame().map(csv_safe).to_csv(folder / ISSUES_CSV, index=False, encoding="utf-8-sig")
     if results:
-        _write_workbook(results, folder / XLSX_NAME)
+        _write_workbook(results, folder / XLSX_NAME, layers)
         write_csv_tables(folder / TABLES_DIR, results)
 
 

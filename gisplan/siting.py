@@ -68,6 +68,7 @@ from gisplan._text import cell_text, is_blank, is_number
 from gisplan.crs import require_metric_crs
 from gisplan.errors import CRSError, LayerError, ScenarioError, SchemaError, StandardsError
 from gisplan.network import WalkGraph, build_graph
+from gisplan.vocabulary import labels
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -1243,7 +1244,7 @@ def _sites_chosen(
                 "cost_wan_yuan": float(cost[j]) / shared,
                 "area_m2": float(area[j]),
                 **newly(code, sid),
-                "note": f"site shared by {shared} types; cost split equally" if shared > 1 else "",
+                "note": f"{shared}类设施共用此地块，费用平均分摊" if shared > 1 else "",
                 "geometry": site_geom[j],
             }
         )
@@ -1312,6 +1313,11 @@ def _coverage(
     return _frame(pd.DataFrame(rows, columns=_COVERAGE_COLUMNS))
 
 
+def _status_zh(status: object) -> str:
+    """Return a solver status for people (``solver_status`` labels; unknown: as given)."""
+    return labels("solver_status").get(str(status), str(status))
+
+
 def _uncoverable(
     data: list[TypeData],
     after: dict[str, NDArray[np.bool_]],
@@ -1321,9 +1327,9 @@ def _uncoverable(
 ) -> pd.DataFrame:
     limits = []
     if options.n_new is not None:
-        limits.append(f"n_new {options.n_new}")
+        limits.append(f"新增设施数上限{options.n_new}个")
     if options.budget_wan_yuan is not None:
-        limits.append(f"budget {options.budget_wan_yuan:g} 万元")
+        limits.append(f"预算{options.budget_wan_yuan:g}万元")
     rows = []
     for d in data:
         reach = np.zeros(len(ids), dtype=bool)
@@ -1334,17 +1340,17 @@ def _uncoverable(
         for i in np.flatnonzero(~after[d.code]):
             if not reach[i]:
                 code = "no_candidate_in_radius"
-                reason = f"no candidate site allowing {d.code} within {d.radius:,.0f} m"
+                reason = f"服务半径{d.radius:,.0f} m内没有可建此类设施的备选用地"
                 if d.capacity is not None:
-                    reason += " and no existing facility in reach"
+                    reason += "，也没有可达的现有设施"
             elif not solved:
                 code = "not_solved"
-                reason = f"the program was not solved ({facts[d.code]['status']})"
+                reason = f"模型未求解（{_status_zh(facts[d.code]['status'])}）"
             else:
                 code = "left_out"
-                what = " and ".join(limits) or "the model"
-                reason = f"left out by {what}" + (
-                    " or by the capacities" if d.capacity is not None else ""
+                what = "和".join(limits) or "模型"
+                reason = f"受{what}限制未选中" + (
+                    "，或受设施容量限制" if d.capacity is not None else ""
                 )
             rows.append(
                 {
@@ -1384,9 +1390,9 @@ def _info(
                 objective = float(len(mine))
         note = ""
         if not len(d.cand):
-            note = f"no site allows {d.code}"
+            note = "没有可建此类设施的备选用地"
         elif not (in_reach & uncovered).any():
-            note = f"no candidate site within {d.radius:,.0f} m of an uncovered community"
+            note = f"未覆盖小区服务半径{d.radius:,.0f} m内没有备选用地"
         rows.append(
             {
                 "type": d.code,

@@ -61,6 +61,13 @@ DOMAINS: tuple[str, ...] = (
     "severity",
     "data_status",
     "study_area_edge",
+    "unit_kind",
+    "life_circle_level",
+    "radius_source",
+    "cover_rule",
+    "siting_model",
+    "solver_status",
+    "solve_method",
 )
 
 _PATTERN = re.compile(r"\{(\w+)\}")

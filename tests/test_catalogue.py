@@ -325,12 +325,14 @@ def test_missing_floor_area_gives_nan_with_reason() -> None:
     row7 = schemes[(schemes["community_id"] == "c1") & (schemes["item"] == 7)].iloc[0]
     assert math.isnan(row7["quantity"])
     assert math.isnan(row7["cost_yuan"])
-    assert row7["reason"] == "强制纳入（schemes.include）；工程量未知：缺少调查字段 floor_area_m2"
-    assert _reason(schemes, "c1", 12).endswith("缺少调查字段 buildings")
+    assert row7["reason"] == (
+        "强制纳入（schemes.include）；工程量未知：缺少调查字段「建筑面积（m²）」"
+    )
+    assert _reason(schemes, "c1", 12).endswith("缺少调查字段「楼栋数（栋）」")
     costs = scheme_costs(schemes)
     assert costs["cost_yuan"].tolist() == [120000.0, 150000.0]  # c1: item 4 only; c2: 1 + 7
     assert costs["n_unpriced"].tolist() == [2, 1]
-    assert costs["note"].iloc[0] == "unpriced (survey field missing): items 7, 12"
+    assert costs["note"].iloc[0] == "未计价（缺少调查字段）：第7、12项"
     assert math.isnan(costs["cost_per_m2_yuan"].iloc[0])
 
 

@@ -70,9 +70,11 @@ def test_demo_workbook_is_for_people(demo: Path) -> None:
 def test_demo_publicity_over_national_day(demo: Path) -> None:
     book = openpyxl.load_workbook(demo / "results.xlsx")
     rows = list(book["公示安排"].iter_rows(min_row=2, values_only=True))
+    head = [c.value for c in book["公示安排"][1]]
+    start, end = head.index("公示开始"), head.index("公示结束")
     assert len(rows) == 9
     # from Fri 2026-10-09: Sat 10 Oct is a make-up working day, so the 5th day is Wed 14 Oct
-    assert {(r[1].date().isoformat(), r[2].date().isoformat()) for r in rows} == {
+    assert {(r[start].date().isoformat(), r[end].date().isoformat()) for r in rows} == {
         ("2026-10-09", "2026-10-14")
     }
 

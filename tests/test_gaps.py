@@ -196,7 +196,7 @@ def test_community_without_a_distance_row_is_uncovered_with_note() -> None:
     c3 = out.set_index("community_id").loc["c3"]
     assert not bool(c3["covered"])
     assert math.isnan(c3["dist_m"])
-    assert c3["note"] == "no distance for this community and type"
+    assert c3["note"] == "该小区无此类设施的步行距离"
     assert c3["households_affected"] == 80
 
 
@@ -205,7 +205,7 @@ def test_minimal_distance_table_and_no_population_column() -> None:
     out = gap_table(dist, _communities())
     assert out["facility_id"].isna().all()
     assert out["population"].isna().all()
-    assert out["note"].tolist() == ["", *["no distance for this community and type"] * 2]
+    assert out["note"].tolist() == ["", *["该小区无此类设施的步行距离"] * 2]
 
 
 def test_empty_distance_table_gives_empty_result() -> None:
@@ -527,7 +527,7 @@ def test_two_step_fca_unknown_population(caplog: pytest.LogCaptureFixture) -> No
     assert "unknown population" in caplog.text
     # c2 left out of the ratios: R1 = 100/100 = 1, R2 = 50/100 = 0.5; c2 still reaches both
     assert out["accessibility"].tolist() == pytest.approx([1.0, 1.5, 0.5, 0.0])
-    assert out.loc[1, "note"] == "population unknown: left out of facility ratios"
+    assert out.loc[1, "note"] == "人口未知：不计入设施容量比"
 
 
 def test_two_step_fca_several_types_and_households_fallback() -> None:

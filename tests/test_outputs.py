@@ -134,7 +134,8 @@ def test_workbook_and_csv_follow_the_registry(run: Path) -> None:
     book = openpyxl.load_workbook(run / "results.xlsx")
     assert book.sheetnames == ["目录", "覆盖率", "小区缺口", "缺口明细"]  # index, registry order
     header = [c.value for c in book["缺口明细"][1]]
-    assert header[:3] == ["小区编号", "小区名称", "设施类型"]  # the code has a Chinese twin
+    # name and 街道 from the communities layer, then the type (its code has a Chinese twin)
+    assert header[:4] == ["小区编号", "小区名称", "街道", "设施类型"]
     assert "步行距离（m）" in header
     assert all(not str(h).isascii() for h in header)  # no English header left
     index = list(book["目录"].iter_rows(values_only=True))
@@ -172,3 +173,65 @@ def test_read_run_errors(tmp_path: Path, run: Path) -> None:
 def test_info_table_is_key_value_text() -> None:
     table = outputs.info_table({"status": "optimal", "chosen": 12, "gap": None})
     assert table.to_numpy().tolist() == [["status", "optimal"], ["chosen", "12"], ["gap", "None"]]
+
+
+def test_for_people_shows_information_tables_in_chinese() -> None:
+    info = outputs.info_table(
+        {
+            "status": "optimal",
+            "solver_message": "Optimization terminated successfully.",
+            "order": "self_balance,large_area",
+            "allow_gap": False,
+            "budget_wan_yuan": None,
+            "pool_utility_used_wan_yuan": 817.2,
+            "large_area_method": "heuristic, proven by the bound",
+        }
+    )
+    shown = outputs.for_people(info).to_numpy().tolist()
+    assert shown == [
+        ["求解状态", "最优解"],  # the solver's own English message is left out
+        ["资金平衡模式顺序", "小区内自求平衡、大片区统筹平衡"],
+        ["允许带资金缺口纳入", "否"],
+        ["年度预算（万元）", ""],
+        ["资金池专营单位已用资金（万元）", "817.2"],
+        ["大片区统筹求解方法", "启发式算法（经上界证明最优）"],
+    ]
+
+
+def test_for_people_names_facility_types_and_solver_codes() -> None:
+    table = pd.DataFrame(
+        {
+            "type": ["kindergarten", "own_type"],
+            "model": ["mclp", "lscp+capacity"],
+            "solver_status": ["optimal", "infeasible"],
+            "solved_with": ["kindergarten、nursery", ""],
+        }
+    )
+    names = {"kindergarten": "幼儿园", "nursery": "托儿所"}
+    shown = outputs.for_people(table, type_names=names).to_numpy().tolist()
+    assert shown == [
+        ["幼儿园", "最大覆盖模型（MCLP）", "最优解", "幼儿园、托儿所"],
+        ["own_type", "集合覆盖模型（LSCP，含设施容量）", "无可行解", ""],
+    ]
+
+
+def test_workbook_rows_get_community_or_project_names() -> None:
+    layers = {
+        "communities": pd.DataFrame(
+            {"community_id": ["C1", "C2"], "name": ["甲苑", "乙苑"], "street": ["东街道", None]}
+        ),
+        "projects": pd.DataFrame({"project_id": ["P1"], "name": ["旧厂区更新"]}),
+    }
+    table = pd.DataFrame({"community_id": ["C2", "C1"], "name": ["旧", "旧"], "x": [1, 2]})
+    named = outputs._with_names(table, layers)
+    assert named.columns.tolist() == ["community_id", "community_name", "street", "x"]
+    assert named.to_numpy().tolist() == [["C2", "乙苑", "", 1], ["C1", "甲苑", "东街道", 2]]
+    members = pd.DataFrame({"unit_id": ["C1", "P1", "B9"], "unit_kind": ["c", "p", "b"]})
+    named = outputs._with_names(members, layers)
+    assert named.columns.tolist() == ["unit_id", "unit_name", "street", "unit_kind"]
+    assert named[["unit_name", "street"]].to_numpy().tolist() == [
+        ["甲苑", "东街道"],
+        ["旧厂区更新", ""],
+        ["", ""],
+    ]
+    assert table.columns.tolist() == ["community_id", "name", "x"]  # input unchanged

@@ -128,7 +128,7 @@ def test_lscp_picks_the_cheapest_full_cover() -> None:
     assert r.uncoverable[["community_id", "uncovered_reason_code"]].to_numpy().tolist() == [
         ["E", "no_candidate_in_radius"]
     ]
-    assert "within 300 m" in r.uncoverable.iloc[0]["uncovered_reason"]
+    assert "服务半径300 m内" in r.uncoverable.iloc[0]["uncovered_reason"]
 
 
 def test_lscp_without_costs_uses_fewest_sites() -> None:
@@ -171,7 +171,7 @@ def test_budget_below_every_site_gives_an_explained_empty_proposal() -> None:
     assert any("below the cheapest candidate site (30 万元)" in n for n in r.notes)
     assert r.coverage.iloc[0]["communities_after"] == 1
     assert sorted(r.uncoverable["community_id"]) == ["B", "C", "D", "E"]
-    assert "budget 20 万元" in r.uncoverable.iloc[0]["uncovered_reason"]
+    assert "预算20万元" in r.uncoverable.iloc[0]["uncovered_reason"]
 
 
 def test_capacity_limits_what_one_site_covers() -> None:
@@ -247,7 +247,7 @@ def test_several_types_per_site_when_allowed_and_area_suffices() -> None:
         ["S1", "nursery", 50.0],
         ["S1", "elderly_day_care", 50.0],
     ]
-    assert "shared by 2 types" in both.sites_chosen.iloc[0]["note"]
+    assert "2类设施共用此地块" in both.sites_chosen.iloc[0]["note"]
     # 300 + 300 m² > 500 m²: S1 cannot hold both any more
     small = run(
         site_layer=two_types(),
@@ -356,7 +356,7 @@ def test_candidates_all_outside_the_radius() -> None:
     assert r.sites_chosen.empty
     assert r.coverage.iloc[0]["added"] == 0
     assert set(r.uncoverable["uncovered_reason_code"]) == {"no_candidate_in_radius"}
-    assert r.info.iloc[0]["note"] == "no candidate site within 300 m of an uncovered community"
+    assert r.info.iloc[0]["note"] == "未覆盖小区服务半径300 m内没有备选用地"
 
 
 def test_option_checks() -> None:
