@@ -219,6 +219,12 @@ class PlanLimits:
         ``False`` (default): a community with a money gap (``gap_wan_yuan > 0``, or an
         unfunded pool draw) does not enter. ``True``: it may enter, and its
         ``selection_reason`` flags the gap (code ``selected_with_gap``).
+    require_ready
+        Readiness gate, ``False`` (default). ``True``: only communities whose 项目储备库
+        row is 就绪 (scheme drafted, publicised, voted, reviewed, funds committed,
+        approvals done: the ``ready`` column :func:`gisplan.register.apply_register` adds)
+        enter — 项目等钱, not 钱等项目 (Litong 2023 五(二) "实施一批，谋划一批，储备一批",
+        "成熟一个、改造一个").
     sequence_built_before
         A year Y, or ``None`` (default). With Y, the plan first takes the communities
         built in or before Y (``built_year <= Y``) with the highest summed priority the
@@ -252,6 +258,7 @@ class PlanLimits:
     require_consent: bool = True
     pools: Mapping[str, float] | None = None
     allow_gap: bool = False
+    require_ready: bool = False
     sequence_built_before: int | None = None
 
     def __post_init__(self) -> None:
@@ -286,7 +293,7 @@ class PlanLimits:
                     "write m² such as 160000, or leave it out for no limit",
                 )
             )
-        for key in ("require_consent", "allow_gap"):
+        for key in ("require_consent", "allow_gap", "require_ready"):
             flag: object = getattr(self, key)
             if not isinstance(flag, bool):
                 problems.append((key, f"{flag!r} is not true/false", "write true or false"))
@@ -519,7 +526,7 @@ def candidates(
     safety = schemes[schemes["safety"].astype(bool)].groupby("community_id")["item"].nunique()
     columns = ["community_id", "built_year", "households", "floor_area_m2", "buildings"]
     columns += ["participation_rate", "approval_rate", "start_year", "completion_year"]
-    columns += ["scheme_vote_passed", "property_fee_agreed"]
+    columns += ["scheme_vote_passed", "property_fee_agreed", "ready"]
     table = _survey_columns(communities, columns)
     ids = table["community_id"].astype(str)
     by_id = eligibility.set_index("community_id")
@@ -839,6 +846,13 @@ _STATUS_REASONS: dict[str, tuple[str, str]] = {
 }
 _VOTE_FAILED = ("vote_failed", "方案表决未通过：表决通过前不纳入计划")
 _NO_ITEMS = ("no_scheme_items", "方案未确定：改造内容待核实，摸底确定前不纳入计划")
+_NOT_READY = (
+    "not_ready",
+    (
+        "项目未就绪：项目储备库中方案编制、公示、表决、联合审查、资金或审批尚未全部完成"
+        "（利通区2023 五(二) 成熟一个、改造一个）"
+    ),
+)
 _SELECTED = ("selected", "已选入")
 _NOT_CHOSEN = (
     "not_chosen",
@@ -875,7 +889,9 @@ _Array = np.ndarray[Any, np.dtype[Any]]
 _Row = tuple[str, np.ndarray[Any, np.dtype[np.float64]], float]
 
 
-def _entry_reasons(candidates: pd.DataFrame, *, require_consent: bool) -> tuple[_Array, _Array]:
+def _entry_reasons(
+    candidates: pd.DataFrame, *, require_consent: bool, require_ready: bool = False
+) -> tuple[_Array, _Array]:
     """Return (code, Chinese reason) per community: ``""`` for those that may enter."""
     text = candidates["status"].astype("string")
     unknown = sorted({str(s) for s in text.dropna() if s not in _KNOWN_STATUSES})
@@ -892,6 +908,15 @@ def _entry_reasons(candidates: pd.DataFrame, *, require_consent: bool) -> tuple[
             continue
         mask = (text == status).to_numpy(bool)
         code[mask], reason[mask] = status_code, status_reason
+    if require_ready:
+        if "ready" not in candidates.columns:
+            raise ScenarioError(
+                "plan.require_ready: the communities carry no readiness (就绪); name last "
+                "year's 项目储备库 in plan.register_file, or set require_ready: false"
+            )
+        ready = candidates["ready"].astype("boolean").fillna(value=False).to_numpy(bool)
+        waiting = ~ready & (code == "")
+        code[waiting], reason[waiting] = _NOT_READY
     failed = _vote_failed(candidates)
     code[failed], reason[failed] = _VOTE_FAILED
     if "scheme_items" in candidates.columns:
@@ -1106,6 +1131,7 @@ def annual_plan(
     eligibility_unknown               不符合条件：资格待核实，需补充调查
     vote_failed                       方案表决未通过：表决通过前不纳入计划
     no_scheme_items                   方案未确定：改造内容待核实，摸底确定前不纳入计划
+    not_ready                         项目未就绪：项目储备库中…尚未全部完成（require_ready）
     under_way                         已在建（2025）：不再重复纳入计划（不得重复建设）
     not_chosen                        未选入：加入后不超出任何上限，但不提高计划的总优先级
     ================================  ================================================
@@ -1276,7 +1302,9 @@ class _Inputs:
 
 def _plan_inputs(candidates: pd.DataFrame, *, limits: PlanLimits, plan_year: int) -> _Inputs:
     """Read and check the numbers; apply the entry and money gates (every problem listed)."""
-    entry_code, entry_reason = _entry_reasons(candidates, require_consent=limits.require_consent)
+    entry_code, entry_reason = _entry_reasons(
+        candidates, require_consent=limits.require_consent, require_ready=limits.require_ready
+    )
     problems: list[str] = []
     cost = _numbers(candidates, "government_cost_wan_yuan", problems)
     area = _numbers(candidates, "floor_area_m2", problems)

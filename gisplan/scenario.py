@@ -763,6 +763,11 @@ class PlanSection(_Model):
     max_communities: int | None = _option(_LIMITS, "max_communities", ge=0)
     max_floor_area_m2: float | None = _option(_LIMITS, "max_floor_area_m2", ge=0)
     require_consent: bool = _option(_LIMITS, "require_consent")
+    require_ready: bool = _option(
+        _LIMITS,
+        "require_ready",
+        description="Only communities 就绪 in the 项目储备库 (plan.register_file) enter.",
+    )
     allow_gap: bool = _option(
         _LIMITS,
         "allow_gap",
@@ -809,6 +814,16 @@ class PlanSection(_Model):
     def _weights_valid(cls, value: dict[str, Any]) -> dict[str, Any]:
         _mapping_options(_WEIGHTS, value, "priority weight(s)")
         return value
+
+    @model_validator(mode="after")
+    def _ready_needs_register(self) -> PlanSection:
+        if self.require_ready and self.register_file is None:
+            msg = (
+                "plan.require_ready: readiness comes from last year's 项目储备库; name it in "
+                "plan.register_file, or set require_ready: false"
+            )
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _targets_need_rollout(self) -> PlanSection:

@@ -1426,3 +1426,22 @@ def test_targets_errors() -> None:
     empty = plan.targets_table(rollout(df, years=[2026], limits_per_year=limits)[1])
     assert empty.empty
     assert "met" in empty.columns
+
+
+def test_require_ready_plans_only_what_the_register_says_is_ready() -> None:
+    """项目等钱: with require_ready, a community not 就绪 in the register stays out."""
+    df = rollout_fixture().assign(ready=[False, True, True, True])
+    limits = PlanLimits(budget_wan_yuan=60, require_ready=True)
+    table, _ = annual_plan(df, limits=limits, plan_year=2026)
+    rows = table.set_index("community_id")
+    # A (60 万元, most households) would fill the budget alone; not ready, B (50) goes in
+    assert rows.loc["A", "selection_code"] == "not_ready"
+    assert rows.loc["A", "selection_reason"].startswith("项目未就绪：项目储备库中")
+    assert rows.loc["B", "selected"]
+    assert not rows.loc["A", "selected"]
+    # without the gate A is chosen (the test can fail)
+    free, _ = annual_plan(df, limits=PlanLimits(budget_wan_yuan=60), plan_year=2026)
+    assert free.set_index("community_id").loc["A", "selected"]
+    # the gate with no readiness at all names the fix
+    with pytest.raises(ScenarioError, match="plan.register_file"):
+        annual_plan(rollout_fixture(), limits=limits, plan_year=2026)

@@ -356,6 +356,8 @@ OWN_FIELDS = {
         "targets",
         "publicity_start",
         "publicity_working_days",
+        "calendar",
+        "register_file",
     },
 }
 
