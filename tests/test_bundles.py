@@ -198,8 +198,8 @@ def test_large_area_margin_changes_the_optimum_and_can_empty_it() -> None:
     assert list(empty.bundles.columns) == list(result.bundles.columns)
     assert empty.bundles.crs == com.crs
     assert empty.info["status"] == "empty"
-    assert "margin 5000 万元 exceeds" in empty.info["reason"]
-    assert "largest project surplus 60.00 万元" in empty.info["reason"]
+    assert "要求结余5000万元超过" in empty.info["reason"]
+    assert "项目最大结余60.00万元" in empty.info["reason"]
 
 
 def test_large_area_size_limits() -> None:
@@ -412,9 +412,9 @@ def test_cross_area_empty_and_bad_options() -> None:
     _com, pro, need = _cross_layers()
     nothing = bundles.cross_area(need * 0, pro)
     assert nothing.pairs.empty
-    assert nothing.info["reason"] == "no community has a deficit left"
+    assert nothing.info["reason"] == "没有仍有资金缺口的小区"
     none_left = bundles.cross_area(need, pro, exclude=["P1", "P2"])
-    assert "no project has a surplus left" in none_left.info["reason"]
+    assert "没有尚有结余" in none_left.info["reason"]
     with pytest.raises(ScenarioError, match="distance_cost_per_km"):
         bundles.cross_area(need, pro, distance_cost_per_km=-1)
     with pytest.raises(LayerError, match="need the communities' outlines"):

@@ -204,16 +204,15 @@ def cross_area(
     }
     rows: list[dict[str, Any]] = []
     if not data.takers:
-        info["reason"] = "no community has a deficit left"
+        info["reason"] = "没有仍有资金缺口的小区"
     elif not data.payers:
         info["reason"] = (
-            "no project has a surplus left that may fund non-adjacent communities "
-            "(adjacent_only projects and those used by large-area bundles are excluded)"
+            "没有尚有结余、可资助不相邻小区的项目（仅限相邻的项目和已用于大片区统筹的项目不计）"
         )
     elif not data.allowed.any():
-        info["reason"] = "no project's surplus covers a whole community's deficit" + (
-            f" within {opts.max_distance_m:g} m" if opts.max_distance_m is not None else ""
-        )
+        info["reason"] = (
+            f"{opts.max_distance_m:g} m内" if opts.max_distance_m is not None else ""
+        ) + "没有结余足以弥补一个小区全部资金缺口的项目"
     else:
         rows, solved = _transport(data, opts)
         info.update(solved)

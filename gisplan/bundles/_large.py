@@ -180,11 +180,11 @@ def _solve_part(inst: _Inst, opts: BundleOptions) -> tuple[list[list[int]], dict
 
 def _empty_reason(inst: _Inst, opts: BundleOptions, isolated: Sequence[str]) -> str:
     if not (~inst.is_project).any():
-        return "no community has a need > 0"
+        return "没有资金需求大于0的小区"
     if not inst.is_project.any():
-        return "there are no projects to balance the communities' needs"
+        return "没有可平衡小区资金需求的项目"
     if not (inst.surplus[inst.is_project] > 0).any():
-        return "no project has revenue above cost, so no bundle can balance a positive need"
+        return "没有收益高于成本的项目，任何片区都无法平衡资金需求"
     usable = _usable(inst, opts)
     best: float | None = None
     reached = False
@@ -206,19 +206,19 @@ def _empty_reason(inst: _Inst, opts: BundleOptions, isolated: Sequence[str]) -> 
     top = float(inst.surplus[inst.is_project].max())
     if best is not None and best < opts.margin_wan_yuan:
         return (
-            f"margin {opts.margin_wan_yuan:g} 万元 exceeds what any bundle can keep: at most "
-            f"{max(best, 0.0):.2f} 万元 after funding one community (largest project surplus "
-            f"{top:.2f} 万元); lower bundles.margin_wan_yuan"
+            f"要求结余{opts.margin_wan_yuan:g}万元超过任何片区所能保留的结余：资助一个小区后"
+            f"最多{max(best, 0.0):.2f}万元（项目最大结余{top:.2f}万元）；"
+            "请调低 bundles.margin_wan_yuan"
         )
     if not reached:
-        lonely = f" ({len(isolated)} communities have no neighbour at all)" if isolated else ""
+        lonely = f"（{len(isolated)}个小区没有任何相邻单元）" if isolated else ""
         return (
-            "no community in need lies next to a project with a surplus within the size limits"
-            f"{lonely}; raise the adjacency tolerance or max_diameter_m"
+            f"在规模限制内没有与有结余项目相邻的待改造小区{lonely}；"
+            "请放宽相邻判定容差或调高 max_diameter_m"
         )
     return (
-        "no connected group of communities and projects balances under the size limits; "
-        "raise max_members, max_area_m2 or max_diameter_m, or lower the margin"
+        "在规模限制内没有能实现资金平衡的相连小区和项目组合；"
+        "请调高 max_members、max_area_m2 或 max_diameter_m，或调低要求结余"
     )
 
 
