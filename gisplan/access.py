@@ -73,7 +73,7 @@ _RESULT_COLUMNS = [
     "method",
     "note",
 ]
-NOTE_NO_FACILITY = "no facility of this type"
+NOTE_NO_FACILITY = "数据中无此类设施"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -681,7 +681,7 @@ def nearest_facilities(
         Points with ``facility_id, type``.
     types
         Facility types to report; ``None`` = every type present. A type with no facility
-        gets NaN rows noted ``"no facility of this type"``.
+        gets NaN rows noted ``"数据中无此类设施"``.
     options
         :class:`AccessOptions`; with ``straight_line_factor`` set, distances are straight
         lines times that factor (:func:`straight_line_nearest`).
@@ -926,17 +926,16 @@ def _notes(
     if len(sel) == 0:
         return np.full(
             n,
-            f"every facility of this type is off the network (more than "
-            f"{_fmt_m(options.max_snap_m)} away)",
+            f"此类设施全部不在步行网络上（距网络超过{_fmt_m(options.max_snap_m)}）",
             dtype=object,
         )
     notes = np.full(n, "", dtype=object)
     edge = o_snap.edge[row]
     snap = o_snap.snap_m[row]
     no_geom = edge < 0
-    notes[no_geom] = "community has no location (empty geometry)"
+    notes[no_geom] = "小区无位置（几何为空）"
     off = ~no_geom & o_snap.far[row]
-    notes[off] = [f"community off the network (snap {_fmt_m(s)})" for s in snap[off]]
+    notes[off] = [f"小区不在步行网络上（吸附距离{_fmt_m(s)}）" for s in snap[off]]
     rest = ~no_geom & ~off
     if rest.any():
         fcomp = np.unique(f_snap.component[sel])
@@ -948,12 +947,11 @@ def _notes(
         comp = o_snap.component[row]
         lone = rest & ~on_piece
         notes[lone] = [
-            f"on a network piece with no facility of this type (piece {c}: {sizes[c]:,} of "
-            f"{graph.n_nodes:,} nodes)"
+            f"所在路网片段没有此类设施（片段{c}：{graph.n_nodes:,}个节点中的{sizes[c]:,}个）"
             for c in comp[lone]
         ]
         notes[on_piece] = (
-            f"no facility of this type within limit_m ({_fmt_m(float(options.limit_m or 0))})"
+            f"距离计算上限（limit_m）{_fmt_m(float(options.limit_m or 0))}内没有此类设施"
         )
     return notes
 
@@ -1044,9 +1042,9 @@ def straight_line_nearest(
         if not (ftype == t).any():
             note[~reach] = NOTE_NO_FACILITY
         elif len(sel) == 0:
-            note[~reach] = "no facility of this type has a location (empty geometry)"
+            note[~reach] = "此类设施均无位置（几何为空）"
         else:
-            note[~reach] = "community has no location (empty geometry)"
+            note[~reach] = "小区无位置（几何为空）"
         fsel = np.where(reach, fac[best], -1)
         frames.append(
             pd.DataFrame(

@@ -295,7 +295,7 @@ def _type_order(types: Iterable[str], table: pd.DataFrame) -> list[str]:
 
 
 def _join_notes(*parts: pd.Series[Any]) -> pd.Series[Any]:
-    """Join text columns (same index) with ``"; "``, skipping empty parts."""
+    """Join text columns (same index) with ``"；"``, skipping empty parts."""
     index = parts[0].index
     arrays = [p.to_numpy(dtype=object) for p in parts]
     has_text = np.zeros(len(index), dtype=bool)
@@ -303,7 +303,7 @@ def _join_notes(*parts: pd.Series[Any]) -> pd.Series[Any]:
         has_text |= array != ""
     out = np.full(len(index), "", dtype=object)
     rows = np.flatnonzero(has_text)
-    out[rows] = ["; ".join(str(a[i]) for a in arrays if a[i]) for i in rows]
+    out[rows] = ["；".join(str(a[i]) for a in arrays if a[i]) for i in rows]
     joined: pd.Series[Any] = pd.Series(out, index=index, dtype=str)
     return joined
 

@@ -239,9 +239,7 @@ def test_disconnected_piece_nan_with_note() -> None:
     res = nearest_facilities(g, _origins([(550, 0)]), _facilities([(10, 0)], ["kindergarten"]))
     assert np.isnan(res["dist_m"].item())
     assert res["facility_id"].isna().item()
-    assert res["note"].item() == (
-        "on a network piece with no facility of this type (piece 1: 2 of 4 nodes)"
-    )
+    assert res["note"].item() == ("所在路网片段没有此类设施（片段1：4个节点中的2个）")
 
 
 def test_community_whose_entrances_all_sit_on_tiny_piece() -> None:
@@ -260,7 +258,7 @@ def test_community_whose_entrances_all_sit_on_tiny_piece() -> None:
     res = nearest_facilities(g, o, _facilities([(900, 0)], ["kindergarten"]))
     c1 = res[res["community_id"] == "C1"]
     assert np.isnan(c1["dist_m"].item())
-    assert "piece 1" in c1["note"].item()
+    assert "片段1" in c1["note"].item()
     assert _dist(res, "C2") == pytest.approx(10 + 400.0)  # entrance at the corner (500, 10)
 
 
@@ -272,7 +270,7 @@ def test_point_5km_away_flagged() -> None:
     res = nearest_facilities(g, o, _facilities([(0, 0)], ["kindergarten"]))
     assert np.isnan(_dist(res, "C0"))
     row = res[res["community_id"] == "C0"]
-    assert row["note"].item() == "community off the network (snap 5,000 m)"
+    assert row["note"].item() == "小区不在步行网络上（吸附距离5,000 m）"
     assert row["origin_snap_m"].item() == pytest.approx(5000.0)
     assert _dist(res, "C1") == pytest.approx(60.0)
 
@@ -281,7 +279,7 @@ def test_far_facility_is_unreachable() -> None:
     g = build_graph(_net([(0, 0), (100, 0)]))
     res = nearest_facilities(g, _origins([(0, 0)]), _facilities([(0, 3000)], ["park"]))
     assert np.isnan(res["dist_m"].item())
-    assert "off the network" in res["note"].item()
+    assert "不在步行网络上" in res["note"].item()
 
 
 def test_type_with_no_facility() -> None:
@@ -295,9 +293,9 @@ def test_type_with_no_facility() -> None:
     assert res["type"].tolist() == ["kindergarten", "nursery"]
     assert _dist(res, "C0") == pytest.approx(100.0)
     assert np.isnan(_dist(res, "C0", "nursery"))
-    assert res.loc[res["type"] == "nursery", "note"].item() == "no facility of this type"
+    assert res.loc[res["type"] == "nursery", "note"].item() == "数据中无此类设施"
     empty = nearest_facilities(g, _origins([(0, 0)]), _facilities([], []), types=["nursery"])
-    assert empty["note"].tolist() == ["no facility of this type"]
+    assert empty["note"].tolist() == ["数据中无此类设施"]
 
 
 def test_empty_geometries() -> None:
@@ -308,7 +306,7 @@ def test_empty_geometries() -> None:
     assert snap_points(g, o).edge.tolist() == [-1, -1, 0]
     f = _facilities([None, (100, 0)], ["park", "park"])
     res = nearest_facilities(g, o, f)
-    assert res["note"].tolist()[:2] == ["community has no location (empty geometry)"] * 2
+    assert res["note"].tolist()[:2] == ["小区无位置（几何为空）"] * 2
     assert _dist(res, "C9", "park") == pytest.approx(90.0)
 
 
@@ -319,7 +317,7 @@ def test_limit_m() -> None:
         g, o, _facilities([(1000, 0)], ["park"]), options=AccessOptions(limit_m=500)
     )
     assert np.isnan(_dist(res, "C0", "park"))
-    assert res["note"].iloc[0] == "no facility of this type within limit_m (500 m)"
+    assert res["note"].iloc[0] == "距离计算上限（limit_m）500 m内没有此类设施"
     assert _dist(res, "C1", "park") == pytest.approx(300.0)
 
 
@@ -461,9 +459,7 @@ def test_community_without_geometry() -> None:
     c2 = o[o["community_id"] == "C2"]
     assert c2["origin_id"].tolist() == ["C2-c"]
     res = nearest_facilities(g, o, _facilities([(200, 50)], ["park"]))
-    assert res.loc[res["community_id"] == "C2", "note"].item() == (
-        "community has no location (empty geometry)"
-    )
+    assert res.loc[res["community_id"] == "C2", "note"].item() == ("小区无位置（几何为空）")
 
 
 # --------------------------------------------------------------------------- catchments, areas

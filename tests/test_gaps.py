@@ -54,7 +54,7 @@ def _distances(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
     frame["origin_snap_m"] = 5.0
     frame["facility_snap_m"] = 5.0
     frame["method"] = "network"
-    frame["note"] = np.where(reachable, "", "no facility of this type")
+    frame["note"] = np.where(reachable, "", "数据中无此类设施")
     return frame
 
 
@@ -86,7 +86,7 @@ def test_gap_table_covered_shortfall_affected(toy: pd.DataFrame) -> None:
     assert kg["households_affected"].tolist() == [0, 300, 80]
     # c2's population is unknown: its affected residents are unknown too
     assert kg["population_affected"].astype(object).tolist() == [0, pd.NA, 200]
-    assert kg.loc["c3", "note"] == "no facility of this type"
+    assert kg.loc["c3", "note"] == "数据中无此类设施"
     assert (kg["radius_m"] == 300.0).all()
     assert (kg["radius_source"] == "standard").all()
     assert kg["type_zh"].unique().tolist() == ["幼儿园"]
@@ -177,7 +177,7 @@ def test_administrative_types_get_a_note() -> None:
     out = gap_table(_distances(rows), _communities())
     out = out[out["community_id"] == "c1"].set_index("type")
     assert out.loc[SD, "note"] == ADMINISTRATIVE_NOTE
-    assert out.loc["police_station", "note"] == f"no facility of this type; {ADMINISTRATIVE_NOTE}"
+    assert out.loc["police_station", "note"] == f"数据中无此类设施；{ADMINISTRATIVE_NOTE}"
     assert out.loc[KG, "note"] == ""
     # still measured by walking distance against the 15-min level distance
     assert out.loc[SD, ["radius_m", "radius_source"]].tolist() == [1000.0, "level"]

@@ -150,7 +150,7 @@ def test_distances_through_the_main_piece(caplog: pytest.LogCaptureFixture) -> N
     # C2 stays on the footbridge: nothing reachable, and the note says why
     assert np.isnan(_dist(res, "C2", "clinic"))
     note = res[(res["community_id"] == "C2") & (res["type"] == "clinic")]["note"].iloc[0]
-    assert note.startswith("on a network piece with no facility of this type (piece 1")
+    assert note.startswith("所在路网片段没有此类设施（片段1")
     warned = [r.getMessage() for r in caplog.records if "minor network piece" in r.getMessage()]
     assert len(warned) == 1
     assert "origins: 1 point(s)" in warned[0]
