@@ -13,7 +13,8 @@ A finished run folder holds::
 the step that makes it, whether it is a layer (has geometry) or a table, its Chinese sheet
 name (none: GeoPackage and CSV only), the columns its 合计 row adds up, the rates it
 weights there, and a description. The workbook opens on a 目录 (index) sheet and shows
-Chinese values only (:func:`for_people`).
+Chinese values only (:func:`for_people`); every row keyed by a community shows its name
+and 街道 beside its id (the GeoPackage and the CSV tables keep their columns).
 Column headers come from :mod:`gisplan.vocabulary`. :func:`write_results` writes the
 GeoPackage, the workbook and the CSV tables; :func:`read_run` is the one reader of a
 finished folder — the maps, the 公示 site and the command line all read through it, and it
