@@ -533,24 +533,24 @@ def _milestones(document: Document, calendar: pd.DataFrame, plan_year: int) -> N
 
     ``calendar`` is :func:`gisplan.schedule.programme_calendar`'s table (``milestone_zh``,
     ``seq``, ``start``, ``end``, ``source``, ``assumed``; per community and start year) or any
-    table with ``milestone_zh`` (or ``step``) and ``start``.
+    table with ``milestone_zh`` (or ``step``) and ``start_date``.
     """
     table = calendar.copy()
     if "start_year" in table and (table["start_year"] == plan_year).any():
         table = table[table["start_year"] == plan_year]
     name = "milestone_zh" if "milestone_zh" in table else "step"
     order = "seq" if "seq" in table else name
-    for column in ("end", "source", "assumed"):
+    for column in ("end_date", "basis", "assumed"):
         if column not in table:
             table[column] = None
-    table["start"] = pd.to_datetime(table["start"].astype(str))
-    table["end"] = pd.to_datetime(table["end"], errors="coerce")
+    table["start_date"] = pd.to_datetime(table["start_date"].astype(str))
+    table["end_date"] = pd.to_datetime(table["end_date"], errors="coerce")
     spans = (
         table.groupby([order, name], sort=True)
         .agg(
-            start=("start", "min"),
-            end=("end", "max"),
-            source=("source", "first"),
+            start=("start_date", "min"),
+            end=("end_date", "max"),
+            source=("basis", "first"),
             assumed=("assumed", lambda s: bool(s.map(_yes).any())),
         )
         .reset_index()
@@ -669,8 +669,8 @@ def write_implementation_plan(
         ``(png, caption)`` pairs for the annex (e.g. :func:`key_map_figures`).
     calendar
         Dated milestones: :func:`gisplan.schedule.programme_calendar`'s table (the plan
-        year's rows are used), or any table with ``milestone_zh`` (or ``step``), ``start`` and
-        optional ``end``, ``seq``, ``source``, ``assumed``; without it the publicity dates
+        year's rows are used), or any table with ``milestone_zh`` (or ``step``), ``start_date`` and
+        optional ``end_date``, ``seq``, ``basis``, ``assumed``; without it the publicity dates
         are listed and the other steps left 【待填写】.
 
     Returns

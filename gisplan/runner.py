@@ -785,23 +785,24 @@ def _calendar(
                 "re-run once the chinesecalendar package covers that year",
                 severity="warning",
             )
-    return pd.concat(tables, ignore_index=True)
+    calendar: pd.DataFrame = pd.concat(tables, ignore_index=True)
+    return calendar
 
 
 def _publicity_from_calendar(calendar: pd.DataFrame, year: int) -> pd.DataFrame:
     """Return the publicity table of the plan year's communities from their 公示 rows."""
     rows = calendar.loc[
         calendar["milestone"].eq("publicity") & calendar["start_year"].eq(year),
-        ["community_id", "start", "end", "working_days"],
+        ["community_id", "start_date", "end_date", "working_days"],
     ]
     return pd.DataFrame(
         {
             "community_id": rows["community_id"].to_numpy(),
-            "publicity_start": rows["start"].to_numpy(),
-            "publicity_end": rows["end"].to_numpy(),
+            "publicity_start": rows["start_date"].to_numpy(),
+            "publicity_end": rows["end_date"].to_numpy(),
             "working_days": rows["working_days"].astype(int).to_numpy(),
             "calendar_days": [
-                (e - s).days + 1 for s, e in zip(rows["start"], rows["end"], strict=True)
+                (e - s).days + 1 for s, e in zip(rows["start_date"], rows["end_date"], strict=True)
             ],
         }
     )

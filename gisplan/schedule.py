@@ -80,10 +80,10 @@ OUTPUT_COLUMNS = (
     "milestone",
     "milestone_zh",
     "seq",
-    "start",
-    "end",
+    "start_date",
+    "end_date",
     "working_days",
-    "source",
+    "basis",
     "assumed",
     "note",
 )
@@ -410,7 +410,7 @@ def programme_calendar(
     --------
     >>> starts = pd.DataFrame({"community_id": ["C1"], "start_year": [2026]})
     >>> cal = gisplan.schedule.programme_calendar(starts, preset="linyi").set_index("milestone")
-    >>> str(cal.loc["submission", "end"]), str(cal.loc["publicity", "start"])
+    >>> str(cal.loc["submission", "end_date"]), str(cal.loc["publicity", "start_date"])
     ('2025-09-30', '2025-09-25')
     """
     missing = [c for c in ("community_id", "start_year") if c not in starts.columns]
@@ -451,10 +451,10 @@ def programme_calendar(
             "milestone": r.milestone,
             "milestone_zh": r.milestone_zh,
             "seq": r.seq,
-            "start": spans[int(year)][r.milestone][0],
-            "end": spans[int(year)][r.milestone][1],
+            "start_date": spans[int(year)][r.milestone][0],
+            "end_date": spans[int(year)][r.milestone][1],
             "working_days": r.offset if r.unit == "working_days" else None,
-            "source": r.source,
+            "basis": r.source,
             "assumed": r.assumed,
             "note": r.note,
         }
@@ -569,7 +569,7 @@ def gantt_figure(calendar: pd.DataFrame, year: int, path: Path, *, title: str) -
     from matplotlib.patches import Patch  # noqa: PLC0415
 
     rows = calendar[calendar["start_year"].astype(int) == year].copy()
-    for column in ("start", "end"):  # dates, or ISO text as read back from a run's files
+    for column in ("start_date", "end_date"):  # dates, or ISO text read back from a run
         rows[column] = [None if pd.isna(v) else _as_date(v) for v in rows[column]]
     if rows.empty:
         have = sorted({int(y) for y in calendar["start_year"]})
@@ -581,11 +581,11 @@ def gantt_figure(calendar: pd.DataFrame, year: int, path: Path, *, title: str) -
     groups = rows.groupby(["seq", "milestone"], sort=True)
     bars = []
     for (_, _code), grp in groups:
-        ends = [e for e in grp["end"] if e is not None and not pd.isna(e)]
+        ends = [e for e in grp["end_date"] if e is not None and not pd.isna(e)]
         bars.append(
             (
                 str(grp["milestone_zh"].iloc[0]),
-                min(grp["start"]),
+                min(grp["start_date"]),
                 max(ends) if len(ends) == len(grp) else None,
                 bool(grp["assumed"].any()),
             )

@@ -1443,5 +1443,5 @@ def test_require_ready_plans_only_what_the_register_says_is_ready() -> None:
     free, _ = annual_plan(df, limits=PlanLimits(budget_wan_yuan=60), plan_year=2026)
     assert free.set_index("community_id").loc["A", "selected"]
     # the gate with no readiness at all names the fix
-    with pytest.raises(ScenarioError, match="plan.register_file"):
+    with pytest.raises(ScenarioError, match=r"plan\.register_file"):
         annual_plan(rollout_fixture(), limits=limits, plan_year=2026)

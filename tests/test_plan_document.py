@@ -115,7 +115,7 @@ def test_plan_year_numbers_come_from_the_run(
     waiting = int((eligibility["status"] == "eligible_waiting_consent").sum())
     assert f"符合条件，待居民同意{waiting}个" in text
     assert "2005年12月31日前建成" in text  # the linyi preset's cut-off
-    assert "linyi_2020_implementation_plan.txt 一(一)" in text  # its seed
+    assert "临沂2020 一(一)" in text  # its seed
 
 
 def test_plan_table_totals_the_selected_communities(
@@ -227,9 +227,9 @@ def test_calendar_milestones_replace_the_placeholder(run: RunResult, tmp_path: P
             "start_year": [PLAN_YEAR] * 3 + [PLAN_YEAR + 1],
             "milestone_zh": ["摸底调查", "摸底调查", "全面改造", "全面改造"],
             "seq": [10, 10, 50, 50],
-            "start": ["2026-08-01", "2026-08-03", "2027-04-01", "2028-04-01"],
-            "end": ["2026-10-31", "2026-10-20", "2027-10-31", "2028-10-31"],
-            "source": ["利通区2023 五(一)", "利通区2023 五(一)", "利通区2023 五(四)", ""],
+            "start_date": ["2026-08-01", "2026-08-03", "2027-04-01", "2028-04-01"],
+            "end_date": ["2026-10-31", "2026-10-20", "2027-10-31", "2028-10-31"],
+            "basis": ["利通区2023 五(一)", "利通区2023 五(一)", "利通区2023 五(四)", ""],
             "assumed": [True, False, False, False],
         }
     )

@@ -40,30 +40,33 @@ def test_linyi_2026_hand_checked_dates() -> None:
     assert len(table) == 2 * 13
     cal = _by_code(table)
     # Linyi 2020 二(一): next year's plan submitted by end of September
-    assert cal.loc["submission", "end"] == D(2025, 9, 30)
+    assert cal.loc["submission", "end_date"] == D(2025, 9, 30)
     # 5 working days ending by 30 Sep 2025: Tue 30, Mon 29, Sun 28 (make-up working day),
     # Fri 26, Thu 25 (Sat 27 is a rest day)
-    assert (cal.loc["publicity", "start"], cal.loc["publicity", "end"]) == (
+    assert (cal.loc["publicity", "start_date"], cal.loc["publicity", "end_date"]) == (
         D(2025, 9, 25),
         D(2025, 9, 30),
     )
     assert cal.loc["publicity", "working_days"] == 5
     assert not cal.loc["publicity", "assumed"]
-    assert cal.loc["publicity", "source"] == "临沂2020 二(一)3"
-    assert (cal.loc["construction", "start"], cal.loc["construction", "end"]) == (
+    assert cal.loc["publicity", "basis"] == "临沂2020 二(一)3"
+    assert (cal.loc["construction", "start_date"], cal.loc["construction", "end_date"]) == (
         D(2026, 4, 1),
         D(2026, 10, 31),
     )
-    assert cal.loc["roof_facade", "end"] == D(2026, 7, 31)
-    assert cal.loc["acceptance", "end"] == D(2026, 11, 30)
+    assert cal.loc["roof_facade", "end_date"] == D(2026, 7, 31)
+    assert cal.loc["acceptance", "end_date"] == D(2026, 11, 30)
     # Tongnan: 备案 within 15 (calendar) days of 验收
-    assert (cal.loc["filing", "start"], cal.loc["filing", "end"]) == (
+    assert (cal.loc["filing", "start_date"], cal.loc["filing", "end_date"]) == (
         D(2026, 12, 1),
         D(2026, 12, 15),
     )
     # 表决 ends the day before works start; 14 days is our assumption
-    assert (cal.loc["vote", "start"], cal.loc["vote", "end"]) == (D(2026, 3, 18), D(2026, 3, 31))
-    assert cal.loc["management", "end"] is None
+    assert (cal.loc["vote", "start_date"], cal.loc["vote", "end_date"]) == (
+        D(2026, 3, 18),
+        D(2026, 3, 31),
+    )
+    assert cal.loc["management", "end_date"] is None
     # Linyi dates none of these: borrowed and labelled
     for code in ("survey", "selection", "construction", "acceptance", "filing", "handover"):
         assert cal.loc[code, "assumed"], code
@@ -75,9 +78,9 @@ def test_own_seed_not_assumed() -> None:
     starts = pd.DataFrame({"community_id": ["A"], "start_year": [2026]})
     litong = _by_code(programme_calendar(starts, preset="litong"), "A")
     assert not litong.loc["construction", "assumed"]
-    assert litong.loc["submission", "end"] == D(2025, 12, 31)
+    assert litong.loc["submission", "end_date"] == D(2025, 12, 31)
     # Thu 25, Fri 26, Mon 29, Tue 30, Wed 31 Dec 2025
-    assert litong.loc["publicity", "start"] == D(2025, 12, 25)
+    assert litong.loc["publicity", "start_date"] == D(2025, 12, 25)
     assert litong.loc["publicity", "assumed"]  # the 5 days come from Linyi
     tongnan = _by_code(programme_calendar(starts, preset="tongnan"), "A")
     assert not tongnan.loc["filing", "assumed"]
@@ -90,10 +93,10 @@ def test_build_years_and_working_days_override() -> None:
     cal = _by_code(
         programme_calendar(starts, preset="linyi", build_years=2, publicity_working_days=7), "A"
     )
-    assert cal.loc["construction", "end"] == D(2026, 10, 31)
-    assert cal.loc["filing", "end"] == D(2026, 12, 15)
+    assert cal.loc["construction", "end_date"] == D(2026, 10, 31)
+    assert cal.loc["filing", "end_date"] == D(2026, 12, 15)
     # 7 working days ending Mon 30 Sep 2024: 30, 29 (Sun, make-up), 27, 26, 25, 24, 23
-    assert cal.loc["publicity", "start"] == D(2024, 9, 23)
+    assert cal.loc["publicity", "start_date"] == D(2024, 9, 23)
     assert cal.loc["publicity", "working_days"] == 7
 
 
@@ -109,19 +112,19 @@ def test_publicity_start_too_late_warns(caplog: pytest.LogCaptureFixture) -> Non
     assert "2025-09-30" in caplog.text
     a = _by_code(table, "A")
     # Thu 9, Fri 10, Sat 11 (make-up working day), Mon 13, Tue 14 Oct
-    assert (a.loc["publicity", "start"], a.loc["publicity", "end"]) == (
+    assert (a.loc["publicity", "start_date"], a.loc["publicity", "end_date"]) == (
         D(2025, 10, 9),
         D(2025, 10, 14),
     )
     # the later year keeps the rule
     b = _by_code(table, "B")
-    assert b.loc["publicity", "end"] == D(2026, 9, 30)
+    assert b.loc["publicity", "end_date"] == D(2026, 9, 30)
 
 
 def test_publicity_start_in_time_is_silent() -> None:
     starts = pd.DataFrame({"community_id": ["A"], "start_year": [2026]})
     table = programme_calendar(starts, preset="linyi", publicity_start=D(2025, 9, 1))
-    assert _by_code(table, "A").loc["publicity", "end"] == D(2025, 9, 5)
+    assert _by_code(table, "A").loc["publicity", "end_date"] == D(2025, 9, 5)
 
 
 def test_uncovered_year() -> None:
@@ -141,7 +144,7 @@ def test_user_calendar(tmp_path: Path) -> None:
     mine.to_csv(path, index=False, encoding="utf-8-sig")
     starts = pd.DataFrame({"community_id": ["A"], "start_year": [2026]})
     cal = _by_code(programme_calendar(starts, preset="省级", calendar=path), "A")
-    assert cal.loc["filing", "end"] == D(2026, 12, 30)
+    assert cal.loc["filing", "end_date"] == D(2026, 12, 30)
 
 
 def test_user_calendar_missing_columns(tmp_path: Path) -> None:
