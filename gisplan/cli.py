@@ -134,8 +134,30 @@ def run(
     if "plan_info" in result.results:
         info = dict(result.results["plan_info"].to_numpy().tolist())
         _echo_plan(info, result.results.get("targets"))
+    _echo_documents(result.results.get("publicity"), result.out_dir)
     typer.echo(f"警告 warnings: {len(result.report.warnings)} (see validation_issues.csv)")
     typer.echo(f"输出 outputs: {result.out_dir}  ({time.perf_counter() - t0:.1f} s)")
+
+
+def _echo_documents(publicity: pd.DataFrame | None, out_dir: Path | None) -> None:
+    """Print the 公示 dates and name the documents a bureau hands in, when the run has them."""
+    if publicity is not None and len(publicity):
+        first = publicity.iloc[0]
+        typer.echo(
+            f"公示 publicity: {first['publicity_start']} 至 {first['publicity_end']}"
+            f"（{int(first['working_days'])}个工作日；进度节点见 实施进度安排）"
+        )
+    if out_dir is None:
+        return
+    from gisplan.outputs import FIGURES_DIR, OFFICIAL_NAME  # noqa: PLC0415
+    from gisplan.plan_document import DOCX_NAME  # noqa: PLC0415
+    from gisplan.register import REGISTER_NAME  # noqa: PLC0415
+
+    names = [n for n in (OFFICIAL_NAME, DOCX_NAME, REGISTER_NAME) if (out_dir / n).is_file()]
+    figures = sorted((out_dir / FIGURES_DIR).glob("*.png"))
+    if names or figures:
+        shown = "、".join([*names, f"{FIGURES_DIR}/（{len(figures)} 张图）"])
+        typer.echo(f"报送材料 documents: {shown}")
 
 
 def _pct(value: object) -> str:

@@ -39,7 +39,7 @@ from openpyxl.utils import get_column_letter
 from gisplan._text import display_width
 from gisplan.errors import ScenarioError
 from gisplan.report import fixed_dates
-from gisplan.vocabulary import labels
+from gisplan.vocabulary import column_label, labels
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -534,7 +534,7 @@ def physical_indicators(
                 field = wanted[0]
                 numbers = pd.to_numeric(communities.get(field, pd.Series(dtype=float)))
                 value += float(numbers.sum()) * factor
-                hows.append(f"{_HOW_ZH['community_field']}（{field}×{factor:g}）")
+                hows.append(f"{_HOW_ZH['community_field']}（{column_label(field)}×{factor:g}）")
             else:
                 value += len(communities) * factor
                 hows.append(_HOW_ZH["count_plan"])
@@ -572,6 +572,11 @@ def _targets_base(frames: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         }
     )
     return base
+
+
+def _catalogue_zh(catalogue: str) -> str:
+    """Return a catalogue's Chinese name (a packaged one), else the file or name given."""
+    return labels("catalogue").get(catalogue, catalogue)
 
 
 def official_tables(
@@ -642,12 +647,12 @@ def official_tables(
     base = _community_base(frames, communities, ids, plan_year=plan_year, district=district)
     logger.info("official tables %s %s: %d communities", title, plan_year, len(base))
     month_note = (
-        f"计划开工/竣工年份取自分年度推进（rollout）；月份（{_START_MONTH}月开工、"
+        f"计划开工/竣工年份取自分年度推进（小区推进安排表）；月份（{_START_MONTH}月开工、"
         f"{_COMPLETION_MONTH}月竣工）取自利通区2023方案（征求意见稿）四(四)“按照4月份启动，"
         "10月底前竣工”，其他地区为本工具假设，请按当地安排调整。"
     )
     money_note = (
-        "资金来源按资金筹措结果（funding）分渠道汇总：已落实为有出资主体、文件和年度的资金；"
+        "资金来源按资金筹措结果（资金来源表）分渠道汇总：已落实为有出资主体、文件和年度的资金；"
         "测算为按筹资规则估算、尚未落实的资金"
         "（分担比例为本工具示例假设，见场景文件 finance.rules）。"
     )
@@ -689,7 +694,8 @@ def official_tables(
         frames,
         [
             (
-                f"按改造清单（{catalogue}）的工程量计算，系数见 gisplan/data/indicators.csv；"
+                f"按改造清单（{_catalogue_zh(catalogue)}）的工程量计算，系数见指标换算表"
+                "（gisplan 数据文件 indicators.csv）；"
                 "“含本工具假设”为是的指标，其系数为本工具假设，需以设计图纸核定。"
             ),
             "各指标单位不同，合计行不求和。",
@@ -702,8 +708,8 @@ def official_tables(
         ["比例为小区个数比例；各目标的小区相互重叠，合计行不求和。"],
     )
     package_note = (
-        "项目包：project_package=street 时每个街道为一个立项项目包；=bundle 时按片区统筹"
-        "资金平衡单元（bundle_members）打捆，未入任何平衡单元的小区按街道归为“<街道>（未打捆）”。"
+        "项目包：按街道打捆时（情景 documents.project_package: street）每个街道为一个立项"
+        "项目包；按片区打捆时（bundle）按片区统筹资金平衡单元（片区项目成员表）打捆，未入任何平衡单元的小区按街道归为“<街道>（未打捆）”。"
         "依据：临夏2020方案 四(五)“做好基础类、完善类、提升类相关建设项目打捆发包”，"
         "五(二)纳入年度计划的项目可合并审批可行性研究报告，六(四)以改造小区为基本单元整合推进片域改造。"
     )

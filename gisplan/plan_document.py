@@ -446,7 +446,8 @@ def _chapter_year(document: Document, frames: Mapping[str, pd.DataFrame], plan_y
             f"竣工{_int(row.communities_completed)}个小区"
         )
         if str(row.plan_status) != "optimal":
-            text += f"（该年度计划求解状态：{row.plan_status}）"
+            status = labels("solver_status").get(str(row.plan_status), str(row.plan_status))
+            text += f"（该年度计划求解状态：{status}）"
         _para(document, text + "。")
     document.add_heading("（三）目标完成情况测算", level=2)
     targets = frames.get("targets")

@@ -728,13 +728,16 @@ def _plan(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.
         if "pools" in out["rollout_years"].attrs:
             out["rollout_pools"] = pd.DataFrame.from_records(out["rollout_years"].attrs["pools"])
     selected = table.loc[table["selected"], "community_id"]
-    out["calendar"] = _calendar(ctx, selected, out.get("rollout"))
-    if section.publicity_start is not None:
+    out["calendar"] = calendar = _calendar(ctx, selected, out.get("rollout"))
+    # 公示 from the calendar (ending by the submission deadline) unless the scenario dates it
+    scheduled = calendar.loc[
+        calendar["milestone"].eq("publicity") & calendar["start_year"].eq(year), "start_date"
+    ]
+    start = section.publicity_start or (min(scheduled) if len(scheduled) else None)
+    if start is not None:
         out["publicity"] = publicity_schedule(
-            selected, section.publicity_start, working_days=section.publicity_working_days
+            selected, start, working_days=section.publicity_working_days
         )
-    else:
-        out["publicity"] = _publicity_from_calendar(out["calendar"], year)
     return out
 
 
@@ -787,25 +790,6 @@ def _calendar(
             )
     calendar: pd.DataFrame = pd.concat(tables, ignore_index=True)
     return calendar
-
-
-def _publicity_from_calendar(calendar: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Return the publicity table of the plan year's communities from their 公示 rows."""
-    rows = calendar.loc[
-        calendar["milestone"].eq("publicity") & calendar["start_year"].eq(year),
-        ["community_id", "start_date", "end_date", "working_days"],
-    ]
-    return pd.DataFrame(
-        {
-            "community_id": rows["community_id"].to_numpy(),
-            "publicity_start": rows["start_date"].to_numpy(),
-            "publicity_end": rows["end_date"].to_numpy(),
-            "working_days": rows["working_days"].astype(int).to_numpy(),
-            "calendar_days": [
-                (e - s).days + 1 for s, e in zip(rows["start_date"], rows["end_date"], strict=True)
-            ],
-        }
-    )
 
 
 #: The steps of a run, in order: each sees the results of the steps before it.

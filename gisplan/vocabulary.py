@@ -68,6 +68,7 @@ DOMAINS: tuple[str, ...] = (
     "siting_model",
     "solver_status",
     "solve_method",
+    "catalogue",
 )
 
 _PATTERN = re.compile(r"\{(\w+)\}")
