@@ -26,10 +26,11 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from openpyxl import Workbook
@@ -346,6 +347,21 @@ def _community_base(
     end = base["community_id"].map(pd.to_numeric(rollout["completion_year"], errors="coerce"))
     base["start"] = [_year_month(y if pd.notna(y) else plan_year, _START_MONTH) for y in start]
     base["completion"] = [_year_month(y, _COMPLETION_MONTH) for y in end]
+    # the programme calendar's 施工 span, where the run has one: the same dates as the Gantt
+    calendar = frames.get("calendar")
+    if calendar is not None and len(calendar):
+        works = calendar[calendar["milestone"].astype(str) == "construction"]
+        works = works.assign(community_id=works["community_id"].astype(str))
+        works = works.drop_duplicates("community_id").set_index("community_id")
+        for column, date in (("start", "start_date"), ("completion", "end_date")):
+            dated = base["community_id"].map(works[date])
+            shown = [
+                f"{pd.Timestamp(str(d)).year}年{pd.Timestamp(str(d)).month}月"
+                if pd.notna(d)
+                else None
+                for d in dated
+            ]
+            base[column] = [new or old for new, old in zip(shown, base[column], strict=True)]
     order = ["district", "street", "community_id"]
     ordered: pd.DataFrame = base.sort_values(order, kind="stable", ignore_index=True)
     return ordered
@@ -647,7 +663,8 @@ def official_tables(
     base = _community_base(frames, communities, ids, plan_year=plan_year, district=district)
     logger.info("official tables %s %s: %d communities", title, plan_year, len(base))
     month_note = (
-        f"计划开工/竣工年份取自分年度推进（小区推进安排表）；月份（{_START_MONTH}月开工、"
+        "计划开工/竣工取自实施进度安排的施工节点（与进度计划图一致）；无进度安排时，"
+        f"年份取自分年度推进（小区推进安排表），月份（{_START_MONTH}月开工、"
         f"{_COMPLETION_MONTH}月竣工）取自利通区2023方案（征求意见稿）四(四)“按照4月份启动，"
         "10月底前竣工”，其他地区为本工具假设，请按当地安排调整。"
     )
@@ -727,7 +744,13 @@ _THIN = Side(style="thin")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _FONT = "宋体"
 _WRAP = Alignment(vertical="center", wrap_text=True)
-_MAX_WIDTH = 40
+_MAX_WIDTH = 24  # a long 改造内容 list wraps inside this many character widths
+_HEADER_WIDTH = 10  # headers wrap over lines of about this width
+#: Widths (Excel character units, 11 pt) that fit the printable width of a landscape page at
+#: 100 %: a wider sheet goes on A3 (provinces' 年度计划 tables are A3 boards) so the print
+#: scale stays readable (> 70 %), not shrunk to a quarter of A4.
+_A4_UNITS, _A3_UNITS = 135.0, 195.0
+_LINE_PT = 14.5  # one line of 11 pt 宋体
 
 
 def _cell(value: object) -> object:
@@ -735,6 +758,32 @@ def _cell(value: object) -> object:
         return None
     item = getattr(value, "item", None)
     return item() if callable(item) else value
+
+
+def _column_widths(table: pd.DataFrame) -> list[float]:
+    """Width of each column (character units): its data, its header wrapped, within bounds."""
+    widths = []
+    for column in table.columns:
+        sample = [display_width(str(_cell(v) or "")) for v in table[column].head(200)]
+        header = display_width(str(column))
+        wanted = max([min(header, _HEADER_WIDTH), *sample]) + 2
+        widths.append(float(min(max(wanted, 6), _MAX_WIDTH)))
+    return widths
+
+
+def _row_heights(ws: Any, widths: list[float], *, first: int, last: int) -> None:  # noqa: ANN401
+    """Set the height of the header and data rows to the lines their wrapped text takes.
+
+    Spreadsheet programs do not grow a row for wrapped text they did not lay out themselves
+    (LibreOffice prints the first line only), so the rows are sized here.
+    """
+    for row in range(first, last + 1):
+        lines = 1
+        for col, chars in enumerate(widths, start=1):
+            value = ws.cell(row=row, column=col).value
+            if isinstance(value, str) and value:
+                lines = max(lines, math.ceil(display_width(value) / max(chars - 1.5, 1.0)))
+        ws.row_dimensions[row].height = round(lines * _LINE_PT + 3, 1)
 
 
 def write_official_workbook(
@@ -750,8 +799,9 @@ def write_official_workbook(
     Each sheet has a title row (``title`` + sheet name, e.g.
     示范县城关片区2027年城镇老旧小区改造年度改造计划表), a 填报单位 line, the header, the
     data with its 合计 row in bold, and the notes (the table's ``attrs["notes"]`` and
-    ``notes[sheet]``) under it. A4 landscape, one page wide, header rows repeated on every
-    page. The bytes depend only on the content (fixed document dates).
+    ``notes[sheet]``) under it. Landscape, one page wide, header rows repeated on every
+    page (A3 when the table is too wide for A4 at a readable scale), rows as tall as their
+    wrapped text. The bytes depend only on the content (fixed document dates).
 
     Parameters
     ----------
@@ -802,14 +852,15 @@ def write_official_workbook(
             ws.append(["说明："])
             for number, line in enumerate(lines, start=1):
                 ws.append([f"{number}. {line}"])
-        for col, column in enumerate(table.columns, start=1):
-            sample = [display_width(str(_cell(v) or "")) for v in table[column].head(200)]
-            longest = max([display_width(str(column)), *sample])
-            ws.column_dimensions[get_column_letter(col)].width = min(
-                max(longest + 2, 6), _MAX_WIDTH
-            )
+        widths = _column_widths(table)
+        for col, chars in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(col)].width = chars
+        _row_heights(ws, widths, first=3, last=3 + len(table))
         ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        wide = sum(widths) > _A4_UNITS / 0.75
+        ws.page_setup.paperSize = ws.PAPERSIZE_A3 if wide else ws.PAPERSIZE_A4
+        ws.page_setup.scale = None
+        ws.page_margins.left = ws.page_margins.right = 0.4
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_title_rows = "1:3"

@@ -191,3 +191,21 @@ def test_the_register_feeds_the_next_run(demo: Path, tmp_path: Path, repo_root: 
     assert chosen == {"C065", "C150"}
     # the first run's other choices stay out, and say why
     assert set(rows.loc[["C148", "C077", "C111"], "selection_code"]) == {"not_ready"}
+
+
+def test_the_official_tables_print_readably(demo: Path) -> None:
+    """Wide tables go on A3 (not shrunk to a quarter of A4); rows are as tall as their text."""
+    book = _workbook(demo / OFFICIAL_NAME)
+    annual, targets = book["年度改造计划表"], book["目标完成情况表"]
+    assert int(annual.page_setup.paperSize) == 8  # A3
+    assert int(targets.page_setup.paperSize) == 9  # A4
+    assert annual.page_setup.orientation == "landscape"
+    widths = [annual.column_dimensions[c].width for c in "ABCDEFGHIJKLMNOPQRSTUVWX"]
+    assert max(widths) <= 24  # 改造内容 wraps instead of widening the page
+    # the first community's 基础类 list (18 items) takes several lines, and its row shows them
+    assert annual.row_dimensions[4].height >= 5 * 14.5
+    # 计划开工/竣工: the programme calendar's 施工 span (Litong 2023 五(四): April–October)
+    header = [c.value for c in annual[3]]
+    row = [c.value for c in annual[4]]
+    assert row[header.index("计划开工（年月）")] == "2027年4月"
+    assert row[header.index("计划竣工（年月）")] == "2027年10月"
