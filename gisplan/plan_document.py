@@ -33,6 +33,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from gisplan._atomic import atomic_write
+from gisplan._text import display_width
 from gisplan.eligibility import PRESETS, RULE_SOURCES
 from gisplan.errors import OutputError
 from gisplan.outputs import RUN_JSON
@@ -75,6 +76,9 @@ _HEADING_FONT = "黑体"
 _TITLE_FONT = "宋体"
 _LATIN_FONT = "Times New Roman"
 _WIDE_COLUMNS = 7  # more columns than this: the table goes in a landscape section
+_VERY_WIDE_COLUMNS = 14  # more than this: a landscape A3 section
+_SHORT_UNITS = 12  # a column whose values are at most this wide is sized to them, not shared
+_PAD_CM = 0.25  # a table cell's left and right padding
 #: The seeds by the short Chinese names the project cites them with (calendar.csv, reasons).
 _SEED_NAMES = {
     "linyi_2020_implementation_plan.txt": "临沂2020",
@@ -198,9 +202,9 @@ def _styles(document: Document) -> None:
             title_borders.remove(border)
 
 
-def _a4(section: Any, *, landscape: bool = False) -> None:  # noqa: ANN401
-    """A4 with the margins of GB/T 9704 (top 37 mm, bottom 35, left 28, right 26)."""
-    width, height = Cm(21.0), Cm(29.7)
+def _a4(section: Any, *, landscape: bool = False, a3: bool = False) -> None:  # noqa: ANN401
+    """A4 with the margins of GB/T 9704 (top 37 mm, bottom 35, left 28, right 26); or A3."""
+    width, height = (Cm(29.7), Cm(42.0)) if a3 else (Cm(21.0), Cm(29.7))
     section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = (height, width) if landscape else (width, height)
     if landscape:
@@ -247,6 +251,34 @@ def _source(document: Document, text: str) -> Paragraph:
     return paragraph
 
 
+def _column_widths_cm(
+    headers: list[str], texts: list[list[str]], *, size: float, width_cm: float
+) -> list[float]:
+    """Return each column's width in cm for a table ``width_cm`` wide at font ``size`` pt.
+
+    A short column (counts, money, dates; its header wrapped over ~3 characters) gets what
+    its longest value needs; the long text columns (名称, 改造内容) share the rest by their
+    length. A Chinese character is two digits wide.
+    """
+    unit_cm = size * 0.5 * 0.03528  # half an em, in cm
+    needed = [
+        max([min(display_width(h), 6), 4, *(display_width(row[i]) for row in texts)])
+        for i, h in enumerate(headers)
+    ]
+    short = [n <= _SHORT_UNITS for n in needed]
+    fixed = sum(n * unit_cm + _PAD_CM for n, s_ in zip(needed, short, strict=True) if s_)
+    long_units = sum(min(n, 60) for n, s_ in zip(needed, short, strict=True) if not s_)
+    room = width_cm - fixed
+    widths = [
+        n * unit_cm + _PAD_CM if s_ or long_units == 0 else max(room, 0.0) * min(n, 60) / long_units
+        for n, s_ in zip(needed, short, strict=True)
+    ]
+    if room < 2.0 * sum(not s_ for s_ in short):  # no room left: share the width by content
+        capped = [min(n, 60) for n in needed]
+        widths = [width_cm * n / sum(capped) for n in capped]
+    return widths
+
+
 def _table(
     document: Document, frame: pd.DataFrame, *, size: float = 10.5, width_cm: float = 15.6
 ) -> Table:
@@ -262,14 +294,12 @@ def _table(
         cells = table.add_row().cells  # type: ignore[no-untyped-call]  # python-docx 1.2
         for cell, text in zip(cells, values, strict=True):
             cell.text = text
-    # column widths by content (a name needs more room than a count), at least 4 characters
-    weights = [
-        min(max([len(h) / 2, 4.0, *(len(row[i]) for row in texts)]), 24.0)
-        for i, h in enumerate(headers)
-    ]
-    for column, weight in zip(table.columns, weights, strict=True):
+    widths = _column_widths_cm(headers, texts, size=size, width_cm=width_cm)
+    for column, cm in zip(table.columns, widths, strict=True):
+        width = Cm(cm)
+        column.width = width  # the table grid (LibreOffice and WPS lay out by it)
         for cell in column.cells:
-            cell.width = Cm(width_cm * weight / sum(weights))
+            cell.width = width  # each cell (Word lays out by these)
     for i, row in enumerate(table.rows):
         for cell in row.cells:
             for paragraph in cell.paragraphs:
@@ -628,10 +658,12 @@ def _annexes(
     for name, frame in tables.items():
         number += 1
         wide = len(frame.columns) > _WIDE_COLUMNS
+        a3 = len(frame.columns) > _VERY_WIDE_COLUMNS  # 年度改造计划表: an A3 board, as printed
         if wide:
-            _a4(document.add_section(WD_SECTION.NEW_PAGE), landscape=True)
+            _a4(document.add_section(WD_SECTION.NEW_PAGE), landscape=True, a3=a3)
         _caption(document, f"附件{number} {name}")
-        _table(document, frame, size=9 if wide else 10.5, width_cm=24.3 if wide else 15.6)
+        width_cm = 36.6 if a3 else 24.3 if wide else 15.6
+        _table(document, frame, size=9 if wide else 10.5, width_cm=width_cm)
         if wide:
             _a4(document.add_section(WD_SECTION.NEW_PAGE))
     for path, caption in figures:

@@ -209,3 +209,16 @@ def test_the_official_tables_print_readably(demo: Path) -> None:
     row = [c.value for c in annual[4]]
     assert row[header.index("计划开工（年月）")] == "2027年4月"
     assert row[header.index("计划竣工（年月）")] == "2027年10月"
+
+
+def test_the_drafted_plans_annex_tables_are_laid_out_to_be_read(demo: Path) -> None:
+    """The 24-column 年度改造计划表 is an A3 landscape page; numbers are not split over lines."""
+    document = docx.Document(str(demo / DOCX_NAME))
+    widths_cm = sorted({round(s.page_width.cm, 1) for s in document.sections})
+    assert widths_cm == [21.0, 29.7, 42.0]  # portrait text, landscape A4 and A3 annexes
+    annual = next(t for t in document.tables if len(t.columns) == 24)
+    header = [c.text for c in annual.rows[0].cells]
+    money = header.index("总投资（万元）")
+    assert annual.columns[money].width.cm >= 1.3  # 5 digits and two decimals at 9 pt
+    items = header.index("改造内容：基础类")
+    assert annual.columns[items].width.cm > 3 * annual.columns[money].width.cm
