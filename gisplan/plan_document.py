@@ -78,7 +78,8 @@ _LATIN_FONT = "Times New Roman"
 _WIDE_COLUMNS = 7  # more columns than this: the table goes in a landscape section
 _VERY_WIDE_COLUMNS = 14  # more than this: a landscape A3 section
 _SHORT_UNITS = 12  # a column whose values are at most this wide is sized to them, not shared
-_PAD_CM = 0.25  # a table cell's left and right padding
+_MIN_TEXT_CM = 3.0  # a 改造内容 or name column is never narrower than this
+_PAD_CM = 0.45  # a table cell's left and right padding (0.19 cm each in Word and LibreOffice)
 #: The seeds by the short Chinese names the project cites them with (calendar.csv, reasons).
 _SEED_NAMES = {
     "linyi_2020_implementation_plan.txt": "临沂2020",
@@ -266,17 +267,17 @@ def _column_widths_cm(
         for i, h in enumerate(headers)
     ]
     short = [n <= _SHORT_UNITS for n in needed]
-    fixed = sum(n * unit_cm + _PAD_CM for n, s_ in zip(needed, short, strict=True) if s_)
+    fits = [n * unit_cm + _PAD_CM for n in needed]
+    fixed = sum(w for w, s_ in zip(fits, short, strict=True) if s_)
     long_units = sum(min(n, 60) for n, s_ in zip(needed, short, strict=True) if not s_)
-    room = width_cm - fixed
-    widths = [
-        n * unit_cm + _PAD_CM if s_ or long_units == 0 else max(room, 0.0) * min(n, 60) / long_units
-        for n, s_ in zip(needed, short, strict=True)
+    n_long = len(short) - sum(short)
+    # the text columns keep at least _MIN_TEXT_CM each; the short ones shrink to make room
+    room = max(width_cm - fixed, _MIN_TEXT_CM * n_long)
+    shrink = min(1.0, (width_cm - room) / fixed) if fixed else 1.0
+    return [
+        w * shrink if s_ or long_units == 0 else room * min(n, 60) / long_units
+        for w, n, s_ in zip(fits, needed, short, strict=True)
     ]
-    if room < 2.0 * sum(not s_ for s_ in short):  # no room left: share the width by content
-        capped = [min(n, 60) for n in needed]
-        widths = [width_cm * n / sum(capped) for n in capped]
-    return widths
 
 
 def _table(
