@@ -78,7 +78,7 @@ _LATIN_FONT = "Times New Roman"
 _WIDE_COLUMNS = 7  # more columns than this: the table goes in a landscape section
 _VERY_WIDE_COLUMNS = 14  # more than this: a landscape A3 section
 _SHORT_UNITS = 12  # a column whose values are at most this wide is sized to them, not shared
-_MIN_TEXT_CM = 3.0  # a 改造内容 or name column is never narrower than this
+_MIN_TEXT_CM = 2.5  # a 改造内容 or name column is never narrower than this
 _PAD_CM = 0.45  # a table cell's left and right padding (0.19 cm each in Word and LibreOffice)
 #: The seeds by the short Chinese names the project cites them with (calendar.csv, reasons).
 _SEED_NAMES = {
@@ -664,7 +664,7 @@ def _annexes(
             _a4(document.add_section(WD_SECTION.NEW_PAGE), landscape=True, a3=a3)
         _caption(document, f"附件{number} {name}")
         width_cm = 36.6 if a3 else 24.3 if wide else 15.6
-        _table(document, frame, size=9 if wide else 10.5, width_cm=width_cm)
+        _table(document, frame, size=8 if a3 else 9 if wide else 10.5, width_cm=width_cm)
         if wide:
             _a4(document.add_section(WD_SECTION.NEW_PAGE))
     for path, caption in figures:

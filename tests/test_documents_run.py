@@ -219,6 +219,7 @@ def test_the_drafted_plans_annex_tables_are_laid_out_to_be_read(demo: Path) -> N
     annual = next(t for t in document.tables if len(t.columns) == 24)
     header = [c.text for c in annual.rows[0].cells]
     money = header.index("总投资（万元）")
-    assert annual.columns[money].width.cm >= 1.3  # 5 digits and two decimals at 9 pt
+    # 2120.00 (7 digits, 8 pt: 7 × 0.141 cm) and the cell padding (2 × 0.19 cm) fit one line
+    assert annual.columns[money].width.cm >= 7 * 8 * 0.5 * 0.03528 + 0.38
     items = header.index("改造内容：基础类")
     assert annual.columns[items].width.cm > 3 * annual.columns[money].width.cm
