@@ -77,6 +77,14 @@ _TOTAL = "合计"
 _START_MONTH, _COMPLETION_MONTH = 4, 10
 _CLASSES = {"items_basic": "basic", "items_complete": "complete", "items_improve": "improve"}
 
+#: The money columns every community row and every summary row has.
+_MONEY = (
+    "cost_wan_yuan",
+    "cost_per_m2_yuan",
+    "committed_wan_yuan",
+    "assumed_wan_yuan",
+    "gap_wan_yuan",
+)
 _COMMUNITY_SOURCES = frozenset(
     {
         "seq",
@@ -90,11 +98,7 @@ _COMMUNITY_SOURCES = frozenset(
         "floor_area_m2",
         "floor_area_wan_m2",
         *_CLASSES,
-        "cost_wan_yuan",
-        "cost_per_m2_yuan",
-        "committed_wan_yuan",
-        "assumed_wan_yuan",
-        "gap_wan_yuan",
+        *_MONEY,
         "start",
         "completion",
     }
@@ -109,11 +113,7 @@ _GROUP_SOURCES = frozenset(
         "households",
         "floor_area_m2",
         "floor_area_wan_m2",
-        "cost_wan_yuan",
-        "cost_per_m2_yuan",
-        "committed_wan_yuan",
-        "assumed_wan_yuan",
-        "gap_wan_yuan",
+        *_MONEY,
     }
 )
 _KIND_SOURCES: dict[str, frozenset[str]] = {

@@ -851,6 +851,22 @@ def _background(ax: Any, frames: Mapping[str, pd.DataFrame]) -> None:  # noqa: A
                 layer.plot(ax=ax, color=colour, linewidth=width, zorder=1)
 
 
+def _finish(fig: Any, ax: Any, font: Any, handles: list[Any], *, title: str, path: Path) -> Path:  # noqa: ANN401
+    """Put the legend under the map, the title, north arrow and scale bar; save a stable PNG."""
+    ax.legend(
+        handles=handles,
+        prop=font,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.01),
+        ncol=2,
+        fontsize=9,
+        frameon=False,
+    )
+    _decorate(ax, font, title)
+    fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
 def key_map_figures(run: RunResult, out_dir: Path) -> list[tuple[Path, str]]:
     """Draw the plan's two key maps as PNG (plan status of communities; new facility sites).
 
@@ -902,18 +918,8 @@ def key_map_figures(run: RunResult, out_dir: Path) -> list[tuple[Path, str]]:
         handles.append(
             Patch(facecolor=colour, edgecolor="#555555", label=f"{label}（{len(part)}）")
         )
-    ax.legend(
-        handles=handles,
-        prop=font,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.01),
-        ncol=2,
-        fontsize=9,
-        frameon=False,
-    )
-    _decorate(ax, font, f"{run.title} {year}年老旧小区改造计划")
-    path = out_dir / "图1_改造计划.png"
-    fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Software": None})
+    title = f"{run.title} {year}年老旧小区改造计划"
+    path = _finish(fig, ax, font, handles, title=title, path=out_dir / "图1_改造计划.png")
     figures.append((path, f"{year}年老旧小区改造计划分布图"))
 
     sites = frames.get("sites_chosen")
@@ -942,17 +948,7 @@ def key_map_figures(run: RunResult, out_dir: Path) -> list[tuple[Path, str]]:
         Patch(facecolor="#e41a1c", edgecolor="black", label=f"新增设施选址（{len(unique)}处）"),
         Patch(facecolor="#f0f0f0", edgecolor="#999999", label="小区"),
     ]
-    ax.legend(
-        handles=handles,
-        prop=font,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.01),
-        ncol=2,
-        fontsize=9,
-        frameon=False,
-    )
-    _decorate(ax, font, f"{run.title} 新增公共服务设施选址")
-    path = out_dir / "图2_新增设施选址.png"
-    fig.savefig(path, dpi=150, bbox_inches="tight", metadata={"Software": None})
+    title = f"{run.title} 新增公共服务设施选址"
+    path = _finish(fig, ax, font, handles, title=title, path=out_dir / "图2_新增设施选址.png")
     figures.append((path, f"新增公共服务设施选址图（{len(unique)}处，设施{len(sites)}项）"))
     return figures
