@@ -85,6 +85,10 @@ _TO_COMMUNITIES: dict[str, str] = {
     "voted": "scheme_vote_passed",
     "fee_agreed": "property_fee_agreed",
 }
+#: Readiness fields whose 否 means "not yet", not an outcome: only 是 reaches the communities.
+#: A vote that failed is recorded in the communities layer (改造方案表决通过 = 否), where the
+#: plan reads it as 方案表决未通过; a register row still waiting must not say the same.
+_ONLY_YES = frozenset({"voted", "fee_agreed"})
 #: pandas type of a blank column of each schema type (as check_layer coerces it).
 _PANDAS_TYPES: dict[str, str] = {
     "str": "string",
@@ -400,10 +404,11 @@ def apply_register(communities: pd.DataFrame, register: pd.DataFrame) -> pd.Data
 
     For every community in the register, the non-blank 项目状态, 纳入改造计划年份, 改造开工年份
     and 改造竣工年份 replace the communities layer's (a community the register says 新开工 in
-    2027 is not planned again), 方案已表决通过 becomes ``scheme_vote_passed`` and
-    物业管理模式和物业费已书面确认 ``property_fee_agreed``. A ``ready`` column (bool) says
-    which communities are ready (就绪: every readiness field 是; False when not in the
-    register).
+    2027 is not planned again), 方案已表决通过 = 是 sets ``scheme_vote_passed`` and
+    物业管理模式和物业费已书面确认 = 是 ``property_fee_agreed`` (否 there means "not yet" and
+    leaves the layer's value: a failed vote is recorded in the communities layer). A
+    ``ready`` column (bool) says which communities are ready (就绪: every readiness field
+    是; False when not in the register).
 
     Parameters
     ----------
@@ -451,6 +456,8 @@ def apply_register(communities: pd.DataFrame, register: pd.DataFrame) -> pd.Data
             continue
         new = keys.map(reg[source].astype(object))
         new = new.where(new.map(_known), None)
+        if source in _ONLY_YES:
+            new = new.where(new.map(lambda v: _flag(v) is True), None)
         if target not in out.columns:
             out[target] = new.to_numpy()
             continue

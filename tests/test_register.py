@@ -289,3 +289,18 @@ def test_apply_register_unknown_and_duplicate_ids(register: pd.DataFrame) -> Non
     twice = pd.concat([register, register.iloc[[0]]])
     with pytest.raises(LayerError, match=r"C1 出现多次"):
         greg.apply_register(_communities(), twice)
+
+
+def test_a_register_no_under_voted_means_not_yet_not_a_failed_vote() -> None:
+    """否 under 方案已表决通过 is a step still to do; only 是 reaches scheme_vote_passed."""
+    comm = pd.DataFrame(
+        {
+            "community_id": ["C1", "C2", "C3"],
+            "status": ["储备"] * 3,
+            "scheme_vote_passed": [None, False, None],
+        }
+    )
+    reg = pd.DataFrame({"community_id": ["C1", "C2", "C3"], "voted": [False, False, True]})
+    out = greg.apply_register(comm, reg)
+    # C1 waits (not a failed vote), C2's failed vote stays from the layer, C3 has passed
+    assert out["scheme_vote_passed"].tolist() == [None, False, True]
