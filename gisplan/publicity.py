@@ -21,10 +21,24 @@ from gisplan.errors import ScenarioError
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["MIN_WORKING_DAYS", "is_working_day", "publicity_period", "publicity_schedule"]
+__all__ = [
+    "MIN_WORKING_DAYS",
+    "PUBLICITY_COLUMNS",
+    "is_working_day",
+    "publicity_period",
+    "publicity_schedule",
+]
 
 logger = logging.getLogger(__name__)
 
+#: Columns of :func:`publicity_schedule`'s table.
+PUBLICITY_COLUMNS = (
+    "community_id",
+    "publicity_start",
+    "publicity_end",
+    "working_days",
+    "calendar_days",
+)
 #: Minimum publicity period (Linyi implementation plan: 公示 not less than 5 working days).
 MIN_WORKING_DAYS = 5
 

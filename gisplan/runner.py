@@ -672,7 +672,7 @@ def _plan(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.
         rollout,
         targets_table,
     )
-    from gisplan.publicity import publicity_schedule  # noqa: PLC0415
+    from gisplan.publicity import PUBLICITY_COLUMNS, publicity_schedule  # noqa: PLC0415
 
     section, eligibility = ctx.scenario.plan, ctx.scenario.eligibility
     if section is None or eligibility is None:
@@ -734,10 +734,11 @@ def _plan(ctx: RunContext, results: Mapping[str, pd.DataFrame]) -> dict[str, pd.
         calendar["milestone"].eq("publicity") & calendar["start_year"].eq(year), "start_date"
     ]
     start = section.publicity_start or (min(scheduled) if len(scheduled) else None)
-    if start is not None:
-        out["publicity"] = publicity_schedule(
-            selected, start, working_days=section.publicity_working_days
-        )
+    out["publicity"] = (
+        publicity_schedule(selected, start, working_days=section.publicity_working_days)
+        if start is not None
+        else pd.DataFrame(columns=list(PUBLICITY_COLUMNS))  # an empty plan publicises nothing
+    )
     return out
 
 

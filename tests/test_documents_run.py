@@ -223,3 +223,25 @@ def test_the_drafted_plans_annex_tables_are_laid_out_to_be_read(demo: Path) -> N
     assert annual.columns[money].width.cm >= 7 * 8 * 0.5 * 0.03528 + 0.38
     items = header.index("改造内容：基础类")
     assert annual.columns[items].width.cm > 3 * annual.columns[money].width.cm
+
+
+def test_an_empty_plan_still_writes_its_documents(tmp_path: Path, repo_root: Path) -> None:
+    """A year with nothing planned: empty 公示 and calendar, documents that say so, no crash."""
+    scenario = yaml.safe_load((repo_root / "scenarios" / "demo.yaml").read_text(encoding="utf-8"))
+    gpkg = str(repo_root / "layers" / "demo.gpkg")
+    scenario["layers"] = {
+        kind: ({**v, "path": gpkg} if isinstance(v, dict) else gpkg)
+        for kind, v in scenario["layers"].items()
+    }
+    scenario["plan"]["max_communities"] = 0
+    scenario.pop("maps")
+    file = tmp_path / "empty.yaml"
+    file.write_text(yaml.safe_dump(scenario, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    run_scenario(file, out=out)
+    run = read_run(out)
+    assert len(run.results["publicity"]) == 0
+    assert not run.results["plan"]["selected"].astype(bool).any()
+    annual = _sheet(out / OFFICIAL_NAME, "年度改造计划表")
+    assert annual["序号"].tolist()[:1] == ["合计"]  # no community row, only the 合计
+    assert (out / DOCX_NAME).is_file()
