@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "CJK_FONT_FAMILIES",
     "cell_text",
     "csv_problem",
     "display_width",
@@ -29,6 +30,10 @@ __all__ = [
     "printable",
     "read_text_table",
 ]
+
+#: Font families with Chinese glyphs, in the order the figures try them (Debian's
+#: fonts-noto-cjk gives the first).
+CJK_FONT_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei")
 
 
 #: Unicode categories shown escaped in messages: control, format (zero-width ...), surrogate,

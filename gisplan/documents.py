@@ -39,7 +39,7 @@ from openpyxl.utils import get_column_letter
 
 from gisplan._text import display_width
 from gisplan.errors import ScenarioError
-from gisplan.report import fixed_dates
+from gisplan.report import cell_value, fixed_dates
 from gisplan.vocabulary import column_label, labels
 
 if TYPE_CHECKING:
@@ -356,10 +356,7 @@ def _community_base(
         for column, date in (("start", "start_date"), ("completion", "end_date")):
             dated = base["community_id"].map(works[date])
             shown = [
-                f"{pd.Timestamp(str(d)).year}年{pd.Timestamp(str(d)).month}月"
-                if pd.notna(d)
-                else None
-                for d in dated
+                _year_month(str(d)[:4], int(str(d)[5:7])) if pd.notna(d) else None for d in dated
             ]
             base[column] = [new or old for new, old in zip(shown, base[column], strict=True)]
     order = ["district", "street", "community_id"]
@@ -753,18 +750,11 @@ _A4_UNITS, _A3_UNITS = 135.0, 195.0
 _LINE_PT = 14.5  # one line of 11 pt 宋体
 
 
-def _cell(value: object) -> object:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
-
-
 def _column_widths(table: pd.DataFrame) -> list[float]:
     """Width of each column (character units): its data, its header wrapped, within bounds."""
     widths = []
     for column in table.columns:
-        sample = [display_width(str(_cell(v) or "")) for v in table[column].head(200)]
+        sample = [display_width(str(cell_value(v) or "")) for v in table[column].head(200)]
         header = display_width(str(column))
         wanted = max([min(header, _HEADER_WIDTH), *sample]) + 2
         widths.append(float(min(max(wanted, 6), _MAX_WIDTH)))
@@ -833,7 +823,7 @@ def write_official_workbook(
         )
         ws.append([str(c) for c in table.columns])
         for row in table.itertuples(index=False):
-            values = [_cell(v) for v in row]
+            values = [cell_value(v) for v in row]
             ws.append(values)
             bold = values and values[0] == _TOTAL
             for cell in ws[ws.max_row]:

@@ -33,7 +33,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
 from gisplan._atomic import atomic_write
-from gisplan._text import display_width
+from gisplan._text import CJK_FONT_FAMILIES, display_width
 from gisplan.eligibility import PRESETS, RULE_SOURCES
 from gisplan.errors import OutputError
 from gisplan.outputs import RUN_JSON
@@ -789,7 +789,7 @@ _MAP_STATUS = {
 def _cjk_font() -> Any:  # noqa: ANN401 - a matplotlib FontProperties
     from matplotlib import font_manager  # noqa: PLC0415 - matplotlib only for figures
 
-    for family in ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei"):
+    for family in CJK_FONT_FAMILIES:
         try:
             path = font_manager.findfont(
                 font_manager.FontProperties(family=family), fallback_to_default=False

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORMULA_PREFIXES",
+    "cell_value",
     "csv_safe",
     "fixed_dates",
     "is_rate",
@@ -79,7 +80,7 @@ def number_format(column: str) -> str | None:
     return None
 
 
-def _cell(value: object) -> object:
+def cell_value(value: object) -> object:
     """Excel-safe value: NA → empty, tuples → joined text, numpy scalars → Python."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
@@ -90,8 +91,8 @@ def _cell(value: object) -> object:
 
 
 def _shown(value: object) -> object:
-    """Workbook cell: as :func:`_cell`, with booleans as 是/否 (a reader sees no TRUE/FALSE)."""
-    value = _cell(value)
+    """Workbook cell: as :func:`cell_value`, booleans as 是/否 (a reader sees no TRUE/FALSE)."""
+    value = cell_value(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     return value
@@ -245,7 +246,8 @@ def write_workbook(
                 for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
                     cell.number_format = fmt
             sample = table[column].head(200)
-            longest = max([display_width(header), *(display_width(_cell(v) or "") for v in sample)])
+            widths = (display_width(cell_value(v) or "") for v in sample)
+            longest = max([display_width(header), *widths])
             ws.column_dimensions[get_column_letter(col)].width = min(
                 max(longest + 2, 8), _MAX_WIDTH
             )
@@ -276,7 +278,7 @@ def write_csv_tables(folder: Path, tables: Mapping[str, pd.DataFrame]) -> list[P
     written = []
     for name, frame in tables.items():
         table = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
-        table = table.map(_cell).map(csv_safe)
+        table = table.map(cell_value).map(csv_safe)
         path = folder / f"{name}.csv"
         table.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
         written.append(path)

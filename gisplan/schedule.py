@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from gisplan._text import CJK_FONT_FAMILIES
 from gisplan.errors import GisplanWarning, ScenarioError
 from gisplan.publicity import is_working_day
 
@@ -496,20 +497,17 @@ def _given_publicity(
     return first, last
 
 
-_CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei")
-
-
 def _cjk_fonts() -> list[str]:
     """Return the installed CJK font families to try, then DejaVu Sans (for Latin/digits)."""
     from matplotlib import font_manager  # noqa: PLC0415
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    found = [name for name in _CJK_FONTS if name in installed]
+    found = [name for name in CJK_FONT_FAMILIES if name in installed]
     if not found:
         logger.warning(
             "gantt: no CJK font installed (tried %s); Chinese labels show as boxes; "
             "install fonts-noto-cjk",
-            ", ".join(_CJK_FONTS),
+            ", ".join(CJK_FONT_FAMILIES),
         )
     return [*found, "DejaVu Sans"]
 
